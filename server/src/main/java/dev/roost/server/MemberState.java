@@ -1,0 +1,118 @@
+package dev.roost.server;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+
+/**
+ * One reading of this member's Raft state, taken once per admin request so that {@code /ready}
+ * and {@code /status} judge one consistent set of numbers.
+ *
+ * @param id this member's id
+ * @param alive false once Ratis has closed this member (for example after the state machine
+ *     failed); such a process no longer serves and should be restarted
+ * @param member whether the current configuration lists this member (as voter or listener)
+ * @param role LEADER, FOLLOWER, CANDIDATE or LISTENER
+ * @param term the current term
+ * @param leader the leader's id, or null when none is known
+ * @param leaderReady whether this member leads and has committed an entry of its term
+ * @param commitIndex this member's commit index
+ * @param appliedIndex the last index its state machine applied
+ * @param leaderCommitIndex the leader's commit index as this member last learned it (its own when
+ *     it leads), or -1 when unknown
+ * @param peers the members of the current configuration, by id
+ */
+record MemberState(
+    String id,
+    boolean alive,
+    boolean member,
+    String role,
+    long term,
+    String leader,
+    boolean leaderReady,
+    long commitIndex,
+    long appliedIndex,
+    long leaderCommitIndex,
+    List<Peer> peers) {
+
+  /** A member of the group. */
+  record Peer(String id, String address) {}
+
+  /** Reads the state of {@code division}. */
+  static MemberState read(RaftServer.Division division) {
+    DivisionInfo info = division.getInfo();
+    RaftPeerId leader = info.getLeaderId();
+    long commitIndex = division.getRaftLog().getLastCommittedIndex();
+    long leaderCommitIndex;
+    if (info.isLeader()) {
+      leaderCommitIndex = commitIndex;
+    } else {
+      // A follower learns every member's commit index from the leader's AppendEntries requests
+      // (heartbeats included); the leader's own entry is the freshest bound this member knows.
+      leaderCommitIndex =
+          leader == null
+              ? -1
+              : division.getCommitInfos().stream()
+                  .filter(c -> RaftPeerId.valueOf(c.getServer().getId()).equals(leader))
+                  .mapToLong(CommitInfoProto::getCommitIndex)
+                  .findFirst()
+                  .orElse(-1);
+    }
+    boolean member =
+        division
+                .getRaftConf()
+                .getPeer(division.getId(), RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER)
+            != null;
+    List<Peer> peers =
+        division.getGroup().getPeers().stream()
+            .map(p -> new Peer(p.getId().toString(), p.getAddress()))
+            .sorted(Comparator.comparing(Peer::id))
+            .toList();
+    return new MemberState(
+        division.getId().toString(),
+        info.isAlive(),
+        member,
+        info.getCurrentRole().name(),
+        info.getCurrentTerm(),
+        leader == null ? null : leader.toString(),
+        info.isLeaderReady(),
+        commitIndex,
+        info.getLastAppliedIndex(),
+        leaderCommitIndex,
+        peers);
+  }
+
+  /**
+   * Why this member cannot serve yet, or empty when it can: it must be alive and in the group,
+   * know a leader (a leader must have committed an entry of its own term), and have applied
+   * everything the leader had committed when this member last heard from it. A restarted node
+   * is therefore not ready until it has replayed its log and caught up with the leader.
+   */
+  Optional<String> notReadyReason() {
+    if (!alive) {
+      return Optional.of("raft server closed");
+    }
+    if (!member) {
+      return Optional.of("not a member of the group");
+    }
+    if (leader == null) {
+      return Optional.of("no leader known (role " + role + ", term " + term + ")");
+    }
+    if (id.equals(leader) && !leaderReady) {
+      return Optional.of("leader has not committed an entry of term " + term + " yet");
+    }
+    if (leaderCommitIndex < 0) {
+      return Optional.of("leader's commit index not known yet");
+    }
+    if (appliedIndex < leaderCommitIndex) {
+      return Optional.of(
+          "catching up: applied " + appliedIndex + " of leader's commit " + leaderCommitIndex);
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,35 @@
+package dev.roost.domain;
+
+/**
+ * The outcome of a command or query in the domain. The numbers are gRPC's and are fixed forever;
+ * the wire schema's {@code StatusCode} uses the same ones.
+ */
+public enum Code {
+  OK(0),
+  INVALID_ARGUMENT(3),
+  NOT_FOUND(5),
+  ALREADY_EXISTS(6),
+  RESOURCE_EXHAUSTED(8),
+  FAILED_PRECONDITION(9);
+
+  private final int number;
+
+  Code(int number) {
+    this.number = number;
+  }
+
+  /** The fixed numeric code. */
+  public int number() {
+    return number;
+  }
+
+  /** The code with {@code number}. */
+  public static Code ofNumber(int number) {
+    for (Code c : values()) {
+      if (c.number == number) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("no domain code " + number);
+  }
+}

@@ -1,0 +1,28 @@
+package dev.roost.domain;
+
+/**
+ * Limits enforced by the state machine. They take part in apply, so every member of a group must
+ * run with the same values; change them only with a restart of the whole group.
+ *
+ * @param maxPostCodePoints the longest post, in Unicode code points
+ * @param dedupClients how many clients' recent request ids are remembered (least recently active
+ *     forgotten first)
+ * @param dedupWindow how many recent request ids are remembered per client; it must exceed the
+ *     number of writes a client has in flight at once
+ */
+public record Limits(int maxPostCodePoints, int dedupClients, int dedupWindow) {
+  /** 280 code points per post, 4096 clients, 128 request ids per client. */
+  public static final Limits DEFAULT = new Limits(280, 4096, 128);
+
+  /** Checks that every limit is positive. */
+  public Limits {
+    if (maxPostCodePoints < 1 || dedupClients < 1 || dedupWindow < 1) {
+      throw new IllegalArgumentException("limits must be positive");
+    }
+  }
+
+  /** These limits with another maximum post length. */
+  public Limits withMaxPostCodePoints(int codePoints) {
+    return new Limits(codePoints, dedupClients, dedupWindow);
+  }
+}

@@ -1,0 +1,412 @@
+package dev.roost.domain;
+
+import dev.roost.domain.Command.CreatePost;
+import dev.roost.domain.Command.Expect;
+import dev.roost.domain.Command.Follow;
+import dev.roost.domain.Command.KvCompareAndSet;
+import dev.roost.domain.Command.KvDelete;
+import dev.roost.domain.Command.KvPut;
+import dev.roost.domain.Command.RegisterUser;
+import dev.roost.domain.Command.Unfollow;
+import dev.roost.domain.Payload.FollowResult;
+import dev.roost.domain.Payload.KvEntry;
+import dev.roost.domain.Payload.KvPage;
+import dev.roost.domain.Payload.Post;
+import dev.roost.domain.Payload.PostPage;
+import dev.roost.domain.Payload.User;
+import dev.roost.domain.Payload.UserPage;
+import dev.roost.domain.Query.PageRequest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Roost's whole replicated state — users, follow edges, posts, the key-value map and the recent
+ * request ids — and the pure function that changes it.
+ *
+ * <p>Determinism is the contract: {@link #apply} uses only its arguments and the state. No wall
+ * clock (time comes stamped into the command by the leader, and is kept non-decreasing), no
+ * randomness, no iteration in hash order (every collection that reaches an output or a snapshot is
+ * sorted or in insertion/access order), ids from the log index. Two states given the same commands
+ * at the same indexes are equal, and so are their snapshots and digests.
+ *
+ * <p>Not thread-safe: the caller serializes {@link #apply} against everything else (the Ratis
+ * adapter applies on one thread and lets queries share a read lock).
+ */
+public final class RoostState {
+  private final Limits limits;
+  private final TreeMap<String, Account> accounts = new TreeMap<>();
+  private final TreeMap<String, KvEntry> kv = new TreeMap<>();
+  private final RequestLog requests;
+  private long lastTimestampMs;
+  private long followEdges;
+  private long postCount;
+
+  /** An empty state enforcing {@code limits}. */
+  public RoostState(Limits limits) {
+    this.limits = limits;
+    this.requests = new RequestLog(limits);
+  }
+
+  /** The limits this state enforces. */
+  public Limits limits() {
+    return limits;
+  }
+
+  /**
+   * Applies a committed write. Never throws for bad input or a state that forbids the write: those
+   * are results with an error code, and change nothing.
+   *
+   * @param id the request id; a repeat gets the result of the first request with this id
+   * @param command the write
+   * @param index the log index of the entry carrying the write; it becomes the id of a post and the
+   *     revision of a key
+   * @param stampedMs the time the leader stamped into the entry
+   */
+  public Result apply(RequestId id, Command command, long index, long stampedMs) {
+    lastTimestampMs = Math.max(lastTimestampMs, stampedMs);
+    Result remembered = requests.lookup(id);
+    if (remembered != null) {
+      return remembered;
+    }
+    Result result;
+    try {
+      result = execute(Validation.command(command, limits), index, lastTimestampMs);
+    } catch (Rejection r) {
+      result = Result.error(r.code(), r.getMessage());
+    }
+    requests.record(id, result);
+    return result;
+  }
+
+  private Result execute(Command command, long index, long timeMs) {
+    if (command instanceof RegisterUser c) {
+      if (accounts.containsKey(c.handle())) {
+        throw new Rejection(Code.ALREADY_EXISTS, "user '" + c.handle() + "' already exists");
+      }
+      Account a = new Account(c.handle(), c.displayName(), timeMs);
+      accounts.put(a.handle, a);
+      return Result.ok(a.toUser());
+    } else if (command instanceof Follow c) {
+      Account follower = account(c.follower());
+      Account followee = account(c.followee());
+      boolean changed = follower.following.add(followee.handle);
+      if (changed) {
+        followee.followers.add(follower.handle);
+        followEdges++;
+      }
+      return Result.ok(new FollowResult(changed));
+    } else if (command instanceof Unfollow c) {
+      Account follower = account(c.follower());
+      Account followee = account(c.followee());
+      boolean changed = follower.following.remove(followee.handle);
+      if (changed) {
+        followee.followers.remove(follower.handle);
+        followEdges--;
+      }
+      return Result.ok(new FollowResult(changed));
+    } else if (command instanceof CreatePost c) {
+      Account author = account(c.author());
+      Post post = new Post(index, author.handle, c.text(), timeMs);
+      author.posts.add(post);
+      postCount++;
+      return Result.ok(post);
+    } else if (command instanceof KvPut c) {
+      return Result.ok(put(c.key(), c.value(), index).withoutValue());
+    } else if (command instanceof KvDelete c) {
+      KvEntry removed = kv.remove(c.key());
+      if (removed == null) {
+        throw new Rejection(Code.NOT_FOUND, "key '" + c.key() + "' does not exist");
+      }
+      return Result.ok(removed.withoutValue());
+    } else if (command instanceof KvCompareAndSet c) {
+      KvEntry current = kv.get(c.key());
+      if (!matches(current, c.expect())) {
+        return new Result(
+            Code.FAILED_PRECONDITION,
+            "compare failed for key '" + c.key() + "'",
+            current == null ? null : current.withoutValue());
+      }
+      return Result.ok(put(c.key(), c.value(), index).withoutValue());
+    }
+    throw new IllegalArgumentException("unknown command " + command);
+  }
+
+  private static boolean matches(KvEntry current, Expect expect) {
+    if (expect instanceof Expect.ValueEquals v) {
+      return current != null && Arrays.equals(current.value(), v.value());
+    }
+    long expected = ((Expect.VersionEquals) expect).version();
+    return current == null ? expected == 0 : current.version() == expected;
+  }
+
+  private KvEntry put(String key, byte[] value, long index) {
+    KvEntry old = kv.get(key);
+    KvEntry entry =
+        old == null
+            ? new KvEntry(key, value.clone(), index, index, 1)
+            : new KvEntry(key, value.clone(), old.createRevision(), index, old.version() + 1);
+    kv.put(key, entry);
+    return entry;
+  }
+
+  /** Answers a read. Never throws for bad input: that is a result with an error code. */
+  public Result query(Query query) {
+    try {
+      return Result.ok(read(query));
+    } catch (Rejection r) {
+      return Result.error(r.code(), r.getMessage());
+    }
+  }
+
+  private Payload read(Query query) {
+    if (query instanceof Query.GetUser q) {
+      return account(Validation.handle(q.handle())).toUser();
+    } else if (query instanceof Query.ListUsers q) {
+      return userPage(accounts.navigableKeySet(), Validation.handlePrefix(q.prefix()), q.page());
+    } else if (query instanceof Query.ListFollowing q) {
+      return userPage(account(Validation.handle(q.handle())).following, "", q.page());
+    } else if (query instanceof Query.ListFollowers q) {
+      return userPage(account(Validation.handle(q.handle())).followers, "", q.page());
+    } else if (query instanceof Query.ListPosts q) {
+      return newestFirst(List.of(account(Validation.handle(q.author()))), q.page());
+    } else if (query instanceof Query.GetTimeline q) {
+      Account reader = account(Validation.handle(q.handle()));
+      List<Account> authors = new ArrayList<>(reader.following.size() + 1);
+      authors.add(reader);
+      reader.following.forEach(h -> authors.add(accounts.get(h)));
+      return newestFirst(authors, q.page());
+    } else if (query instanceof Query.KvGet q) {
+      KvEntry e = kv.get(Validation.key(q.key()));
+      if (e == null) {
+        throw new Rejection(Code.NOT_FOUND, "key '" + q.key() + "' does not exist");
+      }
+      return e;
+    } else if (query instanceof Query.KvList q) {
+      String prefix = Validation.keyPrefix(q.prefix());
+      KeyPage page = keyPage(kv.navigableKeySet(), prefix, PageToken.KEY, q.page());
+      return new KvPage(page.keys.stream().map(kv::get).toList(), page.nextToken);
+    } else if (query instanceof Query.GetStateDigest) {
+      return digest();
+    }
+    throw new Rejection(Code.INVALID_ARGUMENT, "empty query");
+  }
+
+  private UserPage userPage(NavigableSet<String> handles, String prefix, PageRequest request) {
+    KeyPage page = keyPage(handles, prefix, PageToken.HANDLE, request);
+    return new UserPage(
+        page.keys.stream().map(h -> accounts.get(h).toUser()).toList(), page.nextToken);
+  }
+
+  private record KeyPage(List<String> keys, String nextToken) {}
+
+  private static KeyPage keyPage(
+      NavigableSet<String> keys, String prefix, char kind, PageRequest request) {
+    int limit = Validation.pageLimit(request);
+    String after = PageToken.decode(kind, request == null ? "" : request.token());
+    NavigableSet<String> tail =
+        after.isEmpty() || after.compareTo(prefix) < 0
+            ? keys.tailSet(prefix, true)
+            : keys.tailSet(after, false);
+    List<String> page = new ArrayList<>(Math.min(limit, 64));
+    for (String key : tail) {
+      if (!key.startsWith(prefix)) {
+        break;
+      }
+      if (page.size() == limit) {
+        return new KeyPage(page, PageToken.encode(kind, page.get(limit - 1)));
+      }
+      page.add(key);
+    }
+    return new KeyPage(page, "");
+  }
+
+  /**
+   * Merges the posts of {@code authors}, newest first, from before the page token. Each author's
+   * posts are in id order, so this is a k-way merge from the end of each list: O(a log p + n log a)
+   * for a authors, p posts per author and n posts on the page.
+   */
+  private static PostPage newestFirst(List<Account> authors, PageRequest request) {
+    int limit = Validation.pageLimit(request);
+    long before = PageToken.decodeBefore(request == null ? "" : request.token());
+    PriorityQueue<Cursor> heads = new PriorityQueue<>(Math.max(1, authors.size()));
+    for (Account author : authors) {
+      int i = countBefore(author.posts, before) - 1;
+      if (i >= 0) {
+        heads.add(new Cursor(author.posts, i));
+      }
+    }
+    List<Post> page = new ArrayList<>(Math.min(limit, 64));
+    while (page.size() < limit && !heads.isEmpty()) {
+      Cursor c = heads.poll();
+      page.add(c.post());
+      if (--c.index >= 0) {
+        heads.add(c);
+      }
+    }
+    String next =
+        heads.isEmpty()
+            ? ""
+            : PageToken.encode(PageToken.POST, Long.toString(page.get(limit - 1).id()));
+    return new PostPage(page, next);
+  }
+
+  /** The number of posts with an id below {@code before}; ids are increasing. */
+  private static int countBefore(List<Post> posts, long before) {
+    int lo = 0;
+    int hi = posts.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (posts.get(mid).id() < before) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /** A position in one author's post list; the newest unread post first. */
+  private static final class Cursor implements Comparable<Cursor> {
+    final List<Post> posts;
+    int index;
+
+    Cursor(List<Post> posts, int index) {
+      this.posts = posts;
+      this.index = index;
+    }
+
+    Post post() {
+      return posts.get(index);
+    }
+
+    @Override
+    public int compareTo(Cursor other) {
+      return Long.compare(other.post().id(), post().id());
+    }
+  }
+
+  private Account account(String handle) {
+    Account a = accounts.get(handle);
+    if (a == null) {
+      throw new Rejection(Code.NOT_FOUND, "user '" + handle + "' does not exist");
+    }
+    return a;
+  }
+
+  /** A SHA-256 of the state's canonical encoding (its snapshot body), with its sizes. */
+  public Payload.StateDigest digest() {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+    try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha)) {
+      SnapshotFormat.write(this, out);
+    } catch (IOException e) {
+      throw new IllegalStateException("writing to a null stream cannot fail", e);
+    }
+    return new Payload.StateDigest(
+        HexFormat.of().formatHex(sha.digest()), accounts.size(), followEdges, postCount, kv.size());
+  }
+
+  /** Number of registered users. */
+  public int userCount() {
+    return accounts.size();
+  }
+
+  /** Number of follow edges. */
+  public long followEdgeCount() {
+    return followEdges;
+  }
+
+  /** Number of posts. */
+  public long postCount() {
+    return postCount;
+  }
+
+  /** Number of keys in the key-value map. */
+  public int keyCount() {
+    return kv.size();
+  }
+
+  // --- access for SnapshotFormat, which writes and rebuilds the state field by field ---
+
+  long lastTimestampMs() {
+    return lastTimestampMs;
+  }
+
+  void restoreTimestamp(long timestampMs) {
+    lastTimestampMs = timestampMs;
+  }
+
+  Iterable<Account> accounts() {
+    return Collections.unmodifiableCollection(accounts.values());
+  }
+
+  void restoreAccount(Account a) {
+    accounts.put(a.handle, a);
+  }
+
+  /** Rebuilds the followers sets and counters from the following sets and post lists. */
+  void restoreDerived() {
+    followEdges = 0;
+    postCount = 0;
+    for (Account a : accounts.values()) {
+      for (String followee : a.following) {
+        accounts.get(followee).followers.add(a.handle);
+        followEdges++;
+      }
+      postCount += a.posts.size();
+    }
+  }
+
+  Account accountOrNull(String handle) {
+    return accounts.get(handle);
+  }
+
+  Iterable<KvEntry> kvEntries() {
+    return Collections.unmodifiableCollection(kv.values());
+  }
+
+  void restoreKey(KvEntry e) {
+    kv.put(e.key(), e);
+  }
+
+  RequestLog requests() {
+    return requests;
+  }
+
+  /** One user's account: its profile, its follow edges both ways, and its posts in id order. */
+  static final class Account {
+    final String handle;
+    final String displayName;
+    final long createdAtMs;
+    final TreeSet<String> following = new TreeSet<>();
+    final TreeSet<String> followers = new TreeSet<>();
+    final ArrayList<Post> posts = new ArrayList<>();
+
+    Account(String handle, String displayName, long createdAtMs) {
+      this.handle = handle;
+      this.displayName = displayName;
+      this.createdAtMs = createdAtMs;
+    }
+
+    User toUser() {
+      return new User(
+          handle, displayName, createdAtMs, followers.size(), following.size(), posts.size());
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package dev.roost.statemachine;
+
+import com.google.protobuf.UnsafeByteOperations;
+import dev.roost.domain.Code;
+import dev.roost.domain.Command;
+import dev.roost.domain.Command.Expect;
+import dev.roost.domain.Payload;
+import dev.roost.domain.Query;
+import dev.roost.domain.Query.PageRequest;
+import dev.roost.domain.Rejection;
+import dev.roost.domain.Result;
+import dev.roost.proto.FollowResult;
+import dev.roost.proto.KvEntry;
+import dev.roost.proto.KvPage;
+import dev.roost.proto.Page;
+import dev.roost.proto.Post;
+import dev.roost.proto.PostPage;
+import dev.roost.proto.Reply;
+import dev.roost.proto.StateDigest;
+import dev.roost.proto.StatusCode;
+import dev.roost.proto.User;
+import dev.roost.proto.UserPage;
+
+/** Translates between the wire schema ({@code roost.proto}) and the domain's plain types. */
+final class ProtoCodec {
+  private ProtoCodec() {}
+
+  /**
+   * The domain form of a command.
+   *
+   * @throws Rejection with INVALID_ARGUMENT if the command carries no operation (for instance one
+   *     added to the schema after this server was built)
+   */
+  static Command command(dev.roost.proto.Command c) {
+    return switch (c.getOpCase()) {
+      case REGISTER_USER ->
+          new Command.RegisterUser(
+              c.getRegisterUser().getHandle(), c.getRegisterUser().getDisplayName());
+      case FOLLOW -> new Command.Follow(c.getFollow().getFollower(), c.getFollow().getFollowee());
+      case UNFOLLOW ->
+          new Command.Unfollow(c.getUnfollow().getFollower(), c.getUnfollow().getFollowee());
+      case CREATE_POST ->
+          new Command.CreatePost(c.getCreatePost().getAuthor(), c.getCreatePost().getText());
+      case KV_PUT ->
+          new Command.KvPut(c.getKvPut().getKey(), c.getKvPut().getValue().toByteArray());
+      case KV_DELETE -> new Command.KvDelete(c.getKvDelete().getKey());
+      case KV_COMPARE_AND_SET -> compareAndSet(c.getKvCompareAndSet());
+      case OP_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "command has no operation");
+    };
+  }
+
+  private static Command compareAndSet(dev.roost.proto.KvCompareAndSet c) {
+    Expect expect =
+        switch (c.getExpectCase()) {
+          case EXPECTED_VALUE -> new Expect.ValueEquals(c.getExpectedValue().toByteArray());
+          case EXPECTED_VERSION -> new Expect.VersionEquals(c.getExpectedVersion());
+          case EXPECT_NOT_SET -> null;
+        };
+    return new Command.KvCompareAndSet(c.getKey(), expect, c.getValue().toByteArray());
+  }
+
+  /**
+   * The domain form of a query.
+   *
+   * @throws Rejection with INVALID_ARGUMENT if the query carries no operation
+   */
+  static Query query(dev.roost.proto.Query q) {
+    return switch (q.getQCase()) {
+      case GET_USER -> new Query.GetUser(q.getGetUser().getHandle());
+      case LIST_USERS ->
+          new Query.ListUsers(q.getListUsers().getPrefix(), page(q.getListUsers().getPage()));
+      case LIST_FOLLOWING ->
+          new Query.ListFollowing(
+              q.getListFollowing().getHandle(), page(q.getListFollowing().getPage()));
+      case LIST_FOLLOWERS ->
+          new Query.ListFollowers(
+              q.getListFollowers().getHandle(), page(q.getListFollowers().getPage()));
+      case LIST_POSTS ->
+          new Query.ListPosts(q.getListPosts().getAuthor(), page(q.getListPosts().getPage()));
+      case GET_TIMELINE ->
+          new Query.GetTimeline(q.getGetTimeline().getHandle(), page(q.getGetTimeline().getPage()));
+      case KV_GET -> new Query.KvGet(q.getKvGet().getKey());
+      case KV_LIST -> new Query.KvList(q.getKvList().getPrefix(), page(q.getKvList().getPage()));
+      case GET_STATE_DIGEST -> new Query.GetStateDigest();
+      case Q_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "query has no operation");
+    };
+  }
+
+  private static PageRequest page(Page p) {
+    return new PageRequest(p.getLimit(), p.getPageToken());
+  }
+
+  /** The wire form of a result that reflects the state at {@code appliedIndex}. */
+  static Reply reply(Result r, long appliedIndex) {
+    Reply.Builder b =
+        Reply.newBuilder()
+            .setCode(status(r.code()))
+            .setMessage(r.message())
+            .setAppliedIndex(appliedIndex);
+    Payload p = r.payload();
+    if (p instanceof Payload.User u) {
+      b.setUser(user(u));
+    } else if (p instanceof Payload.UserPage page) {
+      UserPage.Builder users = UserPage.newBuilder().setNextPageToken(page.nextToken());
+      page.users().forEach(u -> users.addUsers(user(u)));
+      b.setUserPage(users);
+    } else if (p instanceof Payload.FollowResult f) {
+      b.setFollowResult(FollowResult.newBuilder().setChanged(f.changed()));
+    } else if (p instanceof Payload.Post post) {
+      b.setPost(post(post));
+    } else if (p instanceof Payload.PostPage page) {
+      PostPage.Builder posts = PostPage.newBuilder().setNextPageToken(page.nextToken());
+      page.posts().forEach(post -> posts.addPosts(post(post)));
+      b.setPostPage(posts);
+    } else if (p instanceof Payload.KvEntry e) {
+      b.setKvEntry(kvEntry(e));
+    } else if (p instanceof Payload.KvPage page) {
+      KvPage.Builder entries = KvPage.newBuilder().setNextPageToken(page.nextToken());
+      page.entries().forEach(e -> entries.addEntries(kvEntry(e)));
+      b.setKvPage(entries);
+    } else if (p instanceof Payload.StateDigest d) {
+      b.setStateDigest(
+          StateDigest.newBuilder()
+              .setSha256(d.sha256())
+              .setUsers(d.users())
+              .setFollowEdges(d.followEdges())
+              .setPosts(d.posts())
+              .setKeys(d.keys()));
+    }
+    return b.build();
+  }
+
+  /** The wire status code of a domain code; both use gRPC's numbers. */
+  static StatusCode status(Code code) {
+    return StatusCode.forNumber(code.number());
+  }
+
+  private static User user(Payload.User u) {
+    return User.newBuilder()
+        .setHandle(u.handle())
+        .setDisplayName(u.displayName())
+        .setCreatedAtMs(u.createdAtMs())
+        .setFollowerCount(u.followerCount())
+        .setFollowingCount(u.followingCount())
+        .setPostCount(u.postCount())
+        .build();
+  }
+
+  private static Post post(Payload.Post p) {
+    return Post.newBuilder()
+        .setId(p.id())
+        .setAuthor(p.author())
+        .setText(p.text())
+        .setTimestampMs(p.timestampMs())
+        .build();
+  }
+
+  private static KvEntry kvEntry(Payload.KvEntry e) {
+    return KvEntry.newBuilder()
+        .setKey(e.key())
+        // Values are never mutated once stored, so the reply can share the array.
+        .setValue(UnsafeByteOperations.unsafeWrap(e.value()))
+        .setCreateRevision(e.createRevision())
+        .setModRevision(e.modRevision())
+        .setVersion(e.version())
+        .build();
+  }
+}

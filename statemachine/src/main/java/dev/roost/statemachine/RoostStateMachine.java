@@ -1,0 +1,363 @@
+package dev.roost.statemachine;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.domain.Code;
+import dev.roost.domain.Command;
+import dev.roost.domain.Limits;
+import dev.roost.domain.Payload;
+import dev.roost.domain.Rejection;
+import dev.roost.domain.RequestId;
+import dev.roost.domain.Result;
+import dev.roost.domain.RoostState;
+import dev.roost.domain.SnapshotFormat;
+import dev.roost.domain.Validation;
+import dev.roost.proto.Reply;
+import dev.roost.proto.StatusCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis adapter: decodes log entries and queries, calls the domain ({@link RoostState}), and
+ * keeps snapshots. Nothing here decides what a command means.
+ *
+ * <ul>
+ *   <li>{@link #startTransaction} runs on the leader before an entry enters the log: it refuses
+ *       malformed or invalid input with a {@link RejectedCommandException} (so it is never
+ *       replicated) and stamps the leader's clock into the entry.
+ *   <li>{@link #applyTransaction} runs on every member in log order, on one thread. It never throws
+ *       for a bad command (Ratis would shut the group down): a command the domain refuses becomes a
+ *       reply with an error code.
+ *   <li>{@link #query} serves reads from memory under a read lock, concurrently with each other and
+ *       excluded only while one entry is applied.
+ *   <li>Snapshots are {@link SnapshotFormat} files named {@code snapshot.<term>_<index>}, written
+ *       to a temporary file, forced to disk and renamed. On start the newest one that reads intact
+ *       is loaded; a corrupt one is renamed {@code *.corrupt} and reported.
+ * </ul>
+ */
+public class RoostStateMachine extends BaseStateMachine {
+  /**
+   * The largest command accepted, in bytes. It stays well below the Raft log appender's buffer (an
+   * entry larger than that makes the leader step down instead of replicating it).
+   */
+  public static final int MAX_COMMAND_BYTES = 2 << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(RoostStateMachine.class);
+
+  private final Limits limits;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private RoostState state;
+  private Path snapshotDir;
+
+  /** A state machine enforcing {@code limits}, which every member of the group must share. */
+  public RoostStateMachine(Limits limits) {
+    this.limits = limits;
+    this.state = new RoostState(limits);
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    snapshotDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
+    // Corrupt snapshots are set aside before Ratis' storage scans the directory, so that it never
+    // reports a snapshot we could not load.
+    loadNewestIntactSnapshot();
+    storage.init(raftStorage);
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // Called after a snapshot was installed from the leader: the directory was replaced.
+    loadNewestIntactSnapshot();
+    storage.loadLatestSnapshot();
+    LOG.info("{}: installed snapshot from leader, applied index {}", getId(), appliedIndex());
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    TransactionContext trx = super.startTransaction(request);
+    ByteString content = request.getMessage().getContent();
+    try {
+      if (content.size() > MAX_COMMAND_BYTES) {
+        throw new Rejection(
+            Code.RESOURCE_EXHAUSTED,
+            "command is " + content.size() + " bytes; the limit is " + MAX_COMMAND_BYTES);
+      }
+      dev.roost.proto.Command command = parseCommand(content);
+      RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
+      Validation.command(ProtoCodec.command(command), limits);
+      byte[] stamped =
+          command.toBuilder().setTimestampMs(System.currentTimeMillis()).build().toByteArray();
+      return TransactionContext.newBuilder()
+          .setStateMachine(this)
+          .setClientRequest(request)
+          .setServerRole(trx.getServerRole())
+          .setLogData(UnsafeByteOperations.unsafeWrap(stamped))
+          .build();
+    } catch (Rejection r) {
+      // setException, never throw: a throw here leaves a pending retry-cache entry behind.
+      trx.setException(new RejectedCommandException(ProtoCodec.status(r.code()), r.getMessage()));
+      return trx;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    Result result;
+    lock.writeLock().lock();
+    try {
+      result = apply(entry.getStateMachineLogEntry().getLogData(), index);
+      updateLastAppliedTermIndex(entry.getTerm(), index);
+    } finally {
+      lock.writeLock().unlock();
+    }
+    // Every member builds the reply, not only the leader: Ratis keeps it in each member's retry
+    // cache, and a member that becomes leader answers a retried request from there.
+    return CompletableFuture.completedFuture(toMessage(ProtoCodec.reply(result, index)));
+  }
+
+  private Result apply(ByteString logData, long index) {
+    try {
+      dev.roost.proto.Command command = parseCommand(logData);
+      RequestId id =
+          RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
+      Command domainCommand = ProtoCodec.command(command);
+      return state.apply(id, domainCommand, index, command.getTimestampMs());
+    } catch (Rejection r) {
+      // Only an entry written by a leader that validated less than this one can get here.
+      return Result.error(r.code(), r.getMessage());
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    Reply reply;
+    try {
+      dev.roost.proto.Query query =
+          dev.roost.proto.Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
+      lock.readLock().lock();
+      try {
+        reply = ProtoCodec.reply(state.query(ProtoCodec.query(query)), appliedIndex());
+      } finally {
+        lock.readLock().unlock();
+      }
+    } catch (InvalidProtocolBufferException e) {
+      reply = errorReply(StatusCode.INVALID_ARGUMENT, "malformed query: " + e.getMessage());
+    } catch (Rejection r) {
+      reply = errorReply(ProtoCodec.status(r.code()), r.getMessage());
+    }
+    return CompletableFuture.completedFuture(toMessage(reply));
+  }
+
+  private Reply errorReply(StatusCode code, String message) {
+    return Reply.newBuilder()
+        .setCode(code)
+        .setMessage(message)
+        .setAppliedIndex(appliedIndex())
+        .build();
+  }
+
+  /** The log index of the last applied entry (0 before any). */
+  public long appliedIndex() {
+    TermIndex applied = getLastAppliedTermIndex();
+    return applied == null ? 0 : applied.getIndex();
+  }
+
+  /** A digest of the current state, to compare members. */
+  public Payload.StateDigest digest() {
+    lock.readLock().lock();
+    try {
+      return state.digest();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    long started = System.nanoTime();
+    TermIndex applied;
+    Path file;
+    lock.readLock().lock();
+    try {
+      applied = getLastAppliedTermIndex();
+      if (applied == null || applied.getIndex() <= 0) {
+        return RaftLog.INVALID_LOG_INDEX;
+      }
+      file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
+      writeAtomically(file);
+    } finally {
+      lock.readLock().unlock();
+    }
+    FileInfo info = new FileInfo(file, MD5FileUtil.computeAndSaveMd5ForFile(file.toFile()));
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, applied));
+    LOG.info(
+        "{}: snapshot taken at term {} index {}: {} bytes in {} ms",
+        getId(),
+        applied.getTerm(),
+        applied.getIndex(),
+        Files.size(file),
+        (System.nanoTime() - started) / 1_000_000);
+    return applied.getIndex();
+  }
+
+  private void writeAtomically(Path file) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (FileChannel channel =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      OutputStream out = Channels.newOutputStream(channel);
+      SnapshotFormat.write(state, out);
+      channel.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Loads the newest snapshot that reads intact, setting aside (renaming to {@code *.corrupt})
+   * every newer one that does not. With no intact snapshot the state starts empty and Ratis replays
+   * the log from its start.
+   */
+  private void loadNewestIntactSnapshot() throws IOException {
+    for (Snapshot s : snapshotsNewestFirst()) {
+      try (InputStream in = Files.newInputStream(s.path)) {
+        RoostState loaded = SnapshotFormat.read(in, limits);
+        lock.writeLock().lock();
+        try {
+          state = loaded;
+          setLastAppliedTermIndex(s.termIndex);
+        } finally {
+          lock.writeLock().unlock();
+        }
+        LOG.info(
+            "{}: loaded snapshot {} (term {} index {}): {} users, {} posts, {} keys",
+            getId(),
+            s.path.getFileName(),
+            s.termIndex.getTerm(),
+            s.termIndex.getIndex(),
+            loaded.userCount(),
+            loaded.postCount(),
+            loaded.keyCount());
+        return;
+      } catch (SnapshotFormat.CorruptSnapshotException e) {
+        Path aside = s.path.resolveSibling(s.path.getFileName() + ".corrupt");
+        Files.move(s.path, aside, StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(s.path.resolveSibling(s.path.getFileName() + MD5FileUtil.MD5_SUFFIX));
+        LOG.error(
+            "{}: snapshot {} is corrupt ({}); moved to {} and trying an older one",
+            getId(),
+            s.path.getFileName(),
+            e.getMessage(),
+            aside.getFileName());
+      }
+    }
+    lock.writeLock().lock();
+    try {
+      state = new RoostState(limits);
+      setLastAppliedTermIndex(null);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private record Snapshot(Path path, TermIndex termIndex) {}
+
+  private List<Snapshot> snapshotsNewestFirst() throws IOException {
+    List<Snapshot> found = new ArrayList<>();
+    if (!Files.isDirectory(snapshotDir)) {
+      return found;
+    }
+    try (var files = Files.newDirectoryStream(snapshotDir)) {
+      for (Path p : files) {
+        Matcher m = SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          found.add(
+              new Snapshot(
+                  p, TermIndex.valueOf(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))));
+        }
+      }
+    }
+    found.sort(Comparator.comparingLong((Snapshot s) -> s.termIndex.getIndex()).reversed());
+    return found;
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
+    LOG.info(
+        "{}: leader is now {} (term {}, applied index {})",
+        memberId.getPeerId(),
+        newLeaderId,
+        currentTerm(),
+        appliedIndex());
+  }
+
+  private long currentTerm() {
+    RaftServer server = getServer().getNow(null);
+    try {
+      return server == null ? -1 : server.getDivision(getGroupId()).getInfo().getCurrentTerm();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private static dev.roost.proto.Command parseCommand(ByteString bytes) {
+    try {
+      return dev.roost.proto.Command.parseFrom(bytes.asReadOnlyByteBuffer());
+    } catch (InvalidProtocolBufferException e) {
+      throw new Rejection(Code.INVALID_ARGUMENT, "malformed command: " + e.getMessage());
+    }
+  }
+
+  private static Message toMessage(Reply reply) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteArray()));
+  }
+
+  @Override
+  public String toString() {
+    return "RoostStateMachine:" + getId();
+  }
+}
