@@ -40,9 +40,7 @@ public final class RejectedCommandException extends Exception {
   /** The human-readable detail, without the code. */
   public String detail() {
     String message = getMessage() == null ? "" : getMessage();
-    int colon = message.indexOf(':');
-    return colon > 0 && code() != StatusCode.INTERNAL
-        ? message.substring(colon + 1).strip()
-        : message;
+    String prefix = code().name() + ": ";
+    return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
   }
 }

@@ -1,0 +1,263 @@
+package dev.roost.statemachine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import dev.roost.domain.Limits;
+import dev.roost.proto.Command;
+import dev.roost.proto.CreatePost;
+import dev.roost.proto.Follow;
+import dev.roost.proto.GetTimeline;
+import dev.roost.proto.KvPut;
+import dev.roost.proto.Query;
+import dev.roost.proto.RegisterUser;
+import dev.roost.proto.Reply;
+import dev.roost.proto.RequestId;
+import dev.roost.proto.StatusCode;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real three-peer Ratis group over gRPC on loopback, in this JVM, running {@link
+ * RoostStateMachine}. It checks what only a real group shows: replication to every member, refusal
+ * before the log, and a restart from snapshot plus log (also past a corrupt snapshot).
+ */
+class RoostStateMachineIT {
+  @TempDir Path dir;
+  private final List<RaftPeer> peers = new ArrayList<>();
+  private final RaftServer[] servers = new RaftServer[3];
+  private RaftGroup group;
+  private RaftClient client;
+  private final String clientId = UUID.randomUUID().toString();
+  private long sequence;
+
+  @BeforeEach
+  void startGroup() throws IOException {
+    for (int i = 0; i < 3; i++) {
+      peers.add(RaftPeer.newBuilder().setId("n" + i).setAddress("127.0.0.1:" + freePort()).build());
+    }
+    group = Peers.group(peers);
+    for (int i = 0; i < 3; i++) {
+      servers[i] = start(i, RaftStorage.StartupOption.FORMAT);
+    }
+    client =
+        RaftClient.newBuilder()
+            .setRaftGroup(group)
+            .setProperties(new RaftProperties())
+            .setRetryPolicy(
+                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                    100, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+            .build();
+  }
+
+  @AfterEach
+  void stopGroup() throws IOException {
+    client.close();
+    for (RaftServer s : servers) {
+      if (s != null) {
+        s.close();
+      }
+    }
+  }
+
+  private RaftServer start(int i, RaftStorage.StartupOption option) throws IOException {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("n" + i).toFile()));
+    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peers.get(i).getAddress().split(":")[1]));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServer server =
+        RaftServer.newBuilder()
+            .setServerId(peers.get(i).getId())
+            .setGroup(group)
+            .setStateMachine(new RoostStateMachine(Limits.DEFAULT))
+            .setProperties(p)
+            .setOption(option)
+            .build();
+    server.start();
+    return server;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private RoostStateMachine stateMachine(int i) throws IOException {
+    return (RoostStateMachine) servers[i].getDivision(Peers.GROUP_ID).getStateMachine();
+  }
+
+  private Reply write(Command.Builder command) throws IOException {
+    command.setRequestId(RequestId.newBuilder().setClientId(clientId).setSequence(++sequence));
+    RaftClientReply reply = client.io().send(message(command.build().toByteArray()));
+    if (!reply.isSuccess()) {
+      throw reply.getException();
+    }
+    return Reply.parseFrom(reply.getMessage().getContent().toByteArray());
+  }
+
+  private Reply read(Query query) throws IOException {
+    RaftClientReply reply = client.io().sendReadOnly(message(query.toByteArray()));
+    return Reply.parseFrom(reply.getMessage().getContent().toByteArray());
+  }
+
+  private static Message message(byte[] bytes) {
+    return Message.valueOf(ByteString.copyFrom(bytes));
+  }
+
+  private void writeSomeData(String prefix, int posts) throws IOException {
+    write(Command.newBuilder().setRegisterUser(RegisterUser.newBuilder().setHandle(prefix + "a")));
+    write(Command.newBuilder().setRegisterUser(RegisterUser.newBuilder().setHandle(prefix + "b")));
+    write(
+        Command.newBuilder()
+            .setFollow(Follow.newBuilder().setFollower(prefix + "a").setFollowee(prefix + "b")));
+    for (int i = 0; i < posts; i++) {
+      write(
+          Command.newBuilder()
+              .setCreatePost(CreatePost.newBuilder().setAuthor(prefix + "b").setText("post " + i)));
+    }
+    write(
+        Command.newBuilder()
+            .setKvPut(
+                KvPut.newBuilder()
+                    .setKey(prefix)
+                    .setValue(com.google.protobuf.ByteString.copyFromUtf8("v"))));
+  }
+
+  private void awaitSameStateEverywhere() {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              String expected = stateMachine(0).digest().sha256();
+              for (int i = 1; i < 3; i++) {
+                if (servers[i] != null) {
+                  assertThat(stateMachine(i).digest().sha256()).isEqualTo(expected);
+                }
+              }
+              assertThat(stateMachine(0).digest().posts()).isPositive();
+            });
+  }
+
+  @Test
+  void writesReachEveryMemberAndReadsSeeThem() throws IOException {
+    writeSomeData("abc", 5);
+    awaitSameStateEverywhere();
+
+    Reply timeline =
+        read(Query.newBuilder().setGetTimeline(GetTimeline.newBuilder().setHandle("abca")).build());
+    assertThat(timeline.getCode()).isEqualTo(StatusCode.OK);
+    assertThat(timeline.getPostPage().getPostsList()).hasSize(5);
+    assertThat(timeline.getPostPage().getPosts(0).getText()).isEqualTo("post 4");
+    assertThat(timeline.getAppliedIndex()).isPositive();
+  }
+
+  @Test
+  void invalidInputIsRefusedBeforeTheLogAndNeverApplied() throws IOException {
+    writeSomeData("xyz", 1);
+    awaitSameStateEverywhere();
+    long applied = stateMachine(0).appliedIndex();
+
+    Command bad =
+        Command.newBuilder()
+            .setRequestId(RequestId.newBuilder().setClientId(clientId).setSequence(++sequence))
+            .setRegisterUser(RegisterUser.newBuilder().setHandle("no spaces allowed"))
+            .build();
+    RejectedCommandException rejected = rejection(bad.toByteArray());
+    assertThat(rejected.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(rejected.detail()).contains("bad handle");
+    assertThat(rejection(new byte[] {(byte) 0xFF, 0x01}).code())
+        .isEqualTo(StatusCode.INVALID_ARGUMENT);
+
+    // Nothing entered the log: a valid write lands right after the last one.
+    Reply next = write(Command.newBuilder().setKvPut(KvPut.newBuilder().setKey("after")));
+    assertThat(next.getKvEntry().getModRevision()).isEqualTo(applied + 1);
+  }
+
+  @Test
+  void restartedMemberReloadsItsSnapshotAndLogAndSkipsACorruptSnapshot() throws Exception {
+    writeSomeData("one", 20);
+    awaitSameStateEverywhere();
+    RaftPeerId lagger = peers.get(2).getId();
+    assertThat(client.getSnapshotManagementApi(lagger).create(true, 10_000).isSuccess()).isTrue();
+    writeSomeData("two", 20);
+    awaitSameStateEverywhere();
+    assertThat(client.getSnapshotManagementApi(lagger).create(true, 10_000).isSuccess()).isTrue();
+    writeSomeData("three", 5);
+    awaitSameStateEverywhere();
+    String expected = stateMachine(0).digest().sha256();
+
+    servers[2].close();
+    servers[2] = null;
+    Path smDir;
+    try (Stream<Path> files = Files.walk(dir.resolve("n2"))) {
+      List<Path> snapshots =
+          files
+              .filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
+              .sorted()
+              .toList();
+      assertThat(snapshots).hasSize(2);
+      Path newest =
+          snapshots.stream().max((a, b) -> Long.compare(indexOf(a), indexOf(b))).orElseThrow();
+      smDir = newest.getParent();
+      try (RandomAccessFile f = new RandomAccessFile(newest.toFile(), "rw")) {
+        f.seek(f.length() / 2);
+        f.write(f.read() ^ 0x55);
+      }
+    }
+
+    servers[2] = start(2, RaftStorage.StartupOption.RECOVER);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(stateMachine(2).digest().sha256()).isEqualTo(expected));
+    try (Stream<Path> files = Files.list(smDir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".corrupt"));
+    }
+
+    writeSomeData("four", 3);
+    awaitSameStateEverywhere();
+  }
+
+  /** Sends a write that the leader must refuse, and returns the refusal. */
+  private RejectedCommandException rejection(byte[] command) {
+    Throwable thrown = catchThrowable(() -> client.io().send(message(command)));
+    assertThat(thrown).isInstanceOf(StateMachineException.class);
+    assertThat(thrown.getCause()).isInstanceOf(RejectedCommandException.class);
+    return (RejectedCommandException) thrown.getCause();
+  }
+
+  private static long indexOf(Path snapshot) {
+    String name = snapshot.getFileName().toString();
+    return Long.parseLong(name.substring(name.indexOf('_') + 1));
+  }
+}
