@@ -78,14 +78,19 @@ final class AdminHttp implements AutoCloseable {
   }
 
   /**
-   * Binds {@code address} and starts serving.
+   * Resolves and binds {@code address}, and starts serving.
    *
-   * @throws ConfigException naming {@code --http} if the address cannot be bound
+   * @throws ConfigException naming {@code --http} if the host is unknown or the address cannot be
+   *     bound
    */
   static AdminHttp start(InetSocketAddress address) throws ConfigException {
+    InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+    if (resolved.isUnresolved()) {
+      throw new ConfigException("--http: unknown host '" + address.getHostString() + "'");
+    }
     HttpServer server;
     try {
-      server = HttpServer.create(address, 0);
+      server = HttpServer.create(resolved, 0);
     } catch (IOException e) {
       throw new ConfigException(
           "--http: cannot bind "
@@ -124,7 +129,8 @@ final class AdminHttp implements AutoCloseable {
     if (state.isEmpty()) {
       return Response.text(503, notAttachedReason());
     }
-    return state.get()
+    return state
+        .get()
         .notReadyReason()
         .map(reason -> Response.text(503, reason))
         .orElse(Response.text(200, "ready"));

@@ -11,9 +11,9 @@ import ch.qos.logback.core.OutputStreamAppender;
 import org.slf4j.LoggerFactory;
 
 /**
- * Configures logback in code rather than with a logback.xml: the file name, the levels and the
- * node id all come from {@link ServerConfig}, and a bundled XML file would also configure the
- * logging of every test and tool that has this jar on its class path.
+ * Configures logback in code rather than with a logback.xml: the file name, the levels and the node
+ * id all come from {@link ServerConfig}, and a bundled XML file would also configure the logging of
+ * every test and tool that has this jar on its class path.
  */
 final class Logging {
   private Logging() {}

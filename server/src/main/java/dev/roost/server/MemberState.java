@@ -10,8 +10,8 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 
 /**
- * One reading of this member's Raft state, taken once per admin request so that {@code /ready}
- * and {@code /status} judge one consistent set of numbers.
+ * One reading of this member's Raft state, taken once per admin request so that {@code /ready} and
+ * {@code /status} judge one consistent set of numbers.
  *
  * @param id this member's id
  * @param alive false once Ratis has closed this member (for example after the state machine
@@ -88,10 +88,10 @@ record MemberState(
   }
 
   /**
-   * Why this member cannot serve yet, or empty when it can: it must be alive and in the group,
-   * know a leader (a leader must have committed an entry of its own term), and have applied
-   * everything the leader had committed when this member last heard from it. A restarted node
-   * is therefore not ready until it has replayed its log and caught up with the leader.
+   * Why this member cannot serve yet, or empty when it can: it must be alive and in the group, know
+   * a leader (a leader must have committed an entry of its own term), and have applied everything
+   * the leader had committed when this member last heard from it. A restarted node is therefore not
+   * ready until it has replayed its log and caught up with the leader.
    */
   Optional<String> notReadyReason() {
     if (!alive) {

@@ -12,9 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Checks of the machine made before anything starts, so that a node that cannot run says why in
- * one line instead of failing halfway: Ratis reports a bad storage directory with a stack trace,
- * and a gRPC port already in use makes it call {@code System.exit(1)}.
+ * Checks of the machine made before anything starts, so that a node that cannot run says why in one
+ * line instead of failing halfway: Ratis reports a bad storage directory with a stack trace, and a
+ * gRPC port already in use makes it call {@code System.exit(1)}.
  */
 final class Preflight {
   private Preflight() {}
@@ -50,8 +50,8 @@ final class Preflight {
 
   /**
    * Binds and releases the Raft port on every interface, as Ratis' gRPC server will. Another
-   * process may still take the port before Ratis binds it; this only turns the common case (a
-   * node already running, a port typo) into a clear message.
+   * process may still take the port before Ratis binds it; this only turns the common case (a node
+   * already running, a port typo) into a clear message.
    */
   static void checkRaftPort(ServerConfig config) throws ConfigException {
     try (ServerSocket socket = new ServerSocket()) {

@@ -39,7 +39,10 @@ public record RaftTuning(
   /** Default number of applied entries between automatic snapshots. */
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 100_000;
 
-  /** Raft log entries are capped below Ratis' 4 MB appender buffer; see {@link #toProperties}. */
+  /**
+   * The largest log entry Ratis will replicate: twice Ratis' 4 MB default, for headroom over
+   * Roost's 2 MiB command cap; see {@link #toProperties}.
+   */
   public static final SizeInBytes APPENDER_BUFFER_LIMIT = SizeInBytes.valueOf("8MB");
 
   /** Checks the invariants that Ratis would otherwise report late or obscurely. */
@@ -78,6 +81,10 @@ public record RaftTuning(
     // Roost caps a command at 2 MiB (RoostStateMachine.MAX_COMMAND_BYTES); the appender buffer
     // must hold at least one whole entry, or the leader steps down instead of replicating it.
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, APPENDER_BUFFER_LIMIT);
+    // The log writer's buffer must hold the largest entry plus its 4-byte length and 4-byte
+    // checksum, or every server fails at start (Ratis' default buffer is exactly 8 MB).
+    RaftServerConfigKeys.Log.setWriteBufferSize(
+        p, SizeInBytes.valueOf(APPENDER_BUFFER_LIMIT.getSize() + 8));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
     return p;
   }

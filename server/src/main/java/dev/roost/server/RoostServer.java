@@ -78,7 +78,8 @@ public final class RoostServer {
       RoostServer server = new RoostServer(config, http);
       Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "roost-shutdown"));
       server.start();
-    } catch (IOException | RuntimeException e) {
+    } catch (Exception | LinkageError e) {
+      // Exit rather than linger: the HTTP thread would keep a half-started process alive.
       LOG.error("could not start the Raft server", e);
       System.exit(1);
     }

@@ -36,7 +36,7 @@ import picocli.CommandLine.ParseResult;
  * @param id this node's id; its entry in {@code peers} gives the Raft port
  * @param peers the initial members of the group
  * @param dataDir the Raft log and snapshots live under {@code dataDir/raft}
- * @param http the address of the HTTP admin endpoint
+ * @param http the address of the HTTP admin endpoint, unresolved
  * @param electionTimeoutMin lower bound of the randomized election timeout
  * @param electionTimeoutMax upper bound of the randomized election timeout
  * @param snapshotThreshold applied entries between two automatic snapshots
@@ -71,7 +71,8 @@ public record ServerConfig(
 
   private static final String CONFIG = "config";
 
-  private static final Set<String> LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+  private static final Set<String> LEVELS =
+      Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
   /** Every setting, in the order {@code --help} lists them. */
   static final List<Setting> SETTINGS =
@@ -109,13 +110,14 @@ public record ServerConfig(
               "Longest post in code points (default "
                   + Limits.DEFAULT.maxPostCodePoints()
                   + "); must be the same on every node."),
-          new Setting("log-level", "LEVEL", "TRACE, DEBUG, INFO, WARN, ERROR or OFF (default INFO)."),
+          new Setting(
+              "log-level", "LEVEL", "TRACE, DEBUG, INFO, WARN, ERROR or OFF (default INFO)."),
           new Setting("raft-log-level", "LEVEL", "Level of Ratis' own loggers (default WARN)."),
           new Setting("log-file", "FILE", "Log file (default DIR/roost-ID.log)."));
 
   /**
-   * The picocli parser for the flags. Every option is a string: conversion and validation happen
-   * in {@link #resolve}, the same way for a flag, a file key and an environment variable.
+   * The picocli parser for the flags. Every option is a string: conversion and validation happen in
+   * {@link #resolve}, the same way for a flag, a file key and an environment variable.
    */
   static CommandLine commandLine() {
     String version =
@@ -253,7 +255,11 @@ public record ServerConfig(
   /** The Ratis settings for this node. */
   public RaftTuning tuning() {
     return new RaftTuning(
-        dataDir.resolve("raft"), raftPort(), electionTimeoutMin, electionTimeoutMax, snapshotThreshold);
+        dataDir.resolve("raft"),
+        raftPort(),
+        electionTimeoutMin,
+        electionTimeoutMax,
+        snapshotThreshold);
   }
 
   private static InetSocketAddress httpAddress(Value v, RaftPeer self) throws ConfigException {
@@ -266,12 +272,10 @@ public record ServerConfig(
     if (port == port(self.getAddress())) {
       throw v.error("port " + port + " is also the Raft port of " + self.getId() + " in --peers");
     }
-    String host = v.text().substring(0, v.text().lastIndexOf(':'));
-    InetSocketAddress address = new InetSocketAddress(host, port);
-    if (address.isUnresolved()) {
-      throw v.error("unknown host '" + host + "'");
-    }
-    return address;
+    // Resolved when the endpoint binds (AdminHttp.start): a name lookup is a check of the
+    // machine, not of the configuration.
+    return InetSocketAddress.createUnresolved(
+        v.text().substring(0, v.text().lastIndexOf(':')), port);
   }
 
   private static int port(String hostPort) {
@@ -301,8 +305,7 @@ public record ServerConfig(
   private record Sources(
       Map<String, String> flags, Map<String, String> file, Path fileName, Map<String, String> env) {
 
-    static Sources load(Map<String, String> flags, Map<String, String> env)
-        throws ConfigException {
+    static Sources load(Map<String, String> flags, Map<String, String> env) throws ConfigException {
       Sources withoutFile = new Sources(flags, Map.of(), null, env);
       Value config = withoutFile.get(CONFIG);
       if (config == null) {
@@ -316,7 +319,10 @@ public record ServerConfig(
         throw config.error("cannot read '" + fileName + "': " + Preflight.reason(e));
       }
       Set<String> known =
-          SETTINGS.stream().map(Setting::name).filter(n -> !n.equals(CONFIG)).collect(Collectors.toSet());
+          SETTINGS.stream()
+              .map(Setting::name)
+              .filter(n -> !n.equals(CONFIG))
+              .collect(Collectors.toSet());
       Map<String, String> file = new HashMap<>();
       for (String key : props.stringPropertyNames()) {
         if (!known.contains(key)) {

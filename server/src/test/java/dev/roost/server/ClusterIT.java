@@ -1,0 +1,137 @@
+package dev.roost.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three real roost-server processes on loopback: election, readiness, status, bad starts. */
+class ClusterIT {
+  private static final Duration STARTUP = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  private final List<ServerProcess> started = new ArrayList<>();
+
+  @AfterEach
+  void killEveryServerThisTestStarted() throws InterruptedException {
+    for (ServerProcess p : started) {
+      p.close();
+    }
+  }
+
+  private ServerProcess start(String id, String peers, int httpPort) {
+    ServerProcess p = ServerProcess.start(id, peers, dir.resolve(id), httpPort);
+    started.add(p);
+    return p;
+  }
+
+  @Test
+  void aThreeNodeClusterElectsOneLeaderAndEveryMemberBecomesReady() throws Exception {
+    int[] raftPorts = IntStream.range(0, 3).map(i -> ServerProcess.freePort()).toArray();
+    int[] httpPorts = IntStream.range(0, 3).map(i -> ServerProcess.freePort()).toArray();
+    String peers =
+        IntStream.range(0, 3)
+            .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i])
+            .collect(Collectors.joining(","));
+    List<ServerProcess> nodes = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      nodes.add(start("n" + (i + 1), peers, httpPorts[i]));
+    }
+
+    // Every member answers /ready with 200 once a leader is elected and it has applied the
+    // leader's commit index.
+    await()
+        .atMost(STARTUP)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> nodes.stream().allMatch(ServerProcess::isReady));
+
+    // /status agrees across the members: one leader, one term, the same three peers.
+    List<JsonNode> statuses = new ArrayList<>();
+    for (ServerProcess n : nodes) {
+      statuses.add(n.status());
+    }
+    String leader = statuses.get(0).get("leader").asText();
+    for (int i = 0; i < 3; i++) {
+      JsonNode s = statuses.get(i);
+      assertThat(s.get("id").asText()).isEqualTo("n" + (i + 1));
+      assertThat(s.get("leader").asText()).isEqualTo(leader);
+      assertThat(s.get("role").asText())
+          .isEqualTo(s.get("id").asText().equals(leader) ? "LEADER" : "FOLLOWER");
+      assertThat(s.get("term").asLong()).isPositive();
+      assertThat(s.get("appliedIndex").asLong()).isGreaterThanOrEqualTo(0);
+      assertThat(s.get("commitIndex").asLong())
+          .isGreaterThanOrEqualTo(s.get("appliedIndex").asLong());
+      assertThat(s.get("ready").asBoolean()).isTrue();
+      assertThat(s.get("peers").toString())
+          .isEqualTo(
+              "[{\"id\":\"n1\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n2\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n3\",\"address\":\"127.0.0.1:%d\"}]"
+                  .formatted(raftPorts[0], raftPorts[1], raftPorts[2]));
+    }
+    assertThat(statuses).filteredOn(s -> s.get("role").asText().equals("LEADER")).hasSize(1);
+    assertThat(statuses.stream().map(s -> s.get("term").asLong()).distinct()).hasSize(1);
+    assertThat(nodes.get(0).get("/health").body()).isEqualTo("ok\n");
+    assertThat(Files.readString(nodes.get(0).logFile()))
+        .contains(
+            "INFO  n1 dev.roost.server.RoostServer - roost-server n1 started: raft 127.0.0.1:"
+                + raftPorts[0]);
+
+    // A fourth start on n1's Raft port, which n1's gRPC server holds, exits 2 with one line.
+    ServerProcess raftClash =
+        ServerProcess.start("n1", peers, dir.resolve("clash-raft"), ServerProcess.freePort());
+    started.add(raftClash);
+    assertThat(raftClash.waitFor()).isEqualTo(2);
+    assertThat(raftClash.stderr())
+        .isEqualTo(
+            "roost-server: --peers: cannot bind the Raft port "
+                + raftPorts[0]
+                + " of n1: Address already in use\n");
+
+    // So does one whose admin port is n2's.
+    String otherPeers = "n4=127.0.0.1:" + ServerProcess.freePort();
+    ServerProcess httpClash =
+        ServerProcess.start("n4", otherPeers, dir.resolve("clash-http"), httpPorts[1]);
+    started.add(httpClash);
+    assertThat(httpClash.waitFor()).isEqualTo(2);
+    assertThat(httpClash.stderr())
+        .isEqualTo(
+            "roost-server: --http: cannot bind 127.0.0.1:"
+                + httpPorts[1]
+                + ": Address already in use\n");
+
+    // And one whose admin host does not resolve.
+    ServerProcess unknownHost =
+        ServerProcess.startWithArgs(
+            "n4",
+            dir.resolve("unknown-host"),
+            "--id=n4",
+            "--peers=" + otherPeers,
+            "--data-dir=" + dir.resolve("unknown-host"),
+            "--http=no-such-host.invalid:" + ServerProcess.freePort());
+    started.add(unknownHost);
+    assertThat(unknownHost.waitFor()).isEqualTo(2);
+    assertThat(unknownHost.stderr())
+        .isEqualTo("roost-server: --http: unknown host 'no-such-host.invalid'\n");
+
+    // SIGTERM stops n3 through its shutdown hook, which logs the stop.
+    ServerProcess n3 = nodes.get(2);
+    assertThat(n3.terminate()).isEqualTo(143);
+    assertThat(Files.readString(n3.logFile())).contains("roost-server n3 stopped");
+
+    // Restarted on the same data directory, n3 recovers its log and becomes ready again.
+    ServerProcess n3again = start("n3", peers, httpPorts[2]);
+    await().atMost(STARTUP).pollInterval(Duration.ofMillis(200)).until(n3again::isReady);
+    assertThat(n3again.status().get("term").asLong())
+        .isGreaterThanOrEqualTo(statuses.get(2).get("term").asLong());
+  }
+}

@@ -1,0 +1,58 @@
+package dev.roost.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MemberStateTest {
+  private static MemberState follower(String leader, long applied, long leaderCommit) {
+    return new MemberState(
+        "n2", true, true, "FOLLOWER", 3, leader, false, applied, applied, leaderCommit, List.of());
+  }
+
+  @Test
+  void aFollowerThatAppliedTheLeadersCommitIndexIsReady() {
+    assertThat(follower("n1", 10, 10).notReadyReason()).isEmpty();
+  }
+
+  @Test
+  void aFollowerBehindTheLeadersCommitIndexIsCatchingUp() {
+    assertThat(follower("n1", 7, 10).notReadyReason())
+        .contains("catching up: applied 7 of leader's commit 10");
+  }
+
+  @Test
+  void withoutALeaderNoMemberIsReady() {
+    assertThat(follower(null, 10, -1).notReadyReason())
+        .contains("no leader known (role FOLLOWER, term 3)");
+  }
+
+  @Test
+  void aFollowerThatHasNotHeardTheLeadersCommitIndexIsNotReady() {
+    assertThat(follower("n1", 0, -1).notReadyReason())
+        .contains("leader's commit index not known yet");
+  }
+
+  @Test
+  void aLeaderIsReadyOnlyOnceItCommittedAnEntryOfItsTerm() {
+    MemberState fresh =
+        new MemberState("n1", true, true, "LEADER", 3, "n1", false, 10, 10, 10, List.of());
+    MemberState settled =
+        new MemberState("n1", true, true, "LEADER", 3, "n1", true, 11, 11, 11, List.of());
+
+    assertThat(fresh.notReadyReason()).contains("leader has not committed an entry of term 3 yet");
+    assertThat(settled.notReadyReason()).isEmpty();
+  }
+
+  @Test
+  void aClosedOrRemovedMemberIsNotReady() {
+    MemberState closed =
+        new MemberState("n2", false, true, "FOLLOWER", 3, "n1", false, 10, 10, 10, List.of());
+    MemberState removed =
+        new MemberState("n2", true, false, "FOLLOWER", 3, "n1", false, 10, 10, 10, List.of());
+
+    assertThat(closed.notReadyReason()).contains("raft server closed");
+    assertThat(removed.notReadyReason()).contains("not a member of the group");
+  }
+}

@@ -1,0 +1,50 @@
+package dev.roost.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.junit.jupiter.api.Test;
+
+class RaftTuningTest {
+  private static RaftTuning tuning() {
+    return new RaftTuning(
+        Path.of("/data/raft"),
+        7001,
+        RaftTuning.DEFAULT_ELECTION_TIMEOUT_MIN,
+        RaftTuning.DEFAULT_ELECTION_TIMEOUT_MAX,
+        RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD);
+  }
+
+  @Test
+  void readsAreLinearizableAndSnapshotsAutomatic() {
+    RaftProperties p = tuning().toProperties();
+
+    assertThat(RaftServerConfigKeys.Read.option(p))
+        .isEqualTo(RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    assertThat(RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p)).isTrue();
+    assertThat(GrpcConfigKeys.Server.port(p)).isEqualTo(7001);
+  }
+
+  @Test
+  void theLogWriterBufferHoldsTheLargestEntry() {
+    // Ratis checks this when the log opens, failing every server at start.
+    RaftProperties p = tuning().toProperties();
+
+    assertThat(RaftServerConfigKeys.Log.writeBufferSize(p).getSize())
+        .isGreaterThanOrEqualTo(RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize() + 8);
+  }
+
+  @Test
+  void anEmptyElectionTimeoutRangeIsRejected() {
+    assertThatThrownBy(
+            () ->
+                new RaftTuning(
+                    Path.of("/d"), 7001, Duration.ofMillis(500), Duration.ofMillis(500), 10))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,178 @@
+package dev.roost.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One roost-server started as its own JVM from the shaded jar, the way an operator starts it, for
+ * tests that need real processes. Its stdout and stderr go to files next to its data directory.
+ * Close it (or kill it) in the test's cleanup: a test ends only processes it started.
+ *
+ * <p>The jar comes from the system property {@code roost.server.jar}, which the failsafe
+ * configuration sets after {@code package}.
+ */
+final class ServerProcess implements AutoCloseable {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String id;
+  private final Process process;
+  private final Path dataDir;
+  private final Path stderr;
+  private final int httpPort;
+
+  private ServerProcess(String id, Process process, Path dataDir, Path stderr, int httpPort) {
+    this.id = id;
+    this.process = process;
+    this.dataDir = dataDir;
+    this.stderr = stderr;
+    this.httpPort = httpPort;
+  }
+
+  /** The shaded server jar this build made. */
+  static Path jar() {
+    String jar = System.getProperty("roost.server.jar");
+    if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalStateException(
+          "system property roost.server.jar must name the shaded jar (run through mvn verify),"
+              + " got "
+              + jar);
+    }
+    return Path.of(jar);
+  }
+
+  /** A TCP port that was free a moment ago; another process may take it before the server. */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts {@code java -jar roost-server.jar --id ID --peers PEERS --data-dir DIR --http
+   * 127.0.0.1:PORT EXTRA...}, with stdout and stderr in {@code DIR.out} and {@code DIR.err}.
+   */
+  static ServerProcess start(
+      String id, String peers, Path dataDir, int httpPort, String... extraArgs) {
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of(
+            "--id",
+            id,
+            "--peers",
+            peers,
+            "--data-dir",
+            dataDir.toString(),
+            "--http",
+            "127.0.0.1:" + httpPort));
+    args.addAll(List.of(extraArgs));
+    return launch(id, dataDir, httpPort, args);
+  }
+
+  /**
+   * Starts {@code java -jar roost-server.jar ARGS...} as is, for a start that is meant to fail;
+   * stdout and stderr go to {@code DIR.out} and {@code DIR.err}.
+   */
+  static ServerProcess startWithArgs(String id, Path dataDir, String... args) {
+    return launch(id, dataDir, -1, List.of(args));
+  }
+
+  private static ServerProcess launch(String id, Path dataDir, int httpPort, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.add("-jar");
+    command.add(jar().toString());
+    command.addAll(args);
+    Path stdout = dataDir.resolveSibling(dataDir.getFileName() + ".out");
+    Path stderr = dataDir.resolveSibling(dataDir.getFileName() + ".err");
+    try {
+      Process p =
+          new ProcessBuilder(command)
+              .redirectOutput(stdout.toFile())
+              .redirectError(stderr.toFile())
+              .start();
+      return new ServerProcess(id, p, dataDir, stderr, httpPort);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + command, e);
+    }
+  }
+
+  /** The node's own log file, at its default place in the data directory. */
+  Path logFile() {
+    return dataDir.resolve("roost-" + id + ".log");
+  }
+
+  /** Everything the process wrote to stderr so far. */
+  String stderr() throws IOException {
+    return Files.readString(stderr);
+  }
+
+  /** GET {@code path} on the admin endpoint. */
+  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+            .timeout(Duration.ofSeconds(2))
+            .build();
+    return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Whether {@code /ready} answers 200; false while the endpoint does not answer at all. */
+  boolean isReady() {
+    try {
+      return get("/ready").statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The {@code /status} document. */
+  JsonNode status() throws IOException, InterruptedException {
+    HttpResponse<String> response = get("/status");
+    if (response.statusCode() != 200) {
+      throw new IOException(
+          "/status of " + id + ": " + response.statusCode() + " " + response.body());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  /** Sends SIGTERM and waits for the exit status. */
+  int terminate() throws InterruptedException {
+    process.destroy();
+    return waitFor();
+  }
+
+  /** Waits up to 30 s for the process to exit and returns its status. */
+  int waitFor() throws InterruptedException {
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(id + " did not exit within 30 s");
+    }
+    return process.exitValue();
+  }
+
+  /** Kills the process (SIGKILL) if it still runs, and waits for it. */
+  @Override
+  public void close() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+}
