@@ -88,10 +88,19 @@ record MemberState(
   }
 
   /**
+   * How many entries a member may trail the leader's commit index and still count as caught up.
+   * Under a steady write load every follower trails by the entries in flight; demanding zero would
+   * make readiness flicker and take healthy members out of service. A restarted member that missed
+   * more than this is not ready until it has replayed them.
+   */
+  static final long CATCH_UP_SLACK = 100;
+
+  /**
    * Why this member cannot serve yet, or empty when it can: it must be alive and in the group, know
    * a leader (a leader must have committed an entry of its own term), and have applied everything
-   * the leader had committed when this member last heard from it. A restarted node is therefore not
-   * ready until it has replayed its log and caught up with the leader.
+   * (but {@link #CATCH_UP_SLACK} entries) the leader had committed when this member last heard from
+   * it. A restarted node is therefore not ready until it has replayed its log and caught up with
+   * the leader.
    */
   Optional<String> notReadyReason() {
     if (!alive) {
@@ -109,7 +118,7 @@ record MemberState(
     if (leaderCommitIndex < 0) {
       return Optional.of("leader's commit index not known yet");
     }
-    if (appliedIndex < leaderCommitIndex) {
+    if (appliedIndex + CATCH_UP_SLACK < leaderCommitIndex) {
       return Optional.of(
           "catching up: applied " + appliedIndex + " of leader's commit " + leaderCommitIndex);
     }

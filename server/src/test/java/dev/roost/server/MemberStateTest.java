@@ -17,9 +17,18 @@ class MemberStateTest {
   }
 
   @Test
-  void aFollowerBehindTheLeadersCommitIndexIsCatchingUp() {
-    assertThat(follower("n1", 7, 10).notReadyReason())
-        .contains("catching up: applied 7 of leader's commit 10");
+  void aFollowerFarBehindTheLeadersCommitIndexIsCatchingUp() {
+    assertThat(follower("n1", 7, 5_000).notReadyReason())
+        .contains("catching up: applied 7 of leader's commit 5000");
+  }
+
+  @Test
+  void aFollowerTrailingByTheEntriesInFlightStaysReady() {
+    long commit = 5_000;
+    assertThat(follower("n1", commit - MemberState.CATCH_UP_SLACK, commit).notReadyReason())
+        .isEmpty();
+    assertThat(follower("n1", commit - MemberState.CATCH_UP_SLACK - 1, commit).notReadyReason())
+        .isPresent();
   }
 
   @Test

@@ -1,0 +1,58 @@
+package dev.roost.cli;
+
+import dev.roost.client.RoostException;
+import dev.roost.proto.StatusCode;
+
+/**
+ * A failure the CLI reports as {@code error: CODE: message} on stderr with a documented exit
+ * status: {@link #EXIT_INPUT} when the input is at fault, {@link #EXIT_CLUSTER} when the cluster
+ * could not answer.
+ */
+final class CliException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  /** Exit status for bad input: a malformed argument, an unknown user, a failed compare. */
+  static final int EXIT_INPUT = 2;
+
+  /** Exit status when the cluster cannot answer: unavailable, deadline passed, outcome unknown. */
+  static final int EXIT_CLUSTER = 3;
+
+  private final StatusCode code;
+  private final int exitCode;
+
+  CliException(StatusCode code, String message, int exitCode) {
+    super(message, null, false, false);
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+
+  static CliException usage(String message) {
+    return new CliException(StatusCode.INVALID_ARGUMENT, message, EXIT_INPUT);
+  }
+
+  static CliException cluster(String message) {
+    return new CliException(StatusCode.UNAVAILABLE, message, EXIT_CLUSTER);
+  }
+
+  /** The CLI form of a client failure, keeping its code. */
+  static CliException of(RoostException e) {
+    boolean clusterFault =
+        e.outcomeUnknown()
+            || e.code() == StatusCode.UNAVAILABLE
+            || e.code() == StatusCode.DEADLINE_EXCEEDED
+            || e.code() == StatusCode.INTERNAL;
+    String message =
+        e.outcomeUnknown()
+            ? e.getMessage() + " (outcome unknown: the write may or may not have been applied)"
+            : e.getMessage();
+    return new CliException(e.code(), message, clusterFault ? EXIT_CLUSTER : EXIT_INPUT);
+  }
+
+  StatusCode code() {
+    return code;
+  }
+
+  int exitCode() {
+    return exitCode;
+  }
+}

@@ -1,0 +1,350 @@
+package dev.roost.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * A Roost cluster of local {@code roost-server} processes on loopback, remembered in one directory
+ * so that later commands find it: {@code cluster.properties} (nodes, ports, pids), {@code
+ * data/<id>/} and {@code logs/<id>.log} per node.
+ *
+ * <p>Processes are started detached (they outlive the CLI) and controlled with real signals by pid:
+ * SIGTERM to stop, SIGKILL to kill, SIGSTOP/SIGCONT to pause and resume.
+ */
+final class LocalCluster {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+  /** One local node: its id, ports and the pid of its process (0 when never started). */
+  record Node(String id, int raftPort, int httpPort, long pid) {
+    String raftAddress() {
+      return "127.0.0.1:" + raftPort;
+    }
+
+    String httpAddress() {
+      return "127.0.0.1:" + httpPort;
+    }
+
+    Node withPid(long newPid) {
+      return new Node(id, raftPort, httpPort, newPid);
+    }
+
+    boolean alive() {
+      return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+  }
+
+  private final Path home;
+  private final Path serverJar;
+  private final List<Node> nodes;
+
+  private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
+    this.home = home;
+    this.serverJar = serverJar;
+    this.nodes = new ArrayList<>(nodes);
+  }
+
+  /** The directory the launcher passes as {@code roost.home}, else {@code ./.roost}. */
+  static Path defaultHome() {
+    String env = System.getenv("ROOST_HOME");
+    String prop = System.getProperty("roost.home");
+    return Path.of(prop != null ? prop : env != null ? env : ".roost").toAbsolutePath();
+  }
+
+  /** The server jar the launcher passes as {@code roost.server.jar}. */
+  static Path defaultServerJar() {
+    String prop = System.getProperty("roost.server.jar");
+    return Path.of(prop != null ? prop : "server/target/roost-server.jar").toAbsolutePath();
+  }
+
+  /** The cluster remembered in {@code home}, if there is one. */
+  static Optional<LocalCluster> load(Path home, Path serverJar) throws IOException {
+    Path file = home.resolve("cluster.properties");
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    List<Node> nodes = new ArrayList<>();
+    for (String id : p.getProperty("nodes", "").split(",")) {
+      if (!id.isBlank()) {
+        nodes.add(
+            new Node(
+                id,
+                Integer.parseInt(p.getProperty(id + ".raft-port")),
+                Integer.parseInt(p.getProperty(id + ".http-port")),
+                Long.parseLong(p.getProperty(id + ".pid", "0"))));
+      }
+    }
+    return Optional.of(new LocalCluster(home, serverJar, nodes));
+  }
+
+  /**
+   * A new cluster of {@code size} nodes n1..nN with Raft ports from {@code basePort} and HTTP ports
+   * from {@code basePort + 100}.
+   */
+  static LocalCluster create(Path home, Path serverJar, int size, int basePort) {
+    List<Node> nodes = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      nodes.add(new Node("n" + i, basePort + i - 1, basePort + 100 + i - 1, 0));
+    }
+    return new LocalCluster(home, serverJar, nodes);
+  }
+
+  Path home() {
+    return home;
+  }
+
+  List<Node> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  /** The peer list in the {@code id=host:port,...} syntax. */
+  String peers() {
+    return String.join(",", nodes.stream().map(n -> n.id() + "=" + n.raftAddress()).toList());
+  }
+
+  Path logFile(String id) {
+    return home.resolve("logs").resolve(id + ".log");
+  }
+
+  private Path outFile(String id) {
+    return home.resolve("logs").resolve(id + ".out");
+  }
+
+  /** The node named {@code id}, or the current leader for {@code leader}. */
+  Node node(String id) throws CliException {
+    if (id.equalsIgnoreCase("leader")) {
+      return leader().orElseThrow(() -> CliException.cluster("no node reports a leader now"));
+    }
+    return nodes.stream()
+        .filter(n -> n.id().equals(id))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                CliException.usage(
+                    "no node '"
+                        + id
+                        + "' in the local cluster; nodes: "
+                        + String.join(", ", nodes.stream().map(Node::id).toList())));
+  }
+
+  /**
+   * Checks that no port of {@code which} (all nodes when none are given) is taken, naming the first
+   * one that is.
+   */
+  void checkPortsFree(Node... which) throws CliException {
+    for (Node n : which.length == 0 ? nodes : List.of(which)) {
+      for (int port : new int[] {n.raftPort(), n.httpPort()}) {
+        try (ServerSocket s = new ServerSocket()) {
+          s.bind(new InetSocketAddress("127.0.0.1", port));
+        } catch (IOException e) {
+          throw CliException.usage(
+              "port " + port + " is in use; choose other ports with --base-port");
+        }
+      }
+    }
+  }
+
+  /** Starts {@code node}'s server process and remembers its pid. */
+  void start(Node node) throws IOException, CliException {
+    if (!Files.isRegularFile(serverJar)) {
+      throw CliException.usage(
+          "server jar not found at " + serverJar + "; build with ./mvnw package");
+    }
+    Files.createDirectories(home.resolve("logs"));
+    Path data = home.resolve("data").resolve(node.id());
+    Files.createDirectories(data);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx512m");
+    command.add("-XX:+UseSerialGC");
+    command.add("-jar");
+    command.add(serverJar.toString());
+    command.addAll(
+        List.of(
+            "--id", node.id(),
+            "--peers", peers(),
+            "--data-dir", data.toString(),
+            "--http", node.httpAddress(),
+            "--log-file", logFile(node.id()).toString()));
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(node.id()).toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .start();
+    replace(node.withPid(p.pid()));
+    save();
+  }
+
+  /** Sends SIGTERM and waits for the process to exit, then SIGKILL if it did not in time. */
+  void stop(Node node, Duration grace) throws IOException {
+    Optional<ProcessHandle> handle = ProcessHandle.of(node.pid()).filter(ProcessHandle::isAlive);
+    if (handle.isPresent()) {
+      signal(node, "CONT"); // a paused process cannot act on SIGTERM
+      handle.get().destroy();
+      try {
+        handle.get().onExit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (Exception timedOutOrInterrupted) {
+        handle.get().destroyForcibly();
+      }
+    }
+    replace(node.withPid(0));
+    save();
+  }
+
+  /** Kills the process with SIGKILL, as a crash would. */
+  void kill(Node node) throws IOException {
+    ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    ProcessHandle.of(node.pid()).ifPresent(h -> h.onExit().join());
+    replace(node.withPid(0));
+    save();
+  }
+
+  /** Sends {@code signal} (STOP, CONT) to the node's process with kill(1). */
+  void signal(Node node, String signal) throws IOException {
+    if (!node.alive()) {
+      return;
+    }
+    try {
+      int rc =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).start().waitFor();
+      if (rc != 0) {
+        throw new IOException("kill -" + signal + " " + node.pid() + " exited " + rc);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  /** Deletes the cluster's data, logs and state file. */
+  void wipe() throws IOException {
+    if (!Files.exists(home)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(home)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** The {@code /status} JSON of a node, or empty when it does not answer. */
+  Optional<JsonNode> status(Node node) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://" + node.httpAddress() + "/status"))
+                  .timeout(Duration.ofSeconds(1))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** The node that reports itself leader, if one does now. */
+  Optional<Node> leader() {
+    for (Node n : nodes) {
+      if (n.alive()) {
+        Optional<JsonNode> s = status(n);
+        if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
+          return Optional.of(n);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether {@code /ready} answers 200 for this node. */
+  boolean ready(Node node) {
+    return status(node).map(s -> s.path("ready").asBoolean()).orElse(false);
+  }
+
+  /**
+   * Waits until every node in {@code which} is ready.
+   *
+   * @throws CliException naming the nodes that are not, after {@code timeout}
+   */
+  void awaitReady(List<Node> which, Duration timeout) throws CliException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<String> notReady = which.stream().filter(n -> !ready(current(n))).map(Node::id).toList();
+      if (notReady.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw CliException.cluster(
+            "not ready after "
+                + timeout.toSeconds()
+                + " s: "
+                + String.join(", ", notReady)
+                + " (see "
+                + home.resolve("logs")
+                + ")");
+      }
+      sleep(Duration.ofMillis(200));
+    }
+  }
+
+  private Node current(Node n) {
+    return nodes.stream().filter(x -> x.id().equals(n.id())).findFirst().orElse(n);
+  }
+
+  static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void replace(Node node) {
+    nodes.replaceAll(n -> n.id().equals(node.id()) ? node : n);
+  }
+
+  /** Writes {@code cluster.properties}. */
+  void save() throws IOException {
+    Files.createDirectories(home);
+    Properties p = new Properties();
+    p.setProperty("nodes", String.join(",", nodes.stream().map(Node::id).toList()));
+    for (Node n : nodes) {
+      p.setProperty(n.id() + ".raft-port", Integer.toString(n.raftPort()));
+      p.setProperty(n.id() + ".http-port", Integer.toString(n.httpPort()));
+      p.setProperty(n.id() + ".pid", Long.toString(n.pid()));
+    }
+    Path tmp = home.resolve("cluster.properties.tmp");
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      p.store(out, "Roost local cluster; written by ./roost, read by ./roost");
+    }
+    Files.move(
+        tmp, home.resolve("cluster.properties"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+}

@@ -1,0 +1,333 @@
+package dev.roost.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import dev.roost.domain.Limits;
+import dev.roost.proto.KvEntry;
+import dev.roost.proto.Post;
+import dev.roost.proto.PostPage;
+import dev.roost.proto.StatusCode;
+import dev.roost.statemachine.Peers;
+import dev.roost.statemachine.RoostStateMachine;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.CodeInjectionForTesting;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link RoostClient} against a real three-peer Ratis group over gRPC on loopback, in this JVM,
+ * running {@link RoostStateMachine}: the typed API end to end, exactly-once across a leader's
+ * death, failure within the deadline, and a client that keeps working after failed calls.
+ */
+class RoostClientIT {
+  /** Ratis' injection point at the start of a follower's appendEntries handling. */
+  private static final String APPEND_ENTRIES = "RaftServerImpl.appendEntries";
+
+  @TempDir Path dir;
+  private final List<RaftPeer> peers = new ArrayList<>();
+  private final RaftServer[] servers = new RaftServer[3];
+  private final List<RoostClient> clients = new ArrayList<>();
+  private final CountDownLatch serverClosed = new CountDownLatch(1);
+  private RaftGroup group;
+
+  @BeforeEach
+  void startGroup() throws IOException {
+    for (int i = 0; i < 3; i++) {
+      peers.add(RaftPeer.newBuilder().setId("n" + i).setAddress("127.0.0.1:" + freePort()).build());
+    }
+    group = Peers.group(peers);
+    for (int i = 0; i < 3; i++) {
+      servers[i] = start(i, RaftStorage.StartupOption.FORMAT);
+    }
+  }
+
+  @AfterEach
+  void stopGroup() throws IOException {
+    CodeInjectionForTesting.remove(APPEND_ENTRIES);
+    clients.forEach(RoostClient::close);
+    for (RaftServer s : servers) {
+      if (s != null) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void registersFollowsPostsAndReadsTimelines() {
+    RoostClient client = client(peers, Duration.ofSeconds(10), leader -> {});
+
+    client.registerUser("alice", "Alice");
+    client.registerUser("bob", null);
+    assertThat(client.follow("alice", "bob").getChanged()).isTrue();
+    assertThat(client.follow("alice", "bob").getChanged()).as("following twice").isFalse();
+    Post first = client.post("bob", "first");
+    Post second = client.post("alice", "second");
+
+    PostPage timeline = client.timeline("alice", 10, null);
+    assertThat(timeline.getPostsList())
+        .extracting(Post::getText)
+        .containsExactly("second", "first");
+    assertThat(second.getId()).isGreaterThan(first.getId());
+    assertThat(client.getUser("alice").getFollowingCount()).isEqualTo(1);
+    assertThat(client.listFollowers("bob", 0, null).getUsersList()).hasSize(1);
+    assertThat(client.listUsers("", 0, null).getUsersList()).hasSize(2);
+    assertThat(client.lastAppliedIndex()).isGreaterThanOrEqualTo(second.getId());
+    // Domain outcomes arrive as codes.
+    assertThat(catchThrowableOfType(RoostException.class, () -> client.getUser("carol")).code())
+        .isEqualTo(StatusCode.NOT_FOUND);
+    assertThat(
+            catchThrowableOfType(RoostException.class, () -> client.registerUser("alice", null))
+                .code())
+        .isEqualTo(StatusCode.ALREADY_EXISTS);
+    // Refused on the leader before the log.
+    RoostException bad =
+        catchThrowableOfType(RoostException.class, () -> client.registerUser("no spaces", null));
+    assertThat(bad.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(bad.outcomeUnknown()).isFalse();
+  }
+
+  @Test
+  void keyValueMapWithCompareAndSet() {
+    RoostClient client = client(peers, Duration.ofSeconds(10), leader -> {});
+
+    KvEntry put = client.kvPut("color", bytes("red"));
+    KvEntry swapped = client.kvCompareAndSetValue("color", bytes("red"), bytes("blue"));
+    RoostException stale =
+        catchThrowableOfType(
+            RoostException.class,
+            () -> client.kvCompareAndSetVersion("color", put.getVersion(), bytes("green")));
+
+    assertThat(swapped.getVersion()).isEqualTo(put.getVersion() + 1);
+    assertThat(stale.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+    assertThat(stale.reply().orElseThrow().getKvEntry().getVersion())
+        .isEqualTo(swapped.getVersion());
+    assertThat(client.kvGet("color").getValue().toStringUtf8()).isEqualTo("blue");
+    assertThat(client.kvList("co", 0, null).getEntriesCount()).isEqualTo(1);
+    assertThat(client.kvDelete("color").getKey()).isEqualTo("color");
+    assertThat(catchThrowableOfType(RoostException.class, () -> client.kvGet("color")).code())
+        .isEqualTo(StatusCode.NOT_FOUND);
+    assertThat(client.stateDigest().getKeys()).isZero();
+  }
+
+  @Test
+  void aClientGivenOneFollowerFindsTheLeader() {
+    RoostClient warmUp = client(peers, Duration.ofSeconds(10), leader -> {});
+    warmUp.registerUser("alice", null);
+    int follower = (leaderIndex() + 1) % 3;
+
+    RoostClient client = client(List.of(peers.get(follower)), Duration.ofSeconds(10), l -> {});
+
+    assertThat(client.post("alice", "via a follower").getAuthor()).isEqualTo("alice");
+  }
+
+  @Test
+  void aPostWhoseLeaderDiesBeforeReplyingIsAppliedExactlyOnce() throws Exception {
+    List<Leader> changes = new CopyOnWriteArrayList<>();
+    RoostClient client = client(peers, Duration.ofSeconds(15), changes::add);
+    client.registerUser("alice", null);
+    int leader = leaderIndex();
+    String leaderId = peers.get(leader).getId().toString();
+
+    // When a follower receives the post from the leader, the leader dies. The followers wait
+    // until it is gone before they store and acknowledge the entry, so the leader can neither
+    // commit it nor reply: the post sits, unacknowledged, in the logs of the two survivors.
+    AtomicBoolean fired = new AtomicBoolean();
+    CodeInjectionForTesting.put(
+        APPEND_ENTRIES,
+        (localId, remoteId, args) -> {
+          if (!remoteId.toString().equals(leaderId)
+              || !carriesAWriteOf(client, (AppendEntriesRequestProto) args[1])) {
+            return false;
+          }
+          if (fired.compareAndSet(false, true)) {
+            new Thread(() -> closeServer(leader), "kill-leader").start();
+          }
+          try {
+            serverClosed.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return true;
+        });
+
+    Post post = client.post("alice", "only once");
+
+    assertThat(fired).as("the leader was killed mid-write").isTrue();
+    // Ratis re-sent the request to the new leader under the same call id; the new leader had
+    // committed the entry of the old term and answered from its retry cache.
+    List<Post> posts = client.listPosts("alice", 0, null).getPostsList();
+    assertThat(posts).extracting(Post::getText).containsExactly("only once");
+    assertThat(posts.get(0).getId()).isEqualTo(post.getId());
+    assertThat(changes).hasSize(1);
+    assertThat(changes.get(0).id()).isNotEqualTo(leaderId);
+    assertThat(changes.get(0).address())
+        .isEqualTo(peers.get(Integer.parseInt(changes.get(0).id().substring(1))).getAddress());
+
+    // The dead member comes back and catches up to the same state.
+    CodeInjectionForTesting.remove(APPEND_ENTRIES);
+    servers[leader] = start(leader, RaftStorage.StartupOption.RECOVER);
+    String digest = client.stateDigest().getSha256();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(stateMachine(leader).digest().sha256()).isEqualTo(digest));
+  }
+
+  @Test
+  void aWrongPeerListFailsUnavailableWithinTheDeadline() throws IOException {
+    List<RaftPeer> nobody =
+        List.of(
+            RaftPeer.newBuilder().setId("x1").setAddress("127.0.0.1:" + freePort()).build(),
+            RaftPeer.newBuilder().setId("x2").setAddress("127.0.0.1:" + freePort()).build());
+    RoostClient client = client(nobody, Duration.ofSeconds(2), leader -> {});
+
+    for (Runnable call :
+        List.<Runnable>of(() -> client.post("alice", "hi"), () -> client.listUsers("", 0, ""))) {
+      long start = System.nanoTime();
+      RoostException e = catchThrowableOfType(RoostException.class, call::run);
+      double seconds = (System.nanoTime() - start) / 1e9;
+
+      assertThat(seconds).isLessThanOrEqualTo(2.2);
+      assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
+      assertThat(e.outcomeUnknown()).as("nothing reached a server").isFalse();
+      assertThat(e.getMessage()).contains(Peers.format(nobody));
+    }
+  }
+
+  @Test
+  void theClientKeepsWorkingAfterCallsThatFailed() throws IOException {
+    RoostClient client = client(peers, Duration.ofSeconds(2), leader -> {});
+    client.registerUser("alice", null);
+    int leader = leaderIndex();
+    int follower = (leader + 1) % 3;
+
+    // Two of three members down: no majority, so no leader.
+    closeServer(leader);
+    closeServer(follower);
+    long start = System.nanoTime();
+    RoostException write =
+        catchThrowableOfType(RoostException.class, () -> client.post("alice", "lost?"));
+    RoostException read = catchThrowableOfType(RoostException.class, () -> client.getUser("alice"));
+
+    assertThat((System.nanoTime() - start) / 1e9).isLessThanOrEqualTo(4.4);
+    assertThat(write.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
+    assertThat(write.outcomeUnknown()).isTrue();
+    assertThat(read.code()).isIn(StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED);
+    assertThat(read.outcomeUnknown()).isFalse();
+
+    // A majority again: the same client (not a new one) serves calls.
+    servers[follower] = start(follower, RaftStorage.StartupOption.RECOVER);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreException(RoostException.class)
+        .until(() -> client.post("alice", "back").getText().equals("back"));
+    assertThat(client.getUser("alice").getHandle()).isEqualTo("alice");
+  }
+
+  // ---- helpers ----
+
+  private void closeServer(int i) {
+    try {
+      servers[i].close();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      servers[i] = null;
+      serverClosed.countDown();
+    }
+  }
+
+  private static boolean carriesAWriteOf(RoostClient client, AppendEntriesRequestProto request) {
+    for (LogEntryProto entry : request.getEntriesList()) {
+      if (entry.hasStateMachineLogEntry()
+          && ClientId.valueOf(entry.getStateMachineLogEntry().getClientId())
+              .getUuid()
+              .toString()
+              .equals(client.clientId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private RoostClient client(
+      List<RaftPeer> peerList, Duration deadline, Consumer<Leader> listener) {
+    RoostClient client =
+        RoostClient.builder().peers(peerList).deadline(deadline).onLeaderChange(listener).build();
+    clients.add(client);
+    return client;
+  }
+
+  private int leaderIndex() {
+    int[] found = {-1};
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              for (int i = 0; i < 3; i++) {
+                if (servers[i] != null
+                    && servers[i].getDivision(Peers.GROUP_ID).getInfo().isLeaderReady()) {
+                  found[0] = i;
+                  return true;
+                }
+              }
+              return false;
+            });
+    return found[0];
+  }
+
+  private RoostStateMachine stateMachine(int i) throws IOException {
+    return (RoostStateMachine) servers[i].getDivision(Peers.GROUP_ID).getStateMachine();
+  }
+
+  private RaftServer start(int i, RaftStorage.StartupOption option) throws IOException {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("n" + i).toFile()));
+    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peers.get(i).getAddress().split(":")[1]));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServer server =
+        RaftServer.newBuilder()
+            .setServerId(peers.get(i).getId())
+            .setGroup(group)
+            .setStateMachine(new RoostStateMachine(Limits.DEFAULT))
+            .setProperties(p)
+            .setOption(option)
+            .build();
+    server.start();
+    return server;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
