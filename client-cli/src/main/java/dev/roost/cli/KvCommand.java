@@ -1,6 +1,8 @@
 package dev.roost.cli;
 
+import com.google.protobuf.ByteString;
 import dev.roost.client.RoostClient;
+import dev.roost.proto.KvEntry;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,6 +24,14 @@ final class KvCommand {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Replies to writes carry the key's revisions but not its value (the servers remember them for
+   * de-duplication, and values can be large); the value written is the one just sent.
+   */
+  private static KvEntry withValue(KvEntry written, String value) {
+    return written.toBuilder().setValue(ByteString.copyFromUtf8(value)).build();
+  }
+
   @Command(name = "put", description = "Set KEY to VALUE.")
   static final class Put extends Verb.WithClient {
     @Parameters(index = "0", paramLabel = "KEY")
@@ -32,7 +42,7 @@ final class KvCommand {
 
     @Override
     void run(RoostClient client) {
-      output().entry(client.kvPut(key, utf8(value)));
+      output().entry(withValue(client.kvPut(key, utf8(value)), value));
     }
   }
 
@@ -90,9 +100,10 @@ final class KvCommand {
           throw CliException.usage(
               "with --by-version, EXPECTED must be a number, was '" + expected + "'");
         }
-        output().entry(client.kvCompareAndSetVersion(key, version, utf8(value)));
+        output().entry(withValue(client.kvCompareAndSetVersion(key, version, utf8(value)), value));
       } else {
-        output().entry(client.kvCompareAndSetValue(key, utf8(expected), utf8(value)));
+        output()
+            .entry(withValue(client.kvCompareAndSetValue(key, utf8(expected), utf8(value)), value));
       }
     }
   }

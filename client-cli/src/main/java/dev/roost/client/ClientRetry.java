@@ -256,7 +256,12 @@ final class ClientRetry implements RetryPolicy {
       LOG.debug("{}: giving up after {} failed attempts, last: {}", call.op, failures, cause);
       return NO_RETRY_ACTION;
     }
-    LOG.debug("{}: attempt {} failed ({}), retrying in {}", call.op, failures, cause, sleep);
+    LOG.debug(
+        "{}: attempt {} failed ({}), retrying in {} ms",
+        call.op,
+        failures,
+        cause,
+        sleep.toLong(TimeUnit.MILLISECONDS));
     return () -> sleep;
   }
 
@@ -387,10 +392,7 @@ final class ClientRetry implements RetryPolicy {
   }
 
   /** Maps what ended a call without a reply to the one exception type. */
-  RoostException toRoostException(Call call, Throwable failure) {
-    if (failure instanceof RoostException e) {
-      return e;
-    }
+  private RoostException toRoostException(Call call, Throwable failure) {
     if (failure instanceof StateMachineException sme) {
       if (sme.getCause() instanceof RejectedCommandException rejected) {
         return new RoostException(rejected.code(), rejected.detail(), false, null, null);
@@ -405,14 +407,14 @@ final class ClientRetry implements RetryPolicy {
     if (closed) {
       return closedClient(call, true);
     }
-    if (failure instanceof IOException && failure != call.lastCause()) {
-      // Ratis wraps the last attempt's cause when it gives up; an exception it threw at once
-      // (GroupMismatchException, ...) was never shown to the policy.
-      if (!(failure instanceof RaftRetryFailureException)) {
-        call.record(
-            failure instanceof GroupMismatchException ? Outcome.REFUSED : classify(failure),
-            failure);
-      }
+    // Ratis wraps the last attempt's cause when it gives up (already recorded); an exception it
+    // threw at once was never shown to the policy. A group mismatch is a refusal of this attempt
+    // only: whether the write is unknown depends on the attempts before it.
+    if (failure instanceof IOException
+        && failure != call.lastCause()
+        && !(failure instanceof RaftRetryFailureException)
+        && !(failure instanceof GroupMismatchException)) {
+      call.record(classify(failure), failure);
     }
     boolean unknown = call.kind == Kind.WRITE && call.maybeDelivered(false);
     if (failure instanceof GroupMismatchException) {

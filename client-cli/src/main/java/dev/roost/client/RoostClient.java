@@ -47,13 +47,14 @@ import org.slf4j.LoggerFactory;
  *       even one follower (Ratis follows the servers' redirects).
  *   <li><b>Every call ends by its deadline</b> (the builder's, 10 s by default): with a result or a
  *       {@link RoostException}. Never a hang, never a Ratis or gRPC exception. Retries happen
- *       inside the deadline with exponential backoff and jitter; {@link ClientRetry} states the
- *       policy.
+ *       inside the deadline: Ratis' own, with exponential backoff (25 ms doubling to 1 s) and
+ *       jitter (a factor in [0.5, 1.5)), stopping shortly before the deadline; the source of {@code
+ *       ClientRetry} states the whole policy.
  *   <li><b>Writes apply at most once, and exactly once when they succeed.</b> Each logical write
  *       carries a request id (this client's id and a sequence number 1, 2, 3...); every retry of it
  *       re-sends the same bytes, with the same Ratis call id while Ratis retries (the servers'
  *       retry cache answers with the first reply) and the same request id always (the state machine
- *       answers a repeated request id with the first reply).
+ *       answers a repeated recent request id with the first reply).
  *   <li><b>Reads are linearizable</b> (read-index reads): a read reflects every write that
  *       completed before it started.
  *   <li><b>A write whose outcome is unknown says so</b>: {@link RoostException#outcomeUnknown()}.

@@ -234,8 +234,14 @@ class RoostClientIT {
     RoostException read = catchThrowableOfType(RoostException.class, () -> client.getUser("alice"));
 
     assertThat((System.nanoTime() - start) / 1e9).isLessThanOrEqualTo(4.4);
-    assertThat(write.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
-    assertThat(write.outcomeUnknown()).isTrue();
+    // Ratis tries the peers in random order: if the write reached the survivor (which refuses
+    // it: it knows no leader) it may have entered an old log, else it was never sent.
+    if (write.code() == StatusCode.UNAVAILABLE) {
+      assertThat(write.outcomeUnknown()).as("never sent: %s", write).isFalse();
+    } else {
+      assertThat(write.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
+      assertThat(write.outcomeUnknown()).as("sent: %s", write).isTrue();
+    }
     assertThat(read.code()).isIn(StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED);
     assertThat(read.outcomeUnknown()).isFalse();
 
