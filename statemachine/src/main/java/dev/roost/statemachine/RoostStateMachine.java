@@ -327,12 +327,20 @@ public class RoostStateMachine extends BaseStateMachine {
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
-    LOG.info(
-        "{}: leader is now {} (term {}, applied index {})",
-        memberId.getPeerId(),
-        newLeaderId,
-        currentTerm(),
-        appliedIndex());
+    if (memberId.getPeerId().equals(newLeaderId)) {
+      LOG.info(
+          "{}: won the election: leader for term {} (applied index {})",
+          memberId.getPeerId(),
+          currentTerm(),
+          appliedIndex());
+    } else {
+      LOG.info(
+          "{}: leader is now {} (term {}, applied index {})",
+          memberId.getPeerId(),
+          newLeaderId,
+          currentTerm(),
+          appliedIndex());
+    }
   }
 
   private long currentTerm() {

@@ -215,6 +215,10 @@ class RoostStateMachineIT {
     assertThat(client.getSnapshotManagementApi(lagger).create(true, 10_000).isSuccess()).isTrue();
     writeSomeData("three", 5);
     awaitSameStateEverywhere();
+    // A third snapshot: only the two newest are kept.
+    assertThat(client.getSnapshotManagementApi(lagger).create(true, 10_000).isSuccess()).isTrue();
+    writeSomeData("four", 2);
+    awaitSameStateEverywhere();
     String expected = stateMachine(0).digest().sha256();
 
     servers[2].close();
@@ -244,7 +248,7 @@ class RoostStateMachineIT {
       assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".corrupt"));
     }
 
-    writeSomeData("four", 3);
+    writeSomeData("five", 3);
     awaitSameStateEverywhere();
   }
 
