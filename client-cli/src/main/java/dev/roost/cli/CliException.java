@@ -8,7 +8,7 @@ import dev.roost.proto.StatusCode;
  * status: {@link #EXIT_INPUT} when the input is at fault, {@link #EXIT_CLUSTER} when the cluster
  * could not answer.
  */
-final class CliException extends Exception {
+public final class CliException extends Exception {
   private static final long serialVersionUID = 1L;
 
   /** Exit status for bad input: a malformed argument, an unknown user, a failed compare. */

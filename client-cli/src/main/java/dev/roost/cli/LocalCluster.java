@@ -29,26 +29,26 @@ import java.util.stream.Stream;
  * <p>Processes are started detached (they outlive the CLI) and controlled with real signals by pid:
  * SIGTERM to stop, SIGKILL to kill, SIGSTOP/SIGCONT to pause and resume.
  */
-final class LocalCluster {
+public final class LocalCluster {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
   /** One local node: its id, ports and the pid of its process (0 when never started). */
-  record Node(String id, int raftPort, int httpPort, long pid) {
-    String raftAddress() {
+  public record Node(String id, int raftPort, int httpPort, long pid) {
+    public String raftAddress() {
       return "127.0.0.1:" + raftPort;
     }
 
-    String httpAddress() {
+    public String httpAddress() {
       return "127.0.0.1:" + httpPort;
     }
 
-    Node withPid(long newPid) {
+    public Node withPid(long newPid) {
       return new Node(id, raftPort, httpPort, newPid);
     }
 
-    boolean alive() {
+    public boolean alive() {
       return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
   }
@@ -64,20 +64,20 @@ final class LocalCluster {
   }
 
   /** The directory the launcher passes as {@code roost.home}, else {@code ./.roost}. */
-  static Path defaultHome() {
+  public static Path defaultHome() {
     String env = System.getenv("ROOST_HOME");
     String prop = System.getProperty("roost.home");
     return Path.of(prop != null ? prop : env != null ? env : ".roost").toAbsolutePath();
   }
 
   /** The server jar the launcher passes as {@code roost.server.jar}. */
-  static Path defaultServerJar() {
+  public static Path defaultServerJar() {
     String prop = System.getProperty("roost.server.jar");
     return Path.of(prop != null ? prop : "server/target/roost-server.jar").toAbsolutePath();
   }
 
   /** The cluster remembered in {@code home}, if there is one. */
-  static Optional<LocalCluster> load(Path home, Path serverJar) throws IOException {
+  public static Optional<LocalCluster> load(Path home, Path serverJar) throws IOException {
     Path file = home.resolve("cluster.properties");
     if (!Files.exists(file)) {
       return Optional.empty();
@@ -104,7 +104,7 @@ final class LocalCluster {
    * A new cluster of {@code size} nodes n1..nN with Raft ports from {@code basePort} and HTTP ports
    * from {@code basePort + 100}.
    */
-  static LocalCluster create(Path home, Path serverJar, int size, int basePort) {
+  public static LocalCluster create(Path home, Path serverJar, int size, int basePort) {
     List<Node> nodes = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
       nodes.add(new Node("n" + i, basePort + i - 1, basePort + 100 + i - 1, 0));
@@ -112,20 +112,20 @@ final class LocalCluster {
     return new LocalCluster(home, serverJar, nodes);
   }
 
-  Path home() {
+  public Path home() {
     return home;
   }
 
-  List<Node> nodes() {
+  public List<Node> nodes() {
     return List.copyOf(nodes);
   }
 
   /** The peer list in the {@code id=host:port,...} syntax. */
-  String peers() {
+  public String peers() {
     return String.join(",", nodes.stream().map(n -> n.id() + "=" + n.raftAddress()).toList());
   }
 
-  Path logFile(String id) {
+  public Path logFile(String id) {
     return home.resolve("logs").resolve(id + ".log");
   }
 
@@ -134,7 +134,7 @@ final class LocalCluster {
   }
 
   /** The node named {@code id}, or the current leader for {@code leader}. */
-  Node node(String id) throws CliException {
+  public Node node(String id) throws CliException {
     if (id.equalsIgnoreCase("leader")) {
       return leader().orElseThrow(() -> CliException.cluster("no node reports a leader now"));
     }
@@ -154,7 +154,7 @@ final class LocalCluster {
    * Checks that no port of {@code which} (all nodes when none are given) is taken, naming the first
    * one that is.
    */
-  void checkPortsFree(Node... which) throws CliException {
+  public void checkPortsFree(Node... which) throws CliException {
     for (Node n : which.length == 0 ? nodes : List.of(which)) {
       for (int port : new int[] {n.raftPort(), n.httpPort()}) {
         try (ServerSocket s = new ServerSocket()) {
@@ -168,7 +168,7 @@ final class LocalCluster {
   }
 
   /** Starts {@code node}'s server process and remembers its pid. */
-  void start(Node node) throws IOException, CliException {
+  public void start(Node node) throws IOException, CliException {
     if (!Files.isRegularFile(serverJar)) {
       throw CliException.usage(
           "server jar not found at " + serverJar + "; build with ./mvnw package");
@@ -200,7 +200,7 @@ final class LocalCluster {
   }
 
   /** Sends SIGTERM and waits for the process to exit, then SIGKILL if it did not in time. */
-  void stop(Node node, Duration grace) throws IOException {
+  public void stop(Node node, Duration grace) throws IOException {
     Optional<ProcessHandle> handle = ProcessHandle.of(node.pid()).filter(ProcessHandle::isAlive);
     if (handle.isPresent()) {
       signal(node, "CONT"); // a paused process cannot act on SIGTERM
@@ -216,7 +216,7 @@ final class LocalCluster {
   }
 
   /** Kills the process with SIGKILL, as a crash would. */
-  void kill(Node node) throws IOException {
+  public void kill(Node node) throws IOException {
     ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
     ProcessHandle.of(node.pid()).ifPresent(h -> h.onExit().join());
     replace(node.withPid(0));
@@ -224,7 +224,7 @@ final class LocalCluster {
   }
 
   /** Sends {@code signal} (STOP, CONT) to the node's process with kill(1). */
-  void signal(Node node, String signal) throws IOException {
+  public void signal(Node node, String signal) throws IOException {
     if (!node.alive()) {
       return;
     }
@@ -241,7 +241,7 @@ final class LocalCluster {
   }
 
   /** Deletes the cluster's data, logs and state file. */
-  void wipe() throws IOException {
+  public void wipe() throws IOException {
     if (!Files.exists(home)) {
       return;
     }
@@ -253,7 +253,7 @@ final class LocalCluster {
   }
 
   /** The {@code /status} JSON of a node, or empty when it does not answer. */
-  Optional<JsonNode> status(Node node) {
+  public Optional<JsonNode> status(Node node) {
     try {
       HttpResponse<String> r =
           HTTP.send(
@@ -271,7 +271,7 @@ final class LocalCluster {
   }
 
   /** The node that reports itself leader, if one does now. */
-  Optional<Node> leader() {
+  public Optional<Node> leader() {
     for (Node n : nodes) {
       if (n.alive()) {
         Optional<JsonNode> s = status(n);
@@ -284,7 +284,7 @@ final class LocalCluster {
   }
 
   /** Whether {@code /ready} answers 200 for this node. */
-  boolean ready(Node node) {
+  public boolean ready(Node node) {
     return status(node).map(s -> s.path("ready").asBoolean()).orElse(false);
   }
 
@@ -293,7 +293,7 @@ final class LocalCluster {
    *
    * @throws CliException naming the nodes that are not, after {@code timeout}
    */
-  void awaitReady(List<Node> which, Duration timeout) throws CliException {
+  public void awaitReady(List<Node> which, Duration timeout) throws CliException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       List<String> notReady = which.stream().filter(n -> !ready(current(n))).map(Node::id).toList();
@@ -318,7 +318,7 @@ final class LocalCluster {
     return nodes.stream().filter(x -> x.id().equals(n.id())).findFirst().orElse(n);
   }
 
-  static void sleep(Duration d) {
+  public static void sleep(Duration d) {
     try {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
@@ -331,7 +331,7 @@ final class LocalCluster {
   }
 
   /** Writes {@code cluster.properties}. */
-  void save() throws IOException {
+  public void save() throws IOException {
     Files.createDirectories(home);
     Properties p = new Properties();
     p.setProperty("nodes", String.join(",", nodes.stream().map(Node::id).toList()));
