@@ -210,7 +210,8 @@ final class DemoCommand extends Verb {
         "all three nodes hold the same state");
   }
 
-  private static List<Post> allPosts(RoostClient client, String author) {
+  /** Every post of {@code author}, newest first, following the page tokens to the end. */
+  static List<Post> allPosts(RoostClient client, String author) {
     List<Post> all = new ArrayList<>();
     String token = "";
     do {

@@ -6,7 +6,6 @@ import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
-import dev.roost.proto.PostPage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -78,7 +77,7 @@ class FailoverIT {
       }
 
       Map<String, Integer> copies = new HashMap<>();
-      for (Post p : allPosts(client, "writer")) {
+      for (Post p : DemoCommand.allPosts(client, "writer")) {
         copies.merge(p.getText(), 1, Integer::sum);
       }
       acknowledged.forEach(
@@ -141,16 +140,5 @@ class FailoverIT {
       }
     }
     return false;
-  }
-
-  private static List<Post> allPosts(RoostClient client, String author) {
-    List<Post> all = new ArrayList<>();
-    String token = "";
-    do {
-      PostPage page = client.listPosts(author, 200, token);
-      all.addAll(page.getPostsList());
-      token = page.getNextPageToken();
-    } while (!token.isEmpty());
-    return all;
   }
 }
