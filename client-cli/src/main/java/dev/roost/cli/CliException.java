@@ -41,11 +41,8 @@ public final class CliException extends Exception {
             || e.code() == StatusCode.UNAVAILABLE
             || e.code() == StatusCode.DEADLINE_EXCEEDED
             || e.code() == StatusCode.INTERNAL;
-    String message =
-        e.outcomeUnknown()
-            ? e.getMessage() + " (outcome unknown: the write may or may not have been applied)"
-            : e.getMessage();
-    return new CliException(e.code(), message, clusterFault ? EXIT_CLUSTER : EXIT_INPUT);
+    // The client's message already says when a write's outcome is unknown.
+    return new CliException(e.code(), e.getMessage(), clusterFault ? EXIT_CLUSTER : EXIT_INPUT);
   }
 
   StatusCode code() {

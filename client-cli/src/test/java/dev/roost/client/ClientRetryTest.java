@@ -1,7 +1,6 @@
 package dev.roost.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import dev.roost.client.ClientRetry.Kind;
 import dev.roost.client.ClientRetry.Outcome;
@@ -203,7 +202,8 @@ class ClientRetryTest {
 
     assertThat(e.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
     assertThat(e.outcomeUnknown()).isFalse();
-    assertThat((System.nanoTime() - start) / 1e9).isCloseTo(0.3, within(0.25));
+    // At the deadline, give or take the scheduling of a busy machine.
+    assertThat((System.nanoTime() - start) / 1e9).isBetween(0.29, 1.0);
   }
 
   private ClientRetry retry(Duration deadline, int concurrent, int queued, AtomicLong clock) {

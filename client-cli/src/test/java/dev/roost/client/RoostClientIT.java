@@ -190,6 +190,7 @@ class RoostClientIT {
 
     // The dead member comes back and catches up to the same state.
     CodeInjectionForTesting.remove(APPEND_ENTRIES);
+    assertThat(serverClosed.await(20, TimeUnit.SECONDS)).as("the old leader closed").isTrue();
     servers[leader] = start(leader, RaftStorage.StartupOption.RECOVER);
     String digest = client.stateDigest().getSha256();
     await()
@@ -211,7 +212,7 @@ class RoostClientIT {
       RoostException e = catchThrowableOfType(RoostException.class, call::run);
       double seconds = (System.nanoTime() - start) / 1e9;
 
-      assertThat(seconds).isLessThanOrEqualTo(2.2);
+      assertThat(seconds).as("deadline 2 s").isLessThanOrEqualTo(2.5);
       assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
       assertThat(e.outcomeUnknown()).as("nothing reached a server").isFalse();
       assertThat(e.getMessage()).contains(Peers.format(nobody));
@@ -233,7 +234,7 @@ class RoostClientIT {
         catchThrowableOfType(RoostException.class, () -> client.post("alice", "lost?"));
     RoostException read = catchThrowableOfType(RoostException.class, () -> client.getUser("alice"));
 
-    assertThat((System.nanoTime() - start) / 1e9).isLessThanOrEqualTo(4.4);
+    assertThat((System.nanoTime() - start) / 1e9).as("two 2 s deadlines").isLessThanOrEqualTo(5.0);
     // Ratis tries the peers in random order: if the write reached the survivor (which refuses
     // it: it knows no leader) it may have entered an old log, else it was never sent.
     if (write.code() == StatusCode.UNAVAILABLE) {

@@ -174,7 +174,8 @@ class RoostClientTest {
     RoostException e =
         catchThrowableOfType(RoostException.class, () -> client.registerUser("alice", null));
 
-    assertThat((System.nanoTime() - start) / 1e9).isLessThan(1.0);
+    // Within the deadline (the policy stops retrying shortly before it), plus scheduling slack.
+    assertThat((System.nanoTime() - start) / 1e9).isLessThan(1.3);
     assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
     assertThat(e.outcomeUnknown()).as("nothing was sent").isFalse();
     assertThat(e.getMessage()).contains(PEERS).contains("Connection refused");
@@ -234,7 +235,7 @@ class RoostClientTest {
     RoostException e =
         catchThrowableOfType(RoostException.class, () -> client.kvPut("k", new byte[] {1}));
 
-    assertThat((System.nanoTime() - start) / 1e9).isLessThan(0.6);
+    assertThat((System.nanoTime() - start) / 1e9).isLessThan(1.0);
     assertThat(e.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
     assertThat(e.outcomeUnknown()).isTrue();
     await().untilTrue(interrupted);
