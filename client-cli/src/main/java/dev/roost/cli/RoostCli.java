@@ -1,5 +1,6 @@
 package dev.roost.cli;
 
+import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import java.io.IOException;
@@ -74,6 +75,29 @@ public final class RoostCli {
       paramLabel = "SECONDS",
       description = "Deadline for each request (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
+
+  @Option(
+      names = "--consistency",
+      scope = ScopeType.INHERIT,
+      defaultValue = "linearizable",
+      paramLabel = "LEVEL",
+      description =
+          "Read consistency: linearizable (never stale), follower (any member, at least as new as"
+              + " what this command saw), stale (any member, no wait). Default: ${DEFAULT-VALUE}.")
+  ReadLevel consistency;
+
+  /** The --consistency values, as the CLI spells them. */
+  enum ReadLevel {
+    linearizable(ReadConsistency.LINEARIZABLE),
+    follower(ReadConsistency.FOLLOWER),
+    stale(ReadConsistency.STALE);
+
+    final ReadConsistency level;
+
+    ReadLevel(ReadConsistency level) {
+      this.level = level;
+    }
+  }
 
   @Option(
       names = "--home",
@@ -175,6 +199,7 @@ public final class RoostCli {
       return RoostClient.builder()
           .peers(spec)
           .deadline(Duration.ofSeconds(Math.max(1, timeoutSeconds)))
+          .readConsistency(consistency.level)
           .onLeaderChange(leader -> err().println("Reconnecting to " + leader.display() + "..."))
           .build();
     } catch (IllegalArgumentException e) {

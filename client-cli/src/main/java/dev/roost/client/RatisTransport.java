@@ -13,6 +13,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -26,6 +27,8 @@ final class RatisTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(RatisTransport.class);
 
   private final RaftClient raft;
+  private final RaftClient oneShot;
+  private final List<RaftPeerId> members;
   private final Map<RaftPeerId, String> addresses = new ConcurrentHashMap<>();
 
   RatisTransport(List<RaftPeer> peers, RetryPolicy retryPolicy, TimeDuration attemptTimeout) {
@@ -39,6 +42,15 @@ final class RatisTransport implements Transport {
             .setProperties(properties)
             .setRetryPolicy(retryPolicy)
             .build();
+    // Reads addressed to one member must not be retried against that member until the deadline:
+    // the caller moves on to another member instead.
+    this.oneShot =
+        RaftClient.newBuilder()
+            .setRaftGroup(Peers.group(peers))
+            .setProperties(properties)
+            .setRetryPolicy(RetryPolicies.noRetry())
+            .build();
+    this.members = peers.stream().map(RaftPeer::getId).toList();
   }
 
   @Override
@@ -54,6 +66,17 @@ final class RatisTransport implements Transport {
   @Override
   public RaftClientReply read(Message query) throws IOException {
     return raft.io().sendReadOnly(query);
+  }
+
+  @Override
+  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
+      throws IOException {
+    return oneShot.io().sendStaleRead(query, minIndex, member);
+  }
+
+  @Override
+  public List<RaftPeerId> members() {
+    return members;
   }
 
   @Override
@@ -87,6 +110,7 @@ final class RatisTransport implements Transport {
   @Override
   public void close() {
     try {
+      oneShot.close();
       raft.close();
     } catch (IOException e) {
       LOG.warn("closing the Ratis client failed", e);

@@ -17,12 +17,14 @@ import dev.roost.proto.User;
 import dev.roost.proto.UserPage;
 import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -93,10 +95,12 @@ public final class RoostClient implements AutoCloseable {
   private final ClientRetry retry;
   private final Consumer<Leader> leaderListener;
   private final String clientId;
-  private final AtomicLong sequence = new AtomicLong();
-  private final AtomicLong appliedIndex = new AtomicLong();
-  private final AtomicReference<RaftPeerId> lastServer = new AtomicReference<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicLong sequence;
+  private final AtomicLong appliedIndex;
+  private final AtomicReference<RaftPeerId> lastServer;
+  private final AtomicBoolean closed;
+  private final AtomicInteger nextMember;
+  private final ReadConsistency readConsistency;
 
   private RoostClient(Builder b, Function<ClientRetry, Transport> transportFactory) {
     this.retry =
@@ -109,6 +113,42 @@ public final class RoostClient implements AutoCloseable {
     this.transport = transportFactory.apply(retry);
     this.leaderListener = b.leaderListener;
     this.clientId = transport.clientId();
+    this.sequence = new AtomicLong();
+    this.appliedIndex = new AtomicLong();
+    this.lastServer = new AtomicReference<>();
+    this.closed = new AtomicBoolean();
+    this.nextMember = new AtomicInteger();
+    this.readConsistency = b.readConsistency;
+  }
+
+  /** A view of {@code client} that reads at {@code readConsistency}; it shares everything else. */
+  private RoostClient(RoostClient client, ReadConsistency readConsistency) {
+    this.retry = client.retry;
+    this.transport = client.transport;
+    this.leaderListener = client.leaderListener;
+    this.clientId = client.clientId;
+    this.sequence = client.sequence;
+    this.appliedIndex = client.appliedIndex;
+    this.lastServer = client.lastServer;
+    this.closed = client.closed;
+    this.nextMember = client.nextMember;
+    this.readConsistency = readConsistency;
+  }
+
+  /**
+   * This client, reading at {@code readConsistency}: for one call, {@code
+   * client.withReadConsistency(STALE).timeline(...)}. The view shares the connections, the request
+   * ids and the highest applied index seen with this client; closing either closes both.
+   */
+  public RoostClient withReadConsistency(ReadConsistency readConsistency) {
+    return readConsistency == this.readConsistency
+        ? this
+        : new RoostClient(this, Objects.requireNonNull(readConsistency, "readConsistency"));
+  }
+
+  /** The consistency of this client's reads. */
+  public ReadConsistency readConsistency() {
+    return readConsistency;
   }
 
   /** Starts building a client; {@link Builder#peers(List)} is required. */
@@ -467,7 +507,35 @@ public final class RoostClient implements AutoCloseable {
     } catch (RoostException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return send(Kind.READ, op, bytes, transport::read, payload);
+    ClientRetry.Attempt attempt =
+        switch (readConsistency) {
+          case LINEARIZABLE -> transport::read;
+          case FOLLOWER -> query -> readFromAnyMember(query, appliedIndex.get());
+          case STALE -> query -> readFromAnyMember(query, 0);
+        };
+    return send(Kind.READ, op, bytes, attempt, payload);
+  }
+
+  /**
+   * Reads from the members in turn (starting with a different one each call, to spread the load)
+   * until one has applied {@code minIndex} and answers. If none can, the leader answers with a
+   * linearizable read, which is at least as new.
+   */
+  private RaftClientReply readFromAnyMember(Message query, long minIndex) throws IOException {
+    List<RaftPeerId> members = transport.members();
+    int start = Math.floorMod(nextMember.getAndIncrement(), members.size());
+    for (int i = 0; i < members.size(); i++) {
+      RaftPeerId member = members.get((start + i) % members.size());
+      try {
+        RaftClientReply reply = transport.readFrom(member, query, minIndex);
+        if (reply.isSuccess()) {
+          return reply;
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("{} could not serve a read at index {}: {}", member, minIndex, e.toString());
+      }
+    }
+    return transport.read(query);
   }
 
   private <T> CompletableFuture<T> send(
@@ -586,8 +654,15 @@ public final class RoostClient implements AutoCloseable {
     private Consumer<Leader> leaderListener = leader -> {};
     private int maxConcurrentCalls = 32;
     private int maxQueuedCalls = 10_000;
+    private ReadConsistency readConsistency = ReadConsistency.LINEARIZABLE;
 
     private Builder() {}
+
+    /** The consistency of reads (default {@link ReadConsistency#LINEARIZABLE}). */
+    public Builder readConsistency(ReadConsistency readConsistency) {
+      this.readConsistency = Objects.requireNonNull(readConsistency, "readConsistency");
+      return this;
+    }
 
     /** The servers to start from: the whole group or any subset of it (required). */
     public Builder peers(List<RaftPeer> peers) {

@@ -2,6 +2,7 @@ package dev.roost.client;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.List;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -20,6 +21,15 @@ interface Transport extends Closeable {
 
   /** Sends a linearizable read, retried like a write. */
   RaftClientReply read(Message query) throws IOException;
+
+  /**
+   * Sends a read to one member, answered from that member's state once it has applied {@code
+   * minIndex}; tried once, without retries, so that a dead member costs one attempt.
+   */
+  RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex) throws IOException;
+
+  /** The members this client knows, in a fixed order. */
+  List<RaftPeerId> members();
 
   /** The server Ratis addresses next: its current guess of the leader. */
   RaftPeerId currentLeader();

@@ -1,6 +1,7 @@
 package dev.roost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -145,6 +147,21 @@ class CliIT {
     assertThat(ok("users", "-o", "json").json().path("users").findValuesAsText("handle"))
         .containsExactly("alice", "bob", "carol");
     assertThat(ok("posts", "bob", "-o", "json").json().path("posts")).hasSize(1);
+
+    // A fresh CLI process has seen nothing yet, so follower and stale reads may come from a
+    // member that has not applied bob's post; they are eventually complete.
+    for (String level : List.of("follower", "stale")) {
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          ok("posts", "bob", "--consistency", level, "-o", "json")
+                              .json()
+                              .path("posts"))
+                      .hasSize(1));
+    }
+    assertError(roost("posts", "bob", "--consistency", "eventual"), 2, "INVALID_ARGUMENT");
 
     ok("unfollow", "alice", "carol");
     assertThat(

@@ -95,6 +95,21 @@ final class FakeTransport implements Transport {
     return server.handle(false, query);
   }
 
+  /** Reads addressed to one member, with the minimum index asked for. */
+  final List<String> memberReads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
+      throws IOException {
+    memberReads.add(member + "@" + minIndex);
+    return server.handle(false, query);
+  }
+
+  @Override
+  public List<RaftPeerId> members() {
+    return List.of(RaftPeerId.valueOf("n1"), RaftPeerId.valueOf("n2"), RaftPeerId.valueOf("n3"));
+  }
+
   @Override
   public RaftPeerId currentLeader() {
     return leader;

@@ -330,6 +330,27 @@ class RoostClientTest {
   }
 
   @Test
+  void followerReadsAskAnyMemberForAtLeastTheHighestIndexSeen() {
+    client(Duration.ofSeconds(5));
+    KvEntry entry = KvEntry.newBuilder().setKey("k").setVersion(1).build();
+    answer(Reply.newBuilder().setAppliedIndex(42).setKvEntry(entry).build());
+    client.kvPut("k", new byte[] {1});
+
+    RoostClient follower = client.withReadConsistency(ReadConsistency.FOLLOWER);
+    follower.kvGet("k");
+    follower.kvGet("k");
+    RoostClient stale = client.withReadConsistency(ReadConsistency.STALE);
+    stale.kvGet("k");
+
+    // Each read starts with the next member, and follower reads wait for index 42.
+    assertThat(fake.memberReads).containsExactly("n1@42", "n2@42", "n3@0");
+    assertThat(fake.reads).isEmpty();
+    assertThat(follower.readConsistency()).isEqualTo(ReadConsistency.FOLLOWER);
+    assertThat(client.readConsistency()).isEqualTo(ReadConsistency.LINEARIZABLE);
+    assertThat(client.withReadConsistency(ReadConsistency.LINEARIZABLE)).isSameAs(client);
+  }
+
+  @Test
   void aClosedClientRefusesCalls() {
     client(Duration.ofSeconds(5));
     client.close();
