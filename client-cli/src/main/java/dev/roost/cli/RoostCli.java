@@ -49,7 +49,8 @@ import picocli.CommandLine.Spec;
       KvCommand.class,
       ClusterCommand.class,
       ShellCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      BenchCommand.class
     })
 public final class RoostCli {
   @Spec CommandSpec spec;

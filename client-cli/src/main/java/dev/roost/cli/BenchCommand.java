@@ -1,0 +1,259 @@
+package dev.roost.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.roost.cli.LoadGenerator.Result;
+import dev.roost.cli.LoadGenerator.Workload;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code roost bench}: load generators that print figures (never assert them). Workloads are
+ * subcommands sharing {@link WorkloadBench}'s options.
+ */
+@Command(
+    name = "bench",
+    description = "Measure throughput and latency against a cluster (figures only).",
+    subcommands = {
+      BenchCommand.KvPut.class,
+      BenchCommand.KvGet.class,
+      BenchCommand.Post.class,
+      BenchCommand.Timeline.class,
+      BenchCommand.Mixed.class
+    })
+final class BenchCommand {
+
+  /** Options and reporting shared by every workload. */
+  abstract static class WorkloadBench extends Verb {
+    private final Workload workload;
+
+    WorkloadBench(Workload workload) {
+      this.workload = workload;
+    }
+
+    @Option(
+        names = "--clients",
+        defaultValue = "64",
+        description = "Client connections (default: ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(
+        names = "--in-flight",
+        defaultValue = "1",
+        description = "Requests in flight per client (default: ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(
+        names = "--duration",
+        defaultValue = "30",
+        description = "Seconds measured (default: ${DEFAULT-VALUE}).")
+    int durationSeconds;
+
+    @Option(
+        names = "--warmup",
+        defaultValue = "5",
+        description = "Seconds before measuring (default: ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
+    @Option(
+        names = "--value-size",
+        defaultValue = "256",
+        description = "Value bytes (default: ${DEFAULT-VALUE}).")
+    int valueSize;
+
+    @Option(
+        names = "--keys",
+        defaultValue = "10000",
+        description = "Key space (default: ${DEFAULT-VALUE}).")
+    int keys;
+
+    @Option(
+        names = "--users",
+        defaultValue = "10000",
+        description = "Users for post/timeline (default: ${DEFAULT-VALUE}).")
+    int users;
+
+    @Option(
+        names = "--follows",
+        defaultValue = "50",
+        description = "Accounts each user follows (default: ${DEFAULT-VALUE}).")
+    int follows;
+
+    @Option(
+        names = "--rate",
+        defaultValue = "0",
+        description =
+            "Target requests/s in total (open loop); 0 = as fast as possible (closed loop).")
+    double rate;
+
+    @Option(
+        names = "--seed",
+        defaultValue = "1",
+        description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+        names = "--plot",
+        paramLabel = "FILE.png",
+        description = "Write the latency distribution as a PNG plot.")
+    Path plot;
+
+    int readPercent() {
+      return 0;
+    }
+
+    @Override
+    void run() throws Exception {
+      RoostCli root = root();
+      if (clients < 1
+          || inFlight < 1
+          || durationSeconds < 1
+          || warmupSeconds < 0
+          || valueSize < 0
+          || keys < 1
+          || users < 2
+          || follows < 0
+          || follows >= users
+          || rate < 0
+          || readPercent() < 0
+          || readPercent() > 100) {
+        throw CliException.usage("bench options must be positive (and --follows below --users)");
+      }
+      LoadGenerator.Options options =
+          new LoadGenerator.Options(
+              root.resolvePeers(),
+              workload,
+              clients,
+              inFlight,
+              Duration.ofSeconds(durationSeconds),
+              Duration.ofSeconds(warmupSeconds),
+              valueSize,
+              keys,
+              users,
+              follows,
+              rate,
+              readPercent(),
+              root.consistency.level,
+              seed);
+      Result result = new LoadGenerator(options, root.err()).run();
+      print(result);
+      if (plot != null) {
+        LatencyPlot.write(result, plot);
+        root.err().println("latency plot written to " + plot.toAbsolutePath());
+      }
+    }
+
+    private void print(Result r) {
+      Histogram h = r.latencyMicros();
+      Output out = output();
+      if (out.json()) {
+        ObjectNode json = out.object();
+        json.put(
+            "workload", r.options().workload().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        json.put("clients", r.options().clients());
+        json.put("inFlight", r.options().inFlight());
+        json.put("consistency", r.options().consistency().name().toLowerCase(Locale.ROOT));
+        json.put("targetRate", r.options().rate());
+        json.put("seconds", r.seconds());
+        json.put("ops", r.ops());
+        json.put("opsPerSecond", r.throughput());
+        ObjectNode latency = json.putObject("latencyMs");
+        for (double p : new double[] {50, 90, 99, 99.9}) {
+          latency.put(
+              "p" + (p == (long) p ? Long.toString((long) p) : Double.toString(p)),
+              h.getValueAtPercentile(p) / 1000.0);
+        }
+        latency.put("max", h.getMaxValue() / 1000.0);
+        ObjectNode errors = json.putObject("errors");
+        r.errors().forEach(errors::put);
+        out.print(json);
+      } else {
+        out.table(
+            List.of(
+                List.of(
+                    r.options().workload().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                    r.options().clients() + "x" + r.options().inFlight(),
+                    String.format(Locale.ROOT, "%.0f", r.seconds()),
+                    Long.toString(r.ops()),
+                    String.format(Locale.ROOT, "%.0f", r.throughput()),
+                    ms(h.getValueAtPercentile(50)),
+                    ms(h.getValueAtPercentile(90)),
+                    ms(h.getValueAtPercentile(99)),
+                    ms(h.getValueAtPercentile(99.9)),
+                    ms(h.getMaxValue()),
+                    r.errors().isEmpty() ? "0" : r.errors().toString())),
+            "WORKLOAD",
+            "CLIENTS",
+            "SECONDS",
+            "OPS",
+            "OPS/S",
+            "P50 MS",
+            "P90 MS",
+            "P99 MS",
+            "P99.9 MS",
+            "MAX MS",
+            "ERRORS");
+      }
+    }
+
+    private static String ms(long micros) {
+      return String.format(Locale.ROOT, "%.2f", micros / 1000.0);
+    }
+  }
+
+  @Command(name = "kv-put", description = "Puts of --value-size bytes over --keys keys.")
+  static final class KvPut extends WorkloadBench {
+    KvPut() {
+      super(Workload.KV_PUT);
+    }
+  }
+
+  @Command(
+      name = "kv-get",
+      description = "Gets over --keys keys (created first), at --consistency.")
+  static final class KvGet extends WorkloadBench {
+    KvGet() {
+      super(Workload.KV_GET);
+    }
+  }
+
+  @Command(
+      name = "post",
+      description = "Posts by --users users (created first, each following --follows).")
+  static final class Post extends WorkloadBench {
+    Post() {
+      super(Workload.POST);
+    }
+  }
+
+  @Command(
+      name = "timeline",
+      description = "Timelines (20 posts) of --users users following --follows each.")
+  static final class Timeline extends WorkloadBench {
+    Timeline() {
+      super(Workload.TIMELINE);
+    }
+  }
+
+  @Command(name = "mixed", description = "kv-get and kv-put mixed by --read-percent.")
+  static final class Mixed extends WorkloadBench {
+    @Option(
+        names = "--read-percent",
+        defaultValue = "90",
+        description = "Share of reads (default: ${DEFAULT-VALUE}).")
+    int readPercent;
+
+    Mixed() {
+      super(Workload.MIXED);
+    }
+
+    @Override
+    int readPercent() {
+      return readPercent;
+    }
+  }
+}
