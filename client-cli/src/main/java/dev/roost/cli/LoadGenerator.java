@@ -67,6 +67,9 @@ final class LoadGenerator {
     }
   }
 
+  /** Writes in flight while creating the data a workload reads. */
+  private static final int PREPARE_IN_FLIGHT = 64;
+
   private final Options o;
   private final PrintWriter progress;
   private final Recorder recorder = new Recorder(3_600_000_000L, 3);
@@ -98,7 +101,14 @@ final class LoadGenerator {
                 .maxConcurrentCalls(Math.max(1, o.inFlight()))
                 .build());
       }
-      prepare(clients.get(0));
+      try (RoostClient loader =
+          RoostClient.builder()
+              .peers(o.peers())
+              .deadline(Duration.ofSeconds(30))
+              .maxConcurrentCalls(PREPARE_IN_FLIGHT)
+              .build()) {
+        prepare(loader);
+      }
       return measure(clients);
     } finally {
       clients.forEach(RoostClient::close);
@@ -115,7 +125,7 @@ final class LoadGenerator {
       progress.flush();
       for (int k = 0; k < o.keys(); k++) {
         pending.add(client.kvPutAsync(key(k), value));
-        drain(pending, 256);
+        drain(pending, PREPARE_IN_FLIGHT * 4);
       }
     }
     if (social) {
@@ -126,18 +136,18 @@ final class LoadGenerator {
             client
                 .registerUserAsync(user(u), "")
                 .exceptionally(e -> null)); // already there from an earlier run
-        drain(pending, 256);
+        drain(pending, PREPARE_IN_FLIGHT * 4);
       }
       drain(pending, 0);
       for (int u = 0; u < o.users(); u++) {
         for (int f = 1; f <= o.follows(); f++) {
           pending.add(client.followAsync(user(u), user((u + f * 7919) % o.users())));
-          drain(pending, 256);
+          drain(pending, PREPARE_IN_FLIGHT * 4);
         }
       }
       for (int u = 0; u < Math.min(o.users(), 2000); u++) {
         pending.add(client.postAsync(user(u), "hello from " + user(u)));
-        drain(pending, 256);
+        drain(pending, PREPARE_IN_FLIGHT * 4);
       }
     }
     drain(pending, 0);
