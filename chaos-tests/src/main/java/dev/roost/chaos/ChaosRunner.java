@@ -1,0 +1,190 @@
+package dev.roost.chaos;
+
+import dev.roost.chaos.checker.Verdict;
+import dev.roost.client.ReadConsistency;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The chaos suite's command line ({@code ./roost chaos ...}): one run, or with {@code --matrix}
+ * every nemesis against both workloads.
+ *
+ * <p>Exit status: 0 every history valid, 1 an anomaly found, 2 a checker could not decide, 3 the
+ * harness itself failed (cluster would not start, bad options: 3 and picocli's 2 for usage).
+ */
+@Command(
+    name = "roost chaos",
+    mixinStandardHelpOptions = true,
+    description = "Runs a Jepsen-style test against a real Roost cluster and checks the history.")
+public final class ChaosRunner implements Callable<Integer> {
+  /** The families a matrix runs against each workload. */
+  static final List<String> MATRIX = List.of("none", "kill", "pause", "partition", "all");
+
+  @Option(names = "--workload", defaultValue = "kv", description = "kv or social")
+  String workload;
+
+  @Option(
+      names = "--nemesis",
+      defaultValue = "kill,pause,partition",
+      description = "comma-separated: kill, pause, partition, all or none")
+  String nemesis;
+
+  @Option(names = "--time", defaultValue = "60s", description = "workload time, e.g. 60s, 2m")
+  String time;
+
+  @Option(names = "--clients", defaultValue = "10")
+  int clients;
+
+  @Option(names = "--nodes", defaultValue = "3")
+  int nodes;
+
+  @Option(names = "--seed", description = "default: random, printed")
+  Long seed;
+
+  @Option(names = "--out", description = "run directory (default chaos-runs/<time>-<workload>)")
+  Path out;
+
+  @Option(names = "--fault-time", defaultValue = "5s-10s", description = "MIN-MAX per fault")
+  String faultTime;
+
+  @Option(names = "--heal-time", defaultValue = "5s-10s", description = "MIN-MAX between faults")
+  String healTime;
+
+  @Option(names = "--check-time", defaultValue = "120s", description = "time limit per checker")
+  String checkTime;
+
+  @Option(names = "--server-jar", description = "default: server/target/roost-server.jar")
+  Path serverJar;
+
+  @Option(names = "--server-arg", description = "extra flag for every server (repeatable)")
+  List<String> serverArgs = new ArrayList<>();
+
+  @Option(names = "--no-namespaces", description = "loopback only (partitions skipped)")
+  boolean noNamespaces;
+
+  @Option(
+      names = "--read-consistency",
+      defaultValue = "LINEARIZABLE",
+      description =
+          "how clients read: linearizable (default), follower or stale; the last two"
+              + " are not linearizable, so a kv run must report them invalid")
+  ReadConsistency readConsistency;
+
+  @Option(names = "--matrix", description = "every nemesis against both workloads")
+  boolean matrix;
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(
+        new CommandLine(new ChaosRunner())
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setExecutionExceptionHandler(
+                (e, cmd, parsed) -> {
+                  cmd.getErr().println("chaos harness failed: " + e);
+                  e.printStackTrace(cmd.getErr());
+                  return 3;
+                })
+            .execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000);
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Path dir =
+        out != null ? out : Path.of("chaos-runs", stamp + "-" + (matrix ? "matrix" : workload));
+    Path jar =
+        serverJar != null
+            ? serverJar
+            : Path.of(System.getProperty("roost.server.jar", "server/target/roost-server.jar"));
+    RunOptions base =
+        new RunOptions(
+            workload,
+            families(nemesis),
+            duration(time),
+            clients,
+            nodes,
+            s,
+            dir.toAbsolutePath(),
+            range(faultTime),
+            range(healTime),
+            duration(checkTime),
+            jar.toAbsolutePath(),
+            serverArgs,
+            !noNamespaces,
+            readConsistency);
+    if (!matrix) {
+      ChaosRun.Outcome o = ChaosRun.run(base);
+      System.out.println(o.verdict() + ": " + o.dir().resolve("report.html"));
+      return o.exitCode();
+    }
+    Verdict worst = Verdict.VALID;
+    StringBuilder table =
+        new StringBuilder("| workload | nemesis | verdict | report |\n|---|---|---|---|\n");
+    for (String w : List.of("kv", "social")) {
+      for (String n : MATRIX) {
+        Path cell = base.out().resolve(w + "-" + n);
+        ChaosRun.Outcome o = ChaosRun.run(base.cell(w, families(n), cell));
+        worst = worst.and(o.verdict());
+        table.append("| ").append(w).append(" | ").append(n).append(" | ");
+        table.append(o.verdict()).append(" | ").append(cell.resolve("report.html")).append(" |\n");
+        System.out.println(w + " " + n + ": " + o.verdict());
+      }
+    }
+    java.nio.file.Files.writeString(base.out().resolve("matrix.md"), table);
+    System.out.print(table);
+    return new ChaosRun.Outcome(worst, List.of(), base.out(), 0).exitCode();
+  }
+
+  /** Expands {@code all} and drops {@code none}. */
+  static List<String> families(String spec) {
+    List<String> out = new ArrayList<>();
+    for (String f : spec.toLowerCase(Locale.ROOT).split(",")) {
+      switch (f.strip()) {
+        case "", "none" -> {}
+        case "all" -> out.addAll(List.of("kill", "pause", "partition"));
+        case "kill", "pause", "partition" -> out.add(f.strip());
+        default ->
+            throw new CommandLine.ParameterException(
+                new CommandLine(new ChaosRunner()),
+                "unknown nemesis '" + f + "'; use kill, pause, partition, all or none");
+      }
+    }
+    return out.stream().distinct().toList();
+  }
+
+  /** Parses {@code 500ms}, {@code 60s}, {@code 2m}. */
+  static Duration duration(String s) {
+    String t = s.strip().toLowerCase(Locale.ROOT);
+    if (t.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+    }
+    if (t.endsWith("s")) {
+      return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+    }
+    if (t.endsWith("m")) {
+      return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+    }
+    throw new IllegalArgumentException("bad duration '" + s + "'; use e.g. 500ms, 60s or 2m");
+  }
+
+  /** Parses {@code MIN-MAX} durations into milliseconds. */
+  static long[] range(String s) {
+    long[] r = Arrays.stream(s.split("-")).mapToLong(p -> duration(p).toMillis()).toArray();
+    if (r.length != 2 || r[0] > r[1]) {
+      throw new IllegalArgumentException("bad range '" + s + "'; use MIN-MAX, e.g. 5s-10s");
+    }
+    return r;
+  }
+}

@@ -1,0 +1,172 @@
+package dev.roost.chaos.cluster;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Each node in its own Linux network namespace ({@code roostchaos-<node>}) with its own address on
+ * {@value #SUBNET}.0/24, joined by a veth pair to a bridge ({@value #BRIDGE}) that the harness
+ * creates in the root namespace with address {@value #SUBNET}.254, which is where the clients
+ * connect from. A partition is a set of blackhole routes inside the cut-off nodes' namespaces: the
+ * kernel drops every packet to the other side, as a broken switch would.
+ *
+ * <p>Needs root and {@code ip} (iproute2). Every name starts with {@code roostchaos-} or {@code
+ * rch}, so {@link #removeStale()} can clean up after a crashed run. A lock file makes concurrent
+ * runs on one machine wait for each other instead of tearing down each other's namespaces.
+ */
+final class NamespaceNetwork implements Network {
+  static final String SUBNET = "10.213.77";
+  static final String BRIDGE = "rchbr0";
+  private static final String NS_PREFIX = "roostchaos-";
+  private static final String LINK_PREFIX = "rch";
+  private static final int RAFT_PORT = 7001;
+  private static final int HTTP_PORT = 7101;
+  private static final Path LOCK = Path.of(System.getProperty("java.io.tmpdir"), "roostchaos.lock");
+
+  private final List<String> nodes;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  /** Whether this machine can make namespaces: root with {@code ip} on the path. */
+  static boolean available() {
+    return "root".equals(System.getProperty("user.name"))
+        && Commands.succeeds(List.of("ip", "netns", "list"));
+  }
+
+  NamespaceNetwork(List<String> nodes) throws IOException {
+    this.nodes = List.copyOf(nodes);
+    this.lockChannel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    this.lock = lockChannel.lock();
+    try {
+      removeStale();
+      ip("link", "add", BRIDGE, "type", "bridge");
+      ip("addr", "add", SUBNET + ".254/24", "dev", BRIDGE);
+      ip("link", "set", BRIDGE, "up");
+      for (int i = 0; i < nodes.size(); i++) {
+        String n = nodes.get(i);
+        String ns = namespace(n);
+        String outside = LINK_PREFIX + "-" + n;
+        String inside = LINK_PREFIX + "p-" + n;
+        ip("netns", "add", ns);
+        ip("link", "add", outside, "type", "veth", "peer", "name", inside);
+        ip("link", "set", inside, "netns", ns);
+        ip("link", "set", outside, "master", BRIDGE, "up");
+        ip("-n", ns, "link", "set", "lo", "up");
+        ip("-n", ns, "addr", "add", address(i) + "/24", "dev", inside);
+        ip("-n", ns, "link", "set", inside, "up");
+      }
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /**
+   * Removes every namespace and link with this harness's prefixes, killing the processes inside the
+   * namespaces first: what a crashed earlier run left behind.
+   */
+  static void removeStale() throws IOException {
+    for (String line : Commands.run(List.of("ip", "netns", "list")).split("\n")) {
+      String ns = line.strip().split("\\s+")[0];
+      if (ns.startsWith(NS_PREFIX)) {
+        for (String pid : Commands.run(List.of("ip", "netns", "pids", ns)).split("\\s+")) {
+          if (!pid.isBlank()) {
+            Commands.runQuietly(List.of("kill", "-KILL", pid));
+          }
+        }
+        Commands.runQuietly(List.of("ip", "netns", "del", ns));
+      }
+    }
+    for (String line : Commands.run(List.of("ip", "-o", "link", "show")).split("\n")) {
+      String[] parts = line.split(":\\s+");
+      if (parts.length > 1) {
+        String name = parts[1].split("@")[0];
+        if (name.startsWith(LINK_PREFIX)) {
+          Commands.runQuietly(List.of("ip", "link", "del", name));
+        }
+      }
+    }
+  }
+
+  private static void ip(String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add("ip");
+    command.addAll(List.of(args));
+    Commands.run(command);
+  }
+
+  private static String namespace(String node) {
+    return NS_PREFIX + node;
+  }
+
+  private String address(int index) {
+    return SUBNET + "." + (index + 1);
+  }
+
+  @Override
+  public String host(String node) {
+    return address(nodes.indexOf(node));
+  }
+
+  @Override
+  public int raftPort(String node) {
+    return RAFT_PORT;
+  }
+
+  @Override
+  public int httpPort(String node) {
+    return HTTP_PORT;
+  }
+
+  @Override
+  public List<String> wrap(String node, List<String> command) {
+    // ip netns exec execs the command itself, so the pid we get is the server's.
+    List<String> wrapped = new ArrayList<>(List.of("ip", "netns", "exec", namespace(node)));
+    wrapped.addAll(command);
+    return wrapped;
+  }
+
+  @Override
+  public boolean supportsPartitions() {
+    return true;
+  }
+
+  @Override
+  public void cut(Map<String, Set<String>> unreachable) throws IOException {
+    heal();
+    for (Map.Entry<String, Set<String>> e : unreachable.entrySet()) {
+      for (String other : e.getValue()) {
+        ip("-n", namespace(e.getKey()), "route", "add", "blackhole", host(other) + "/32");
+      }
+    }
+  }
+
+  @Override
+  public void heal() throws IOException {
+    for (String n : nodes) {
+      ip("-n", namespace(n), "route", "flush", "type", "blackhole");
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "network namespaces " + NS_PREFIX + "* on bridge " + BRIDGE + " " + SUBNET + ".0/24";
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      removeStale();
+    } finally {
+      lock.release();
+      lockChannel.close();
+    }
+  }
+}

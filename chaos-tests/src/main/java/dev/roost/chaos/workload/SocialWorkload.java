@@ -1,0 +1,172 @@
+package dev.roost.chaos.workload;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.roost.chaos.checker.Checker;
+import dev.roost.chaos.checker.SocialChecker;
+import dev.roost.chaos.history.Op;
+import dev.roost.client.RoostClient;
+import dev.roost.client.RoostException;
+import dev.roost.proto.Post;
+import dev.roost.proto.PostPage;
+import dev.roost.proto.StatusCode;
+import dev.roost.proto.User;
+import dev.roost.proto.UserPage;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+/**
+ * Users posting unique texts, following each other and reading timelines, then final reads of every
+ * author's posts and every user's followees once the faults are healed. Nothing is ever deleted or
+ * unfollowed, which {@link SocialChecker} relies on.
+ */
+public final class SocialWorkload implements Workload {
+  static final int TIMELINE_PAGE = 20;
+  private static final int FINAL_PAGE = 200;
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final List<String> users;
+
+  /** A workload over {@code userCount} users. */
+  public SocialWorkload(int userCount) {
+    this.users = IntStream.range(0, userCount).mapToObj(i -> "user" + i).toList();
+  }
+
+  @Override
+  public String name() {
+    return "social";
+  }
+
+  @Override
+  public void setup(int process, RoostClient client, Recorder recorder) {
+    for (String u : users) {
+      retry(
+          () ->
+              recorder.record(
+                  process,
+                  "register",
+                  u,
+                  NullNode.getInstance(),
+                  () -> {
+                    try {
+                      client.registerUser(u, u);
+                    } catch (RoostException e) {
+                      // a retried registration that did apply the first time
+                      if (e.code() != StatusCode.ALREADY_EXISTS) {
+                        throw e;
+                      }
+                    }
+                    return NullNode.getInstance();
+                  }));
+    }
+  }
+
+  @Override
+  public void run(
+      int process, RoostClient client, Recorder recorder, Random random, BooleanSupplier done) {
+    long seq = 0;
+    while (!done.getAsBoolean()) {
+      int dice = random.nextInt(20);
+      String user = users.get(random.nextInt(users.size()));
+      if (dice < 9) {
+        String text = "p" + process + "-" + seq++;
+        recorder.record(
+            process,
+            "post",
+            user,
+            NODES.textNode(text),
+            () -> NODES.numberNode(client.post(user, text).getId()));
+      } else if (dice < 17) {
+        recorder.record(
+            process,
+            "timeline",
+            user,
+            NODES.numberNode(TIMELINE_PAGE),
+            () -> page(client.timeline(user, TIMELINE_PAGE, "")));
+      } else {
+        String other = users.get(random.nextInt(users.size()));
+        if (!other.equals(user)) {
+          recorder.record(
+              process,
+              "follow",
+              user,
+              NODES.textNode(other),
+              () -> NODES.booleanNode(client.follow(user, other).getChanged()));
+        }
+      }
+    }
+  }
+
+  private static ArrayNode page(PostPage page) {
+    ArrayNode a = NODES.arrayNode();
+    for (Post p : page.getPostsList()) {
+      a.addObject().put("id", p.getId()).put("author", p.getAuthor()).put("text", p.getText());
+    }
+    return a;
+  }
+
+  @Override
+  public void finalReads(int process, RoostClient client, Recorder recorder) {
+    for (String u : users) {
+      retry(
+          () ->
+              recorder.record(
+                  process,
+                  "final-posts",
+                  u,
+                  NullNode.getInstance(),
+                  () -> {
+                    ArrayNode all = NODES.arrayNode();
+                    String token = "";
+                    do {
+                      PostPage p = client.listPosts(u, FINAL_PAGE, token);
+                      all.addAll(page(p));
+                      token = p.getNextPageToken();
+                    } while (!token.isEmpty());
+                    return all;
+                  }));
+      retry(
+          () ->
+              recorder.record(
+                  process,
+                  "final-following",
+                  u,
+                  NullNode.getInstance(),
+                  () -> {
+                    ArrayNode all = NODES.arrayNode();
+                    String token = "";
+                    do {
+                      UserPage p = client.listFollowing(u, FINAL_PAGE, token);
+                      p.getUsersList().stream().map(User::getHandle).forEach(all::add);
+                      token = p.getNextPageToken();
+                    } while (!token.isEmpty());
+                    return all;
+                  }));
+    }
+  }
+
+  /** Repeats a recorded operation until it is ok, at most ten times. */
+  private static void retry(Supplier<Op> attempt) {
+    for (int i = 0; i < 10; i++) {
+      if (attempt.get().type() == Op.Type.OK) {
+        return;
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  @Override
+  public List<Checker> checkers(Duration timeLimit) {
+    return List.of(new SocialChecker());
+  }
+}
