@@ -9,58 +9,67 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 /**
  * Properties of the domain over random command sequences: determinism, snapshot fidelity and
- * timeline ordering.
+ * timeline ordering. Each property runs over many seeded sequences; a failure names its seed, and
+ * {@link #steps(long)} with that seed reproduces the sequence.
  */
 class RoostStatePropertiesTest {
   private static final List<String> HANDLES = List.of("alice", "bob", "carol", "dave", "Eve", "x!");
   private static final List<String> KEYS = List.of("a", "a/b", "b", "c");
+  private static final List<String> TEXT_PIECES = List.of("a", "b", " ", "\n", "🐦");
   private static final Limits LIMITS = new Limits(20, 3, 4);
+  private static final int SEQUENCES = 300;
 
   /** A command with the request id it is sent under (repeats exercise de-duplication). */
   record Step(Command command, String client, long sequence, long clockMs) {}
 
-  @Provide
-  Arbitrary<List<Step>> steps() {
-    Arbitrary<String> handle = Arbitraries.of(HANDLES);
-    Arbitrary<String> key = Arbitraries.of(KEYS);
-    Arbitrary<byte[]> value = Arbitraries.bytes().array(byte[].class).ofMaxSize(3);
-    Arbitrary<String> text =
-        Arbitraries.strings().withChars("ab \n🐦").ofMinLength(0).ofMaxLength(25);
-    Arbitrary<Command> command =
-        Arbitraries.oneOf(
-            handle.map(h -> new Command.RegisterUser(h, "")),
-            handle.map(h -> new Command.RegisterUser(h, "")),
-            Combinators.combine(handle, handle).as(Command.Follow::new),
-            Combinators.combine(handle, handle).as(Command.Follow::new),
-            Combinators.combine(handle, handle).as(Command.Unfollow::new),
-            Combinators.combine(handle, text).as(Command.CreatePost::new),
-            Combinators.combine(handle, text).as(Command.CreatePost::new),
-            Combinators.combine(handle, text).as(Command.CreatePost::new),
-            Combinators.combine(key, value).as(Command.KvPut::new),
-            key.map(Command.KvDelete::new),
-            Combinators.combine(key, value, value)
-                .as((k, e, v) -> new Command.KvCompareAndSet(k, new Expect.ValueEquals(e), v)),
-            Combinators.combine(key, Arbitraries.longs().between(0, 3), value)
-                .as((k, e, v) -> new Command.KvCompareAndSet(k, new Expect.VersionEquals(e), v)));
-    Arbitrary<Step> step =
-        Combinators.combine(
-                command,
-                Arbitraries.of("c1", "c2", "c3", "c4"),
-                Arbitraries.longs().between(1, 12),
-                Arbitraries.longs().between(0, 50))
-            .as(Step::new);
-    return step.list().ofMaxSize(120);
+  /** A random sequence of up to 120 steps over a small alphabet, so that commands collide. */
+  static List<Step> steps(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    int n = r.nextInt(121);
+    List<Step> steps = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      steps.add(new Step(command(r), "c" + (1 + r.nextInt(4)), 1 + r.nextInt(12), r.nextInt(51)));
+    }
+    return steps;
+  }
+
+  private static Command command(SplittableRandom r) {
+    return switch (r.nextInt(12)) {
+      case 0, 1 -> new Command.RegisterUser(pick(r, HANDLES), "");
+      case 2, 3 -> new Command.Follow(pick(r, HANDLES), pick(r, HANDLES));
+      case 4 -> new Command.Unfollow(pick(r, HANDLES), pick(r, HANDLES));
+      case 5, 6, 7 -> new Command.CreatePost(pick(r, HANDLES), text(r));
+      case 8 -> new Command.KvPut(pick(r, KEYS), value(r));
+      case 9 -> new Command.KvDelete(pick(r, KEYS));
+      case 10 ->
+          new Command.KvCompareAndSet(pick(r, KEYS), new Expect.ValueEquals(value(r)), value(r));
+      default ->
+          new Command.KvCompareAndSet(
+              pick(r, KEYS), new Expect.VersionEquals(r.nextInt(4)), value(r));
+    };
+  }
+
+  private static <T> T pick(SplittableRandom r, List<T> from) {
+    return from.get(r.nextInt(from.size()));
+  }
+
+  private static String text(SplittableRandom r) {
+    StringBuilder b = new StringBuilder();
+    for (int i = r.nextInt(26); i > 0; i--) {
+      b.append(pick(r, TEXT_PIECES));
+    }
+    return b.toString();
+  }
+
+  private static byte[] value(SplittableRandom r) {
+    byte[] v = new byte[r.nextInt(4)];
+    r.nextBytes(v);
+    return v;
   }
 
   private static List<Result> run(RoostState state, List<Step> steps, long firstIndex) {
@@ -73,81 +82,87 @@ class RoostStatePropertiesTest {
     return results;
   }
 
-  @Property(tries = 300)
-  void sameCommandsGiveSameRepliesAndState(@ForAll("steps") List<Step> steps) {
-    RoostState a = new RoostState(LIMITS);
-    RoostState b = new RoostState(LIMITS);
-    assertThat(run(a, steps, 1)).isEqualTo(run(b, steps, 1));
-    assertThat(a.digest()).isEqualTo(b.digest());
-    assertThat(answers(a)).isEqualTo(answers(b));
+  @Test
+  void sameCommandsGiveSameRepliesAndState() {
+    for (long seed = 1; seed <= SEQUENCES; seed++) {
+      List<Step> steps = steps(seed);
+      RoostState a = new RoostState(LIMITS);
+      RoostState b = new RoostState(LIMITS);
+      assertThat(run(a, steps, 1)).as("seed %d", seed).isEqualTo(run(b, steps, 1));
+      assertThat(a.digest()).as("seed %d", seed).isEqualTo(b.digest());
+      assertThat(answers(a)).as("seed %d", seed).isEqualTo(answers(b));
+    }
   }
 
-  @Property(tries = 300)
-  void snapshotThenReplayEqualsLiveState(
-      @ForAll("steps") List<Step> steps, @ForAll @IntRange(min = 0, max = 120) int cut)
-      throws IOException {
-    int n = Math.min(cut, steps.size());
-    RoostState live = new RoostState(LIMITS);
-    run(live, steps.subList(0, n), 1);
+  @Test
+  void snapshotThenReplayEqualsLiveState() throws IOException {
+    for (long seed = 1; seed <= SEQUENCES; seed++) {
+      List<Step> steps = steps(seed);
+      int n = new SplittableRandom(-seed).nextInt(steps.size() + 1);
+      RoostState live = new RoostState(LIMITS);
+      run(live, steps.subList(0, n), 1);
 
-    RoostState restored = roundTrip(live);
-    assertThat(restored.digest()).isEqualTo(live.digest());
-    assertThat(answers(restored)).isEqualTo(answers(live));
+      RoostState restored = roundTrip(live);
+      assertThat(restored.digest()).as("seed %d", seed).isEqualTo(live.digest());
+      assertThat(answers(restored)).as("seed %d", seed).isEqualTo(answers(live));
 
-    // Replaying the rest of the log on the restored state gives the same replies and state as
-    // the live state applying it.
-    List<Step> rest = steps.subList(n, steps.size());
-    assertThat(run(restored, rest, n + 1)).isEqualTo(run(live, rest, n + 1));
-    assertThat(restored.digest()).isEqualTo(live.digest());
-    assertThat(answers(restored)).isEqualTo(answers(live));
+      // Replaying the rest of the log on the restored state gives the same replies and state as
+      // the live state applying it.
+      List<Step> rest = steps.subList(n, steps.size());
+      assertThat(run(restored, rest, n + 1)).as("seed %d", seed).isEqualTo(run(live, rest, n + 1));
+      assertThat(restored.digest()).as("seed %d", seed).isEqualTo(live.digest());
+      assertThat(answers(restored)).as("seed %d", seed).isEqualTo(answers(live));
+    }
   }
 
-  @Property(tries = 200)
-  void timelinesAreNewestFirstWithoutDuplicatesAcrossPages(
-      @ForAll("steps") List<Step> steps, @ForAll @IntRange(min = 1, max = 7) int pageSize) {
-    RoostState state = new RoostState(LIMITS);
-    run(state, steps, 1);
-    for (String h : List.of("alice", "bob", "carol", "dave", "eve")) {
-      List<Long> ids = new ArrayList<>();
-      String token = "";
-      do {
-        Result r = state.query(new Query.GetTimeline(h, new PageRequest(pageSize, token)));
-        if (r.code() == Code.NOT_FOUND) {
-          break;
+  @Test
+  void timelinesAreNewestFirstWithoutDuplicatesAcrossPages() {
+    for (long seed = 1; seed <= SEQUENCES; seed++) {
+      RoostState state = new RoostState(LIMITS);
+      run(state, steps(seed), 1);
+      int pageSize = 1 + (int) (seed % 7);
+      for (String h : List.of("alice", "bob", "carol", "dave", "eve")) {
+        List<Long> ids = new ArrayList<>();
+        String token = "";
+        do {
+          Result r = state.query(new Query.GetTimeline(h, new PageRequest(pageSize, token)));
+          if (r.code() == Code.NOT_FOUND) {
+            break;
+          }
+          Payload.PostPage page = (Payload.PostPage) r.payload();
+          assertThat(page.posts().size()).isLessThanOrEqualTo(pageSize);
+          page.posts().forEach(p -> ids.add(p.id()));
+          token = page.nextToken();
+        } while (!token.isEmpty());
+        for (int i = 1; i < ids.size(); i++) {
+          assertThat(ids.get(i)).as("seed %d, %s", seed, h).isLessThan(ids.get(i - 1));
         }
-        Payload.PostPage page = (Payload.PostPage) r.payload();
-        assertThat(page.posts().size()).isLessThanOrEqualTo(pageSize);
-        page.posts().forEach(p -> ids.add(p.id()));
-        token = page.nextToken();
-      } while (!token.isEmpty());
-      for (int i = 1; i < ids.size(); i++) {
-        assertThat(ids.get(i)).isLessThan(ids.get(i - 1));
-      }
-      Result whole = state.query(new Query.GetTimeline(h, new PageRequest(200, "")));
-      if (whole.isOk()) {
-        assertThat(((Payload.PostPage) whole.payload()).posts())
-            .extracting(Payload.Post::id)
-            .containsExactlyElementsOf(ids);
+        Result whole = state.query(new Query.GetTimeline(h, new PageRequest(200, "")));
+        if (whole.isOk()) {
+          assertThat(((Payload.PostPage) whole.payload()).posts())
+              .as("seed %d, %s", seed, h)
+              .extracting(Payload.Post::id)
+              .containsExactlyElementsOf(ids);
+        }
       }
     }
   }
 
-  @Property(tries = 50)
-  void corruptingAnyByteIsDetected(
-      @ForAll("steps") @Size(min = 5) List<Step> steps,
-      @ForAll @IntRange(min = 0, max = 10_000) int at)
-      throws IOException {
-    RoostState state = new RoostState(LIMITS);
-    run(state, steps, 1);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    SnapshotFormat.write(state, out);
-    byte[] bytes = out.toByteArray();
-    bytes[at % bytes.length] ^= 0x5A;
-    try {
-      SnapshotFormat.read(new ByteArrayInputStream(bytes), LIMITS);
-      throw new AssertionError("a corrupt snapshot was loaded");
-    } catch (SnapshotFormat.CorruptSnapshotException expected) {
-      assertThat(expected.getMessage()).isNotBlank();
+  @Test
+  void corruptingAnyByteIsDetected() throws IOException {
+    for (long seed = 1; seed <= 100; seed++) {
+      RoostState state = new RoostState(LIMITS);
+      run(state, steps(seed), 1);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      SnapshotFormat.write(state, out);
+      byte[] bytes = out.toByteArray();
+      bytes[new SplittableRandom(seed).nextInt(bytes.length)] ^= 0x5A;
+      try {
+        SnapshotFormat.read(new ByteArrayInputStream(bytes), LIMITS);
+        throw new AssertionError("seed " + seed + ": a corrupt snapshot was loaded");
+      } catch (SnapshotFormat.CorruptSnapshotException expected) {
+        assertThat(expected.getMessage()).isNotBlank();
+      }
     }
   }
 
