@@ -13,9 +13,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -26,11 +29,17 @@ import java.util.stream.Stream;
  * so that later commands find it: {@code cluster.properties} (nodes, ports, pids), {@code
  * data/<id>/} and {@code logs/<id>.log} per node.
  *
+ * <p>The cluster has an admin secret, generated when it is created and kept in {@code admin-secret}
+ * (readable by its owner only); servers get it through {@code ROOST_ADMIN_SECRET}, never on the
+ * command line, where other users could read it, and the local admin commands ({@code add-node},
+ * {@code remove-node}, {@code cluster add} and the like) read it from there.
+ *
  * <p>Processes are started detached (they outlive the CLI) and controlled with real signals by pid:
  * SIGTERM to stop, SIGKILL to kill, SIGSTOP/SIGCONT to pause and resume.
  */
 public final class LocalCluster {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ADMIN_SECRET_FILE = "admin-secret";
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
@@ -56,6 +65,7 @@ public final class LocalCluster {
   private final Path home;
   private final Path serverJar;
   private final List<Node> nodes;
+  private final List<String> serverArgs = new ArrayList<>();
 
   private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
     this.home = home;
@@ -116,6 +126,23 @@ public final class LocalCluster {
     return home;
   }
 
+  /**
+   * Extra {@code roost-server} flags for every later {@link #start}, e.g. {@code
+   * ("--snapshot-threshold", "200")}; they come after the flags this class sets. They are not
+   * remembered in {@code cluster.properties}: a later command that loads the cluster starts nodes
+   * without them.
+   */
+  public LocalCluster serverArgs(List<String> args) {
+    serverArgs.clear();
+    serverArgs.addAll(args);
+    return this;
+  }
+
+  /** The data directory of node {@code id} (its Raft log and snapshots are under {@code raft/}). */
+  public Path dataDir(String id) {
+    return home.resolve("data").resolve(id);
+  }
+
   public List<Node> nodes() {
     return List.copyOf(nodes);
   }
@@ -167,14 +194,73 @@ public final class LocalCluster {
     }
   }
 
+  /** The HTTP endpoints of the nodes, for the admin commands. */
+  public List<String> httpEndpoints() {
+    return nodes.stream().map(Node::httpAddress).toList();
+  }
+
+  /**
+   * The cluster's admin secret, created (random, owner-only file) on first use.
+   *
+   * @throws IOException if the file cannot be read or written
+   */
+  public String adminSecret() throws IOException {
+    Path file = home.resolve(ADMIN_SECRET_FILE);
+    if (Files.exists(file)) {
+      return Files.readString(file).strip();
+    }
+    Files.createDirectories(home);
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String secret = HexFormat.of().formatHex(random);
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, secret + "\n");
+    return secret;
+  }
+
+  /**
+   * A new node, next in id and ports after the highest existing ones, remembered but not started:
+   * start it with {@link #startJoining}.
+   */
+  public Node newNode() throws IOException {
+    int next =
+        nodes.stream().mapToInt(n -> Integer.parseInt(n.id().substring(1))).max().orElse(0) + 1;
+    int baseRaft =
+        nodes.stream().mapToInt(n -> n.raftPort() - nodeNumber(n) + 1).min().orElse(7001);
+    Node node = new Node("n" + next, baseRaft + next - 1, baseRaft + 100 + next - 1, 0);
+    nodes.add(node);
+    save();
+    return node;
+  }
+
+  private static int nodeNumber(Node n) {
+    return Integer.parseInt(n.id().substring(1));
+  }
+
+  /** Forgets {@code node} (stop it first): it is no longer part of the local cluster. */
+  public void forget(Node node) throws IOException {
+    nodes.removeIf(n -> n.id().equals(node.id()));
+    save();
+  }
+
+  /** Starts {@code node}'s server process in join mode: it waits to be added to the group. */
+  public void startJoining(Node node) throws IOException, CliException {
+    start(node, true);
+  }
+
   /** Starts {@code node}'s server process and remembers its pid. */
   public void start(Node node) throws IOException, CliException {
+    start(node, false);
+  }
+
+  private void start(Node node, boolean join) throws IOException, CliException {
     if (!Files.isRegularFile(serverJar)) {
       throw CliException.usage(
           "server jar not found at " + serverJar + "; build with ./mvnw package");
     }
     Files.createDirectories(home.resolve("logs"));
-    Path data = home.resolve("data").resolve(node.id());
+    Path data = dataDir(node.id());
     Files.createDirectories(data);
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -185,12 +271,18 @@ public final class LocalCluster {
     command.addAll(
         List.of(
             "--id", node.id(),
-            "--peers", peers(),
+            // A joining node needs only its own address; the group's members come with the log.
+            "--peers", join ? node.id() + "=" + node.raftAddress() : peers(),
             "--data-dir", data.toString(),
             "--http", node.httpAddress(),
             "--log-file", logFile(node.id()).toString()));
+    if (join) {
+      command.add("--join");
+    }
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("ROOST_ADMIN_SECRET", adminSecret());
     Process p =
-        new ProcessBuilder(command)
+        builder
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(node.id()).toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.cli.LocalCluster.Node;
+import dev.roost.client.AdminClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -282,6 +283,72 @@ final class LocalClusterCommand {
       root.err().println("Started " + n.id() + "; waiting until it has caught up...");
       cluster.awaitReady(List.of(cluster.node(n.id())), READY_TIMEOUT);
       printStatus(root, cluster);
+    }
+  }
+
+  @Command(
+      name = "add-node",
+      description =
+          "Start a new local server in join mode and add it to the group once it has caught up.")
+  static final class AddNode extends LocalVerb {
+    @Override
+    void run() throws Exception {
+      LocalCluster cluster = cluster();
+      Node n = cluster.newNode();
+      try {
+        cluster.checkPortsFree(n);
+        cluster.startJoining(n);
+        root.err().println("Started " + n.id() + " in join mode; adding it to the group...");
+        awaitHttp(cluster, cluster.node(n.id()));
+        admin(cluster).add(n.id(), n.raftAddress());
+      } catch (Exception e) {
+        // Never leave a half-added node behind: the group did not take it, so neither do we.
+        cluster.stop(cluster.node(n.id()), Duration.ofSeconds(10));
+        cluster.forget(n);
+        throw e;
+      }
+      root.err().println("Added " + n.id() + " at " + n.raftAddress());
+      cluster.awaitReady(List.of(cluster.node(n.id())), READY_TIMEOUT);
+      printStatus(root, cluster);
+    }
+  }
+
+  @Command(
+      name = "remove-node",
+      description =
+          "Remove a node from the group (moving leadership away first if it leads), then stop it.")
+  static final class RemoveNode extends LocalVerb {
+    @Parameters(paramLabel = "NODE", description = "Node id or 'leader'.")
+    String node;
+
+    @Override
+    void run() throws Exception {
+      LocalCluster cluster = cluster();
+      Node n = cluster.node(node);
+      admin(cluster).remove(n.id());
+      cluster.stop(n, Duration.ofSeconds(10));
+      cluster.forget(n);
+      root.err().println("Removed " + n.id() + " from the group and stopped it");
+      printStatus(root, cluster);
+    }
+  }
+
+  /** The admin client for the local cluster, with its own secret. */
+  static AdminClient admin(LocalCluster cluster) throws IOException {
+    return new AdminClient(cluster.httpEndpoints(), cluster.adminSecret(), Duration.ofSeconds(2));
+  }
+
+  /** Waits until a just-started node's HTTP endpoint answers, which it does before Ratis starts. */
+  private static void awaitHttp(LocalCluster cluster, Node n) throws CliException {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (cluster.status(n).isEmpty()) {
+      if (!n.alive()) {
+        throw CliException.cluster(n.id() + " exited at start; see " + cluster.logFile(n.id()));
+      }
+      if (System.nanoTime() > deadline) {
+        throw CliException.cluster(n.id() + " did not start; see " + cluster.logFile(n.id()));
+      }
+      LocalCluster.sleep(Duration.ofMillis(200));
     }
   }
 

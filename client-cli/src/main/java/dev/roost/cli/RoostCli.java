@@ -37,6 +37,8 @@ import picocli.CommandLine.Spec;
       LocalClusterCommand.Pause.class,
       LocalClusterCommand.Resume.class,
       LocalClusterCommand.Restart.class,
+      LocalClusterCommand.AddNode.class,
+      LocalClusterCommand.RemoveNode.class,
       UserCommand.class,
       UserCommand.Users.class,
       FollowCommand.Follow.class,

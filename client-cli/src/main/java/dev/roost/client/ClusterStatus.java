@@ -1,5 +1,6 @@
 package dev.roost.client;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
@@ -9,43 +10,46 @@ import dev.roost.statemachine.Peers;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * The view of each member of a Roost cluster, asked of each member directly (Ratis' group info), so
- * that it works with any member down and shows what each one believes.
+ * The view of each member of a Roost cluster, from each member's public {@code /status} on its HTTP
+ * endpoint, so that it works with any member down, shows what each one believes, and needs no admin
+ * access (Ratis' group-info call is an admin RPC, which Roost servers keep to loopback). Members
+ * whose endpoint is not known or does not answer are shown as the leader sees them.
  */
 public final class ClusterStatus {
   private ClusterStatus() {}
 
   /**
-   * What one member reports. Members that did not answer have {@code reachable == false} and their
-   * other fields unset.
+   * What one member reports. Members that did not answer have {@code reachable == false}, the
+   * leader's view of them where it has one, and -1 elsewhere.
    *
    * @param id the member's id
    * @param address its Raft address
    * @param reachable whether it answered
-   * @param role LEADER, FOLLOWER, CANDIDATE or LISTENER
-   * @param term the leader's current term for a leader; for the others, the term of their last log
-   *     entry
+   * @param role LEADER, FOLLOWER, CANDIDATE or LISTENER; NOT_MEMBER for an endpoint that answers
+   *     but is not in the configuration (a server waiting to be added, or one removed)
+   * @param term its current term
    * @param leader the leader this member follows ("" when it knows none)
    * @param commitIndex its commit index
    * @param appliedIndex the last index its state machine applied
    * @param snapshotIndex the index of its latest snapshot (-1 if none)
-   * @param lastContactMs for a follower, milliseconds since it heard from the leader; -1 otherwise
+   * @param lastContactMs milliseconds since it last heard from the leader (0 for the leader), or
+   *     since it last answered the leader when it did not answer us; -1 when unknown
    * @param error why it did not answer
    */
   public record Member(
@@ -67,26 +71,87 @@ public final class ClusterStatus {
     }
   }
 
-  /** Asks every peer of {@code peersSpec} for its view, each within {@code timeout}. */
-  public static List<Member> fetch(String peersSpec, Duration timeout) {
-    List<RaftPeer> peers = Peers.parse(peersSpec);
-    RaftProperties properties = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(
-        properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
-    List<Member> members = new ArrayList<>();
-    try (RaftClient client =
-        RaftClient.newBuilder()
-            .setRaftGroup(Peers.group(peers))
-            .setProperties(properties)
-            .setRetryPolicy(RetryPolicies.noRetry())
-            .build()) {
-      for (RaftPeer peer : peers) {
-        members.add(ask(client, peer));
+  /**
+   * Asks every HTTP endpoint in {@code httpEndpoints} for its member's view, each within {@code
+   * timeout}.
+   */
+  public static List<Member> fetch(List<String> httpEndpoints, Duration timeout) {
+    List<AdminClient.EndpointStatus> statuses =
+        new AdminClient(httpEndpoints, null, timeout).statuses();
+    Map<String, JsonNode> byId = new LinkedHashMap<>();
+    JsonNode leader = null;
+    for (AdminClient.EndpointStatus s : statuses) {
+      if (s.status() != null) {
+        byId.put(s.id(), s.status());
+        if (s.leads()
+            && (leader == null
+                || s.status().path("term").asLong() > leader.path("term").asLong())) {
+          leader = s.status();
+        }
       }
-    } catch (IOException e) {
-      throw new RoostException(StatusCode.INTERNAL, "cannot close the status client: " + e, false);
+    }
+    // The configuration: the leader's, else the union of what the members that answered list.
+    Map<String, JsonNode> views = new TreeMap<>();
+    Map<String, String> addresses = new TreeMap<>();
+    if (leader != null) {
+      for (JsonNode m : leader.path("members")) {
+        views.put(m.path("id").asText(), m);
+        addresses.put(m.path("id").asText(), m.path("address").asText());
+      }
+    } else {
+      for (JsonNode s : byId.values()) {
+        for (JsonNode p : s.path("peers")) {
+          addresses.putIfAbsent(p.path("id").asText(), p.path("address").asText());
+        }
+      }
+    }
+    List<Member> members = new ArrayList<>();
+    for (Map.Entry<String, String> e : addresses.entrySet()) {
+      JsonNode own = byId.remove(e.getKey());
+      if (own != null) {
+        members.add(fromStatus(own, e.getValue(), own.path("role").asText()));
+      } else {
+        JsonNode view = views.get(e.getKey());
+        members.add(
+            new Member(
+                e.getKey(),
+                e.getValue(),
+                false,
+                view == null ? "" : view.path("role").asText(),
+                -1,
+                "",
+                view == null ? -1 : view.path("commitIndex").asLong(-1),
+                -1,
+                -1,
+                view == null ? -1 : view.path("lastContactMs").asLong(-1),
+                "its HTTP endpoint is unknown or did not answer"));
+      }
+    }
+    for (JsonNode rest : byId.values()) {
+      members.add(fromStatus(rest, rest.path("address").asText(""), "NOT_MEMBER"));
+    }
+    for (AdminClient.EndpointStatus s : statuses) {
+      if (s.status() == null && addresses.isEmpty()) {
+        members.add(new Member("?", s.endpoint(), false, "", -1, "", -1, -1, -1, -1, s.error()));
+      }
     }
     return members;
+  }
+
+  private static Member fromStatus(JsonNode s, String address, String role) {
+    String leader = s.path("leader").isNull() ? "" : s.path("leader").asText("");
+    return new Member(
+        s.path("id").asText(),
+        address,
+        true,
+        role,
+        s.path("term").asLong(),
+        leader,
+        s.path("commitIndex").asLong(),
+        s.path("appliedIndex").asLong(),
+        s.path("snapshotIndex").asLong(-1),
+        s.path("lastContactMs").asLong(-1),
+        "");
   }
 
   /**
@@ -118,40 +183,6 @@ public final class ClusterStatus {
     } catch (IOException e) {
       throw new RoostException(
           StatusCode.UNAVAILABLE, peerId + " did not answer: " + e.getMessage(), false);
-    }
-  }
-
-  private static Member ask(RaftClient client, RaftPeer peer) {
-    String id = peer.getId().toString();
-    try {
-      GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(Peers.GROUP_ID);
-      RoleInfoProto role = info.getRoleInfoProto();
-      var log = info.getLogInfoProto();
-      String leader = "";
-      long lastContact = -1;
-      long term = log.getLastEntry().getTerm();
-      if (role.hasLeaderInfo()) {
-        leader = id;
-        term = role.getLeaderInfo().getTerm();
-      } else if (role.hasFollowerInfo()) {
-        leader = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
-        lastContact = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
-      }
-      return new Member(
-          id,
-          peer.getAddress(),
-          true,
-          role.getRole().name(),
-          term,
-          leader,
-          log.getCommitted().getIndex(),
-          log.getApplied().getIndex(),
-          log.hasLastSnapshot() ? log.getLastSnapshot().getIndex() : -1,
-          lastContact,
-          "");
-    } catch (IOException | RuntimeException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      return new Member(id, peer.getAddress(), false, "", -1, "", -1, -1, -1, -1, why);
     }
   }
 }

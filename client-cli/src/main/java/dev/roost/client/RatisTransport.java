@@ -2,12 +2,19 @@ package dev.roost.client;
 
 import dev.roost.statemachine.Peers;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -22,98 +29,146 @@ import org.slf4j.LoggerFactory;
 /**
  * The real {@link Transport}: one Ratis {@link RaftClient} over gRPC, used only through its
  * blocking {@link RaftClient#io() io()} API (see {@link ClientRetry} for why not {@code async()}).
+ *
+ * <p><b>Membership.</b> Ratis' client refreshes its peer list only from a {@code
+ * NotLeaderException}, so a client that keeps talking to one leader while the other members are
+ * replaced would be left with a list of dead servers the moment that leader goes. Every successful
+ * reply carries the commit index of each member of the current configuration, with its address
+ * ({@link RaftClientReply#getCommitInfos()}); when that set of members differs from the client's
+ * list, the transport builds new Ratis clients for the new list, with the same client id (so
+ * request ids and the servers' retry cache still match) and the same retry policy, starting at the
+ * server that answered. Calls already running finish on the old clients, which are closed once no
+ * call can still be using them (twice the deadline later).
  */
 final class RatisTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(RatisTransport.class);
 
-  private final RaftClient raft;
-  private final RaftClient oneShot;
-  private final List<RaftPeerId> members;
+  /** The two Ratis clients for one peer list. */
+  private record Clients(RaftClient raft, RaftClient oneShot, List<RaftPeerId> members) {
+    void close() {
+      try {
+        oneShot.close();
+        raft.close();
+      } catch (IOException e) {
+        LOG.warn("closing the Ratis client failed", e);
+      }
+    }
+  }
+
+  private final ClientId clientId = ClientId.randomId();
+  private final RetryPolicy retryPolicy;
+  private final RaftProperties properties = new RaftProperties();
+  private final Duration retireAfter;
+  private final AtomicReference<Clients> clients = new AtomicReference<>();
   private final Map<RaftPeerId, String> addresses = new ConcurrentHashMap<>();
 
-  RatisTransport(List<RaftPeer> peers, RetryPolicy retryPolicy, TimeDuration attemptTimeout) {
-    RaftProperties properties = new RaftProperties();
+  /**
+   * @param retireAfter how long clients replaced after a membership change stay open for the calls
+   *     still using them
+   */
+  RatisTransport(
+      List<RaftPeer> peers,
+      RetryPolicy retryPolicy,
+      TimeDuration attemptTimeout,
+      Duration retireAfter) {
     RaftClientConfigKeys.Rpc.setRequestTimeout(properties, attemptTimeout);
+    this.retryPolicy = retryPolicy;
+    this.retireAfter = retireAfter;
     peers.forEach(p -> addresses.put(p.getId(), p.getAddress()));
-    this.raft =
+    clients.set(build(peers, null));
+  }
+
+  private Clients build(List<RaftPeer> peers, RaftPeerId leader) {
+    RaftClient.Builder raft =
         RaftClient.newBuilder()
-            .setClientId(ClientId.randomId())
+            .setClientId(clientId)
             .setRaftGroup(Peers.group(peers))
             .setProperties(properties)
-            .setRetryPolicy(retryPolicy)
-            .build();
+            .setRetryPolicy(retryPolicy);
+    if (leader != null) {
+      raft.setLeaderId(leader);
+    }
     // Reads addressed to one member must not be retried against that member until the deadline:
     // the caller moves on to another member instead.
-    this.oneShot =
+    RaftClient oneShot =
         RaftClient.newBuilder()
             .setRaftGroup(Peers.group(peers))
             .setProperties(properties)
             .setRetryPolicy(RetryPolicies.noRetry())
             .build();
-    this.members = peers.stream().map(RaftPeer::getId).toList();
+    return new Clients(raft.build(), oneShot, peers.stream().map(RaftPeer::getId).toList());
   }
 
   @Override
   public String clientId() {
-    return raft.getId().getUuid().toString();
+    return clientId.getUuid().toString();
   }
 
   @Override
   public RaftClientReply write(Message command) throws IOException {
-    return raft.io().send(command);
+    return learn(clients.get().raft().io().send(command));
   }
 
   @Override
   public RaftClientReply read(Message query) throws IOException {
-    return raft.io().sendReadOnly(query);
+    return learn(clients.get().raft().io().sendReadOnly(query));
   }
 
   @Override
   public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
       throws IOException {
-    return oneShot.io().sendStaleRead(query, minIndex, member);
+    return clients.get().oneShot().io().sendStaleRead(query, minIndex, member);
   }
 
   @Override
   public List<RaftPeerId> members() {
-    return members;
+    return clients.get().members();
   }
 
   @Override
   public RaftPeerId currentLeader() {
-    return raft.getLeaderId();
+    return clients.get().raft().getLeaderId();
   }
 
-  /**
-   * Peers outside the client's list (the client may be given any subset of the group) are looked up
-   * once with a group-info request to that peer; Ratis reached it through the peer list a
-   * NotLeaderException carried, which it does not expose.
-   */
+  /** From the members' commit infos of a reply: addresses are learned from every reply. */
   @Override
   public String addressOf(RaftPeerId peer) {
-    String known = addresses.get(peer);
-    if (known != null) {
-      return known;
-    }
-    try {
-      raft.getGroupManagementApi(peer)
-          .info(Peers.GROUP_ID)
-          .getGroup()
-          .getPeers()
-          .forEach(p -> addresses.put(p.getId(), p.getAddress()));
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("could not learn the address of {}", peer, e);
-    }
     return addresses.getOrDefault(peer, "");
+  }
+
+  /** Switches to new clients when a reply shows that the membership changed. */
+  private RaftClientReply learn(RaftClientReply reply) {
+    if (reply == null || !reply.isSuccess() || reply.getCommitInfos().isEmpty()) {
+      return reply;
+    }
+    Map<RaftPeerId, RaftPeer> current = new LinkedHashMap<>();
+    for (CommitInfoProto info : reply.getCommitInfos()) {
+      RaftPeer peer =
+          RaftPeer.newBuilder()
+              .setId(RaftPeerId.valueOf(info.getServer().getId()))
+              .setAddress(info.getServer().getAddress())
+              .build();
+      current.put(peer.getId(), peer);
+      addresses.put(peer.getId(), peer.getAddress());
+    }
+    Clients old = clients.get();
+    if (!current.containsKey(reply.getServerId())
+        || current.keySet().equals(Set.copyOf(old.members()))) {
+      return reply;
+    }
+    Clients fresh = build(List.copyOf(current.values()), reply.getServerId());
+    if (clients.compareAndSet(old, fresh)) {
+      LOG.info("membership changed: now {} (was {})", current.keySet(), old.members());
+      CompletableFuture.delayedExecutor(retireAfter.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(old::close);
+    } else {
+      fresh.close();
+    }
+    return reply;
   }
 
   @Override
   public void close() {
-    try {
-      oneShot.close();
-      raft.close();
-    } catch (IOException e) {
-      LOG.warn("closing the Ratis client failed", e);
-    }
+    clients.get().close();
   }
 }

@@ -719,7 +719,12 @@ public final class RoostClient implements AutoCloseable {
     /** Builds the client; it connects lazily, on the first call. */
     public RoostClient build() {
       return build(
-          retry -> new RatisTransport(peers, retry, ClientRetry.attemptTimeout(retry.deadline())));
+          retry ->
+              new RatisTransport(
+                  peers,
+                  retry,
+                  ClientRetry.attemptTimeout(retry.deadline()),
+                  retry.deadline().multipliedBy(2)));
     }
 
     /** Builds the client on another transport: for tests. */

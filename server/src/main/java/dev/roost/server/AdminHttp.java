@@ -2,6 +2,7 @@ package dev.roost.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.roost.statemachine.Peers;
 import java.io.IOException;
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  *       MemberState#notReadyReason}); 503 with the reason otherwise. For readiness probes and for
  *       scripts that wait for a cluster.
  *   <li>{@code /status}: 200 with a JSON {@link Status}; 503 before Ratis has started.
+ *   <li>{@code /metrics}: 200 with every metric in the Prometheus text format ({@link
+ *       PrometheusExport}), also before Ratis has started.
+ *   <li>{@code /admin/...}: the authenticated admin operations of {@link AdminEndpoint}, once
+ *       {@link #attachAdmin} has installed them.
  * </ul>
  */
 final class AdminHttp implements AutoCloseable {
@@ -45,6 +50,11 @@ final class AdminHttp implements AutoCloseable {
    * @param peers the members of the current configuration, sorted by id, each with {@code id} and
    *     {@code address} ({@code host:port})
    * @param ready what {@code /ready} would answer now
+   * @param address this member's Raft address ("" until it is a member)
+   * @param lastContactMs see {@link MemberView#lastContactMs}
+   * @param snapshotIndex the index of this member's latest snapshot, -1 if none
+   * @param members on the leader, its view of every member (see {@link MemberView.Member}); empty
+   *     elsewhere
    */
   record Status(
       String id,
@@ -55,11 +65,16 @@ final class AdminHttp implements AutoCloseable {
       long appliedIndex,
       long leaderCommitIndex,
       List<MemberState.Peer> peers,
-      boolean ready) {}
+      boolean ready,
+      String address,
+      long lastContactMs,
+      long snapshotIndex,
+      List<MemberView.Member> members) {}
 
-  private record Response(int code, String contentType, String body) {
+  private record Response(int code, String contentType, byte[] body) {
     static Response text(int code, String body) {
-      return new Response(code, "text/plain; charset=utf-8", body + "\n");
+      return new Response(
+          code, "text/plain; charset=utf-8", (body + "\n").getBytes(StandardCharsets.UTF_8));
     }
   }
 
@@ -68,22 +83,27 @@ final class AdminHttp implements AutoCloseable {
   }
 
   private final HttpServer server;
+  private final PrometheusExport metrics;
   private volatile RaftServer raft;
 
-  private AdminHttp(HttpServer server) {
+  private AdminHttp(HttpServer server, PrometheusExport metrics) {
     this.server = server;
+    this.metrics = metrics;
     route("/health", this::health);
     route("/ready", this::ready);
     route("/status", this::status);
+    route("/metrics", this::metrics);
   }
 
   /**
    * Resolves and binds {@code address}, and starts serving.
    *
+   * @param metrics what {@code /metrics} serves
    * @throws ConfigException naming {@code --http} if the host is unknown or the address cannot be
    *     bound
    */
-  static AdminHttp start(InetSocketAddress address) throws ConfigException {
+  static AdminHttp start(InetSocketAddress address, PrometheusExport metrics)
+      throws ConfigException {
     InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
     if (resolved.isUnresolved()) {
       throw new ConfigException("--http: unknown host '" + address.getHostString() + "'");
@@ -100,7 +120,7 @@ final class AdminHttp implements AutoCloseable {
               + ": "
               + e.getMessage());
     }
-    AdminHttp http = new AdminHttp(server);
+    AdminHttp http = new AdminHttp(server, metrics);
     server.start();
     return http;
   }
@@ -108,6 +128,11 @@ final class AdminHttp implements AutoCloseable {
   /** Starts answering {@code /ready} and {@code /status} from {@code started}. */
   void attach(RaftServer started) {
     this.raft = started;
+  }
+
+  /** Serves {@code /admin/} with {@code admin} from now on. */
+  void attachAdmin(HttpHandler admin) {
+    server.createContext("/admin/", admin);
   }
 
   /** Stops serving at once: a probe in flight sees its connection closed. */
@@ -142,6 +167,7 @@ final class AdminHttp implements AutoCloseable {
       return Response.text(503, notAttachedReason());
     }
     MemberState s = state.get();
+    MemberView view = MemberView.read(raft.getDivision(Peers.GROUP_ID));
     Status status =
         new Status(
             s.id(),
@@ -152,22 +178,24 @@ final class AdminHttp implements AutoCloseable {
             s.appliedIndex(),
             s.leaderCommitIndex(),
             s.peers(),
-            s.notReadyReason().isEmpty());
-    return new Response(200, "application/json", JSON.writeValueAsString(status) + "\n");
+            s.notReadyReason().isEmpty(),
+            view.address(),
+            view.lastContactMs(),
+            view.snapshotIndex(),
+            view.members());
+    return new Response(
+        200,
+        "application/json",
+        (JSON.writeValueAsString(status) + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Response metrics() throws IOException {
+    return new Response(200, metrics.contentType(), metrics.scrape());
   }
 
   /** This member's state, or empty before Ratis started or once the group is gone. */
   private Optional<MemberState> memberState() {
-    RaftServer r = raft;
-    if (r == null) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(MemberState.read(r.getDivision(Peers.GROUP_ID)));
-    } catch (IOException e) {
-      // Ratis throws when this server holds no division of the group (removed, or closed).
-      return Optional.empty();
-    }
+    return MemberState.of(raft);
   }
 
   private String notAttachedReason() {
@@ -191,7 +219,7 @@ final class AdminHttp implements AutoCloseable {
       } else {
         response = respond(endpoint);
       }
-      byte[] body = response.body().getBytes(StandardCharsets.UTF_8);
+      byte[] body = response.body();
       exchange.getResponseHeaders().set("Content-Type", response.contentType());
       if (method.equals("HEAD")) {
         exchange.sendResponseHeaders(response.code(), -1);

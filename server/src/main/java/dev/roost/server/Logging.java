@@ -6,8 +6,11 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.rolling.FixedWindowRollingPolicy;
+import ch.qos.logback.core.rolling.RollingFileAppender;
+import ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy;
+import ch.qos.logback.core.util.FileSize;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -18,9 +21,16 @@ import org.slf4j.LoggerFactory;
 final class Logging {
   private Logging() {}
 
+  /** The log file rolls over at this size... */
+  static final String MAX_FILE_SIZE = "64MB";
+
+  /** ...keeping this many older files ({@code roost-n1.1.log} the newest), so at most 384 MB. */
+  static final int KEPT_FILES = 5;
+
   /**
-   * Sends every log line to stderr and to the node's log file. The node id is written into the
-   * pattern itself rather than the MDC, because most lines come from Ratis' own threads.
+   * Sends every log line to stderr and to the node's log file, which rolls over by size so that a
+   * long-running node cannot fill its disk. The node id is written into the pattern itself rather
+   * than the MDC, because most lines come from Ratis' own threads.
    */
   static void configure(ServerConfig config) {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
@@ -30,9 +40,25 @@ final class Logging {
 
     ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
     console.setTarget("System.err");
-    FileAppender<ILoggingEvent> file = new FileAppender<>();
+    RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
+    file.setContext(context);
     file.setFile(config.logFile().toString());
     file.setAppend(true);
+    FixedWindowRollingPolicy rolling = new FixedWindowRollingPolicy();
+    rolling.setContext(context);
+    rolling.setParent(file);
+    String name = config.logFile().toString();
+    rolling.setFileNamePattern(
+        (name.endsWith(".log") ? name.substring(0, name.length() - 4) : name) + ".%i.log");
+    rolling.setMinIndex(1);
+    rolling.setMaxIndex(KEPT_FILES);
+    rolling.start();
+    SizeBasedTriggeringPolicy<ILoggingEvent> trigger = new SizeBasedTriggeringPolicy<>();
+    trigger.setContext(context);
+    trigger.setMaxFileSize(FileSize.valueOf(MAX_FILE_SIZE));
+    trigger.start();
+    file.setRollingPolicy(rolling);
+    file.setTriggeringPolicy(trigger);
 
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(config.logLevel()));

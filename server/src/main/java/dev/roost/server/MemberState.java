@@ -1,5 +1,7 @@
 package dev.roost.server;
 
+import dev.roost.statemachine.Peers;
+import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -42,6 +44,25 @@ record MemberState(
 
   /** A member of the group. */
   record Peer(String id, String address) {}
+
+  /**
+   * Reads the state of this server's member of the Roost group.
+   *
+   * @param server the Ratis server, or null before it exists
+   * @return empty before the server exists and when it holds no member of the group (removed, or
+   *     closed)
+   */
+  static Optional<MemberState> of(RaftServer server) {
+    if (server == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(read(server.getDivision(Peers.GROUP_ID)));
+    } catch (IOException e) {
+      // Ratis throws when this server holds no division of the group.
+      return Optional.empty();
+    }
+  }
 
   /** Reads the state of {@code division}. */
   static MemberState read(RaftServer.Division division) {

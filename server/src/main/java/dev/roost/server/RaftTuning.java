@@ -22,13 +22,16 @@ import org.apache.ratis.util.TimeDuration;
  *     heartbeats at half of it
  * @param electionTimeoutMax upper bound of the randomized election timeout
  * @param snapshotThreshold applied entries between two automatic snapshots
+ * @param unsafeStaleReads test only: Ratis' DEFAULT read option, where a leader answers reads from
+ *     its local state without confirming it is still leader; the chaos suite must catch it
  */
 public record RaftTuning(
     Path storageDir,
     int raftPort,
     Duration electionTimeoutMin,
     Duration electionTimeoutMax,
-    long snapshotThreshold) {
+    long snapshotThreshold,
+    boolean unsafeStaleReads) {
 
   /** Election timeouts for a LAN: a dead leader is replaced in well under a second. */
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(300);
@@ -44,6 +47,22 @@ public record RaftTuning(
    * Roost's 2 MiB command cap; see {@link #toProperties}.
    */
   public static final SizeInBytes APPENDER_BUFFER_LIMIT = SizeInBytes.valueOf("8MB");
+
+  /** A server being added counts as caught up within this many entries of the commit index. */
+  public static final int STAGING_CATCHUP_GAP = 100;
+
+  /** How long a server being added may stay silent before the change fails. */
+  public static final Duration STAGING_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Safe settings: linearizable reads. */
+  public RaftTuning(
+      Path storageDir,
+      int raftPort,
+      Duration electionTimeoutMin,
+      Duration electionTimeoutMax,
+      long snapshotThreshold) {
+    this(storageDir, raftPort, electionTimeoutMin, electionTimeoutMax, snapshotThreshold, false);
+  }
 
   /** Checks the invariants that Ratis would otherwise report late or obscurely. */
   public RaftTuning {
@@ -64,13 +83,25 @@ public record RaftTuning(
     RaftServerConfigKeys.setStorageDir(p, List.of(storageDir.toFile()));
     GrpcConfigKeys.Server.setPort(p, raftPort);
 
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setOption(
+        p,
+        unsafeStaleReads
+            ? RaftServerConfigKeys.Read.Option.DEFAULT
+            : RaftServerConfigKeys.Read.Option.LINEARIZABLE);
 
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(electionTimeoutMin));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(electionTimeoutMax));
     // A request waits this long for its entry to commit before the server answers with a
     // timeout; the client library retries it under the same call id.
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+
+    // Membership (see ClusterAdmin): a server being added is staged, that is sent the log but not
+    // counted in any quorum, until its log is within STAGING_CATCHUP_GAP entries of the commit
+    // index; Ratis' default gap of 1000 would let a far-behind voter in. A staged server that
+    // answers nothing for STAGING_TIMEOUT fails the change, which leaves the configuration as it
+    // was (Ratis' default, three election timeouts, is too short for a busy machine).
+    RaftServerConfigKeys.setStagingCatchupGap(p, STAGING_CATCHUP_GAP);
+    RaftServerConfigKeys.setStagingTimeout(p, millis(STAGING_TIMEOUT));
 
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotThreshold);

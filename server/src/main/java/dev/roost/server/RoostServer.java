@@ -1,8 +1,15 @@
 package dev.roost.server;
 
+import com.codahale.metrics.jmx.JmxReporter;
 import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -21,6 +28,18 @@ import picocli.CommandLine.ParseResult;
  *     --data-dir /var/lib/roost/n1 --http 127.0.0.1:7101
  * </pre>
  *
+ * <p>With {@code --join} the server starts outside the group: it holds the Roost group with no
+ * members and no log, answers nobody, and waits until a leader adds it ({@code roost cluster add},
+ * see {@link ClusterAdmin}) and sends it the log. A restart of a node that joined earlier recovers
+ * the group from its data directory like any other restart.
+ *
+ * <p>Admin operations: Ratis serves its admin RPCs (set configuration, transfer leadership,
+ * snapshots, group management) without any authentication, by default on the Raft port. Roost moves
+ * that service to a loopback port chosen at start and published nowhere, and performs the
+ * operations in-process behind the HTTP endpoint's {@code /admin/} paths, which need the {@code
+ * --admin-secret} ({@link AdminEndpoint}). The Raft port itself (server-to-server replication and
+ * client requests) must still be reachable only from the cluster's own network.
+ *
  * <p>Settings are described in {@link ServerConfig}. Exit status: 2 with one line on stderr for a
  * configuration this node cannot start with (bad or missing setting, unknown peer id, data
  * directory not writable, Raft or HTTP port in use); 1 if Ratis fails to start (the log has the
@@ -33,26 +52,50 @@ public final class RoostServer {
   private final ServerConfig config;
   private final AdminHttp http;
   private final RaftServer raft;
+  private final AdminEndpoint admin;
+  private final JmxReporter jmx;
 
-  private RoostServer(ServerConfig config, AdminHttp http) throws IOException {
+  private RoostServer(ServerConfig config, AdminHttp http, RoostMetrics metrics)
+      throws IOException {
     this.config = config;
     this.http = http;
+    RoostStateMachine stateMachine = new RoostStateMachine(config.limits(), metrics);
+    RaftProperties properties = config.tuning().toProperties();
+    GrpcConfigKeys.Admin.setHost(properties, InetAddress.getLoopbackAddress().getHostAddress());
+    GrpcConfigKeys.Admin.setPort(properties, freeLoopbackPort());
     this.raft =
         RaftServer.newBuilder()
             .setServerId(RaftPeerId.valueOf(config.id()))
-            .setGroup(Peers.group(config.peers()))
-            .setStateMachine(new RoostStateMachine(config.limits()))
-            .setProperties(config.tuning().toProperties())
+            // Joining: the Roost group with no members, as Ratis' own tests add servers. The
+            // division exists (so the leader's AppendEntries find it) but, in no configuration,
+            // it never starts an election; the leader's log brings the real configuration.
+            .setGroup(
+                config.join() ? RaftGroup.valueOf(Peers.GROUP_ID) : Peers.group(config.peers()))
+            .setStateMachine(stateMachine)
+            .setProperties(properties)
             // The default, FORMAT, fails once the storage directory exists: a restart must
             // recover the log and snapshots instead.
             .setOption(RaftStorage.StartupOption.RECOVER)
             .build();
+    // Three election timeouts without an answer to the leader: down, for the removal check.
+    Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
+    this.admin = new AdminEndpoint(config.adminSecret(), new ClusterAdmin(raft, aliveWindow));
+    metrics.watch(stateMachine::sizes, () -> MemberState.of(raft));
+    this.jmx = metrics.jmxReporter();
+  }
+
+  /** A free port on loopback for Ratis' admin service, which nothing is meant to call. */
+  private static int freeLoopbackPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   /** Starts a server as configured by {@code args}, the config file and the environment. */
   public static void main(String[] args) {
     ServerConfig config;
     AdminHttp http;
+    RoostMetrics metrics = new RoostMetrics();
     try {
       ParseResult parsed = ServerConfig.commandLine().parseArgs(args);
       if (CommandLine.printHelpIfRequested(parsed)) {
@@ -62,7 +105,7 @@ public final class RoostServer {
       Preflight.checkDataDir(config.dataDir());
       Preflight.checkLogFile(config.logFile());
       Preflight.checkRaftPort(config);
-      http = AdminHttp.start(config.http());
+      http = AdminHttp.start(config.http(), PrometheusExport.forServer(metrics));
     } catch (ParameterException e) {
       System.err.println("roost-server: " + e.getMessage() + " (see --help)");
       System.exit(2);
@@ -75,7 +118,7 @@ public final class RoostServer {
 
     Logging.configure(config);
     try {
-      RoostServer server = new RoostServer(config, http);
+      RoostServer server = new RoostServer(config, http, metrics);
       Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "roost-shutdown"));
       server.start();
     } catch (Exception | LinkageError e) {
@@ -86,8 +129,10 @@ public final class RoostServer {
   }
 
   private void start() throws IOException {
+    jmx.start();
     raft.start();
     http.attach(raft);
+    http.attachAdmin(admin);
     LOG.info(
         "roost-server {} started: raft {} (port {}), http {}:{}, data dir {}, peers {}",
         config.id(),
@@ -96,17 +141,22 @@ public final class RoostServer {
         config.http().getHostString(),
         config.http().getPort(),
         config.dataDir(),
-        Peers.format(config.peers()));
+        config.join() ? "(joining: waiting to be added)" : Peers.format(config.peers()));
+    if (config.adminSecret() == null) {
+      LOG.info("no --admin-secret: admin operations on {} are refused", config.id());
+    }
   }
 
   /** Run by the shutdown hook: on SIGTERM, SIGINT, or an exit after a failed start. */
   private void stop() {
     http.close();
+    admin.close();
     try {
       raft.close();
     } catch (IOException e) {
       LOG.warn("closing the Raft server failed", e);
     }
+    jmx.close();
     LOG.info("roost-server {} stopped", config.id());
   }
 }

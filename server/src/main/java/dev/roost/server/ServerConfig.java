@@ -15,9 +15,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.ratis.protocol.RaftPeer;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,7 +38,8 @@ import picocli.CommandLine.ParseResult;
  * first bad setting as a {@link ConfigException} whose message starts with the flag's name.
  *
  * @param id this node's id; its entry in {@code peers} gives the Raft port
- * @param peers the initial members of the group
+ * @param peers the initial members of the group: {@code --peers}, or the pods of {@code
+ *     --statefulset}; a StatefulSet pod beyond the initial members adds its own entry and joins
  * @param dataDir the Raft log and snapshots live under {@code dataDir/raft}
  * @param http the address of the HTTP admin endpoint, unresolved
  * @param electionTimeoutMin lower bound of the randomized election timeout
@@ -44,6 +49,12 @@ import picocli.CommandLine.ParseResult;
  * @param logLevel the level of Roost's own loggers and the root logger
  * @param raftLogLevel the level of Ratis' loggers, which are chatty below WARN
  * @param logFile the per-node log file
+ * @param join whether this node starts outside the group and waits to be added to it ({@code
+ *     --join}); only its own entry of {@code peers} is used, for its Raft address
+ * @param adminSecret the credential of the {@code /admin/} HTTP operations, or null: then every
+ *     admin operation is refused
+ * @param unsafeStaleReads test only, from the hidden flag {@code --unsafe-stale-reads}: serve reads
+ *     from the leader's local state without a read index (see {@link RaftTuning})
  */
 public record ServerConfig(
     String id,
@@ -56,7 +67,10 @@ public record ServerConfig(
     Limits limits,
     String logLevel,
     String raftLogLevel,
-    Path logFile) {
+    Path logFile,
+    boolean join,
+    AdminSecret adminSecret,
+    boolean unsafeStaleReads) {
 
   /** One named setting: a flag, a config file key and an environment variable. */
   record Setting(String name, String label, String description) {
@@ -70,6 +84,20 @@ public record ServerConfig(
   }
 
   private static final String CONFIG = "config";
+  private static final String STATEFULSET = "statefulset";
+  private static final String SERVICE = "service";
+  private static final String REPLICAS = "replicas";
+  private static final String RAFT_PORT = "raft-port";
+
+  /** The settings that describe the members as a StatefulSet, instead of {@code --peers}. */
+  private static final List<String> STATEFULSET_SETTINGS =
+      List.of(STATEFULSET, SERVICE, REPLICAS, RAFT_PORT);
+
+  /** The Raft port of every member of a StatefulSet unless {@code --raft-port} says otherwise. */
+  static final int DEFAULT_RAFT_PORT = 7001;
+
+  /** More members than this is a typo: every write waits for a majority of them. */
+  private static final int MAX_REPLICAS = 99;
 
   private static final Set<String> LEVELS =
       Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -83,6 +111,18 @@ public record ServerConfig(
               "peers",
               "ID=HOST:PORT,...",
               "The initial members of the group. This node's entry gives its Raft port."),
+          new Setting(
+              STATEFULSET,
+              "NAME",
+              "Instead of --peers, on Kubernetes: the members are the StatefulSet NAME's pods"
+                  + " NAME-0 .. NAME-(N-1) of --replicas, at NAME-i.SERVICE:PORT (--service,"
+                  + " --raft-port); --id is then the pod's name."),
+          new Setting(SERVICE, "SERVICE", "With --statefulset: the headless Service's DNS name."),
+          new Setting(REPLICAS, "N", "With --statefulset: the initial number of members."),
+          new Setting(
+              RAFT_PORT,
+              "PORT",
+              "With --statefulset: every member's Raft port (default " + DEFAULT_RAFT_PORT + ")."),
           new Setting(
               "data-dir", "DIR", "Raft log and snapshots (under DIR/raft); created if missing."),
           new Setting("http", "HOST:PORT", "Address of the HTTP admin endpoint."),
@@ -113,7 +153,24 @@ public record ServerConfig(
           new Setting(
               "log-level", "LEVEL", "TRACE, DEBUG, INFO, WARN, ERROR or OFF (default INFO)."),
           new Setting("raft-log-level", "LEVEL", "Level of Ratis' own loggers (default WARN)."),
-          new Setting("log-file", "FILE", "Log file (default DIR/roost-ID.log)."));
+          new Setting("log-file", "FILE", "Log file (default DIR/roost-ID.log)."),
+          new Setting(
+              "join",
+              "true|false",
+              "Start outside the group and wait to be added by `roost cluster add` (default"
+                  + " false). Only this node's entry of --peers is used."),
+          new Setting(
+              "admin-secret",
+              "SECRET",
+              "Shared secret of the admin operations (add, remove, transfer, snapshot); at least "
+                  + AdminSecret.MIN_LENGTH
+                  + " characters. Without it they are refused. Prefer ROOST_ADMIN_SECRET or the"
+                  + " --config file: a flag shows in the process list."));
+
+  private static final String UNSAFE_STALE_READS = "unsafe-stale-reads";
+
+  /** Settings given as a bare flag ({@code --join}) meaning {@code true}. */
+  private static final Set<String> BOOLEANS = Set.of("join");
 
   /**
    * The picocli parser for the flags. Every option is a string: conversion and validation happen in
@@ -137,13 +194,25 @@ public record ServerConfig(
             "the environment.",
             "Exit status: 2 for a configuration this node cannot start with.");
     for (Setting s : SETTINGS) {
-      spec.addOption(
+      OptionSpec.Builder option =
           OptionSpec.builder(s.flag())
               .paramLabel(s.label())
               .description(s.description())
-              .type(String.class)
-              .build());
+              .type(String.class);
+      if (BOOLEANS.contains(s.name())) {
+        option.arity("0..1").fallbackValue("true");
+      }
+      spec.addOption(option.build());
     }
+    // Test only, for the chaos suite's proof that it catches stale reads: hidden from --help, a
+    // flag only (no file key, no environment variable) so it cannot be set by accident.
+    spec.addOption(
+        OptionSpec.builder("--" + UNSAFE_STALE_READS)
+            .type(String.class)
+            .arity("0..1")
+            .fallbackValue("true")
+            .hidden(true)
+            .build());
     return new CommandLine(spec);
   }
 
@@ -171,16 +240,17 @@ public record ServerConfig(
       throws ConfigException {
     Sources src = Sources.load(flags, env);
 
-    Value peersValue = src.required("peers");
-    List<RaftPeer> peers;
-    try {
-      peers = Peers.parse(peersValue.text());
-    } catch (IllegalArgumentException e) {
-      throw peersValue.error(e.getMessage());
-    }
-
+    Optional<StatefulSet> statefulSet = statefulSet(src);
     Value idValue = src.required("id");
     String id = idValue.text();
+    // A pod beyond a StatefulSet's initial members (it was scaled up) is in no configuration yet:
+    // it starts as with --join, at its own stable address, and waits to be added.
+    Optional<RaftPeer> addedPod =
+        statefulSet.isEmpty() ? Optional.empty() : statefulSet.get().addedPod(id);
+    List<RaftPeer> peers =
+        statefulSet.isEmpty()
+            ? parsePeers(src.get("peers"))
+            : Stream.concat(statefulSet.get().initialPeers().stream(), addedPod.stream()).toList();
     RaftPeer self =
         peers.stream()
             .filter(p -> p.getId().toString().equals(id))
@@ -227,6 +297,16 @@ public record ServerConfig(
     Value logFileValue = src.get("log-file");
     Path logFile =
         logFileValue == null ? dataDir.resolve("roost-" + id + ".log") : path(logFileValue);
+    boolean join = src.bool("join") || addedPod.isPresent();
+    Value secretValue = src.get("admin-secret");
+    AdminSecret adminSecret = null;
+    if (secretValue != null) {
+      try {
+        adminSecret = AdminSecret.of(secretValue.text());
+      } catch (IllegalArgumentException e) {
+        throw secretValue.error(e.getMessage());
+      }
+    }
 
     return new ServerConfig(
         id,
@@ -239,7 +319,96 @@ public record ServerConfig(
         limits,
         logLevel,
         raftLogLevel,
-        logFile);
+        logFile,
+        join,
+        adminSecret,
+        "true".equals(flags.get(UNSAFE_STALE_READS)));
+  }
+
+  /**
+   * The members as a StatefulSet's pods: {@code NAME-i} at {@code NAME-i.SERVICE:PORT}, the stable
+   * DNS name a headless Service gives each pod.
+   *
+   * @param replicas the initial members are the ordinals below this
+   */
+  private record StatefulSet(Value name, String service, long replicas, long port) {
+    static final Pattern POD = Pattern.compile("(.+)-(0|[1-9][0-9]{0,8})");
+
+    String peer(long ordinal) {
+      String pod = name.text() + "-" + ordinal;
+      return pod + "=" + pod + "." + service + ":" + port;
+    }
+
+    List<RaftPeer> initialPeers() throws ConfigException {
+      StringBuilder spec = new StringBuilder();
+      for (long i = 0; i < replicas; i++) {
+        spec.append(i == 0 ? "" : ",").append(peer(i));
+      }
+      return parse(spec.toString());
+    }
+
+    /**
+     * The entry of pod {@code id} if it is one of this StatefulSet's pods beyond the initial
+     * members (the StatefulSet was scaled up), else empty.
+     */
+    Optional<RaftPeer> addedPod(String id) throws ConfigException {
+      Matcher m = POD.matcher(id);
+      if (!m.matches() || !m.group(1).equals(name.text())) {
+        return Optional.empty();
+      }
+      long ordinal = Long.parseLong(m.group(2));
+      return ordinal < replicas ? Optional.empty() : Optional.of(parse(peer(ordinal)).get(0));
+    }
+
+    private List<RaftPeer> parse(String spec) throws ConfigException {
+      try {
+        return Peers.parse(spec);
+      } catch (IllegalArgumentException e) {
+        throw name.error(e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The StatefulSet described by {@code --statefulset}, {@code --service}, {@code --replicas} and
+   * {@code --raft-port}, or empty when the members come from {@code --peers}.
+   */
+  private static Optional<StatefulSet> statefulSet(Sources src) throws ConfigException {
+    Value peers = src.get("peers");
+    Value set = src.get(STATEFULSET);
+    if (peers != null) {
+      for (String name : STATEFULSET_SETTINGS) {
+        Value v = src.get(name);
+        if (v != null) {
+          throw v.error("cannot be combined with --peers");
+        }
+      }
+      return Optional.empty();
+    }
+    if (set == null) {
+      throw new ConfigException(
+          "--peers is required (or 'peers' in the --config file, or ROOST_PEERS), or"
+              + " --statefulset with --service and --replicas");
+    }
+    String service = src.required(SERVICE).text();
+    src.required(REPLICAS);
+    long replicas = src.positive(REPLICAS, 1);
+    if (replicas > MAX_REPLICAS) {
+      throw src.get(REPLICAS).error("at most " + MAX_REPLICAS + ", got " + replicas);
+    }
+    long port = src.positive(RAFT_PORT, DEFAULT_RAFT_PORT);
+    if (port > 65535) {
+      throw src.get(RAFT_PORT).error("port out of range: " + port);
+    }
+    return Optional.of(new StatefulSet(set, service, replicas, port));
+  }
+
+  private static List<RaftPeer> parsePeers(Value v) throws ConfigException {
+    try {
+      return Peers.parse(v.text());
+    } catch (IllegalArgumentException e) {
+      throw v.error(e.getMessage());
+    }
   }
 
   /** This node's entry in {@link #peers}. */
@@ -259,7 +428,8 @@ public record ServerConfig(
         raftPort(),
         electionTimeoutMin,
         electionTimeoutMax,
-        snapshotThreshold);
+        snapshotThreshold,
+        unsafeStaleReads);
   }
 
   private static InetSocketAddress httpAddress(Value v, RaftPeer self) throws ConfigException {
@@ -375,6 +545,18 @@ public record ServerConfig(
         // reported below, like a number below one
       }
       throw v.error("expected a positive integer, got '" + v.text() + "'");
+    }
+
+    boolean bool(String name) throws ConfigException {
+      Value v = get(name);
+      if (v == null) {
+        return false;
+      }
+      return switch (v.text().toLowerCase(Locale.ROOT)) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw v.error("expected true or false, got '" + v.text() + "'");
+      };
     }
 
     String level(String name, String fallback) throws ConfigException {

@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Snapshots are {@link SnapshotFormat} files named {@code snapshot.<term>_<index>}, written
  *       to a temporary file, forced to disk and renamed. On start the newest one that reads intact
  *       is loaded; a corrupt one is renamed {@code *.corrupt} and reported.
+ *   <li>An optional {@link Observer} hears of every command, query and snapshot, so that the
+ *       process running this state machine can count and time them without this class knowing how.
  * </ul>
  */
 public class RoostStateMachine extends BaseStateMachine {
@@ -76,7 +78,60 @@ public class RoostStateMachine extends BaseStateMachine {
 
   private static final Logger LOG = LoggerFactory.getLogger(RoostStateMachine.class);
 
+  /**
+   * Hears what the state machine does, for metrics. The callbacks run on Ratis' threads, inside the
+   * write and read paths: {@link #commandApplied} and {@link #snapshotTaken} on the single apply
+   * thread, {@link #commandRejected} and {@link #queryServed} on request threads, concurrently. An
+   * implementation must therefore be quick, thread-safe and must not block; it must not throw (a
+   * throw from the apply thread would shut the group down). Every method does nothing by default.
+   */
+  public interface Observer {
+    /** An observer that ignores everything. */
+    Observer NONE = new Observer() {};
+
+    /**
+     * The leader refused a command before it entered the log; the client sees {@code code}.
+     *
+     * @param op the command's operation, or {@code OP_NOT_SET} if it could not be parsed
+     */
+    default void commandRejected(dev.roost.proto.Command.OpCase op, StatusCode code) {}
+
+    /**
+     * A committed command was applied, on this member, with outcome {@code code}.
+     *
+     * @param op the command's operation, or {@code OP_NOT_SET} if it could not be parsed
+     * @param nanosSinceAccept nanoseconds since this member accepted the command as leader in
+     *     {@code startTransaction}, or -1 when this member did not accept it (a follower, a log
+     *     replay, or a command accepted by an earlier leader); the member that accepted a command
+     *     is the one that answers its client
+     */
+    default void commandApplied(
+        dev.roost.proto.Command.OpCase op, StatusCode code, long nanosSinceAccept) {}
+
+    /**
+     * A query was answered from this member's state.
+     *
+     * @param query the query's kind, or {@code Q_NOT_SET} if it could not be parsed
+     * @param nanos time spent decoding, evaluating and encoding it
+     */
+    default void queryServed(dev.roost.proto.Query.QCase query, StatusCode code, long nanos) {}
+
+    /** A snapshot of {@code bytes} bytes was written and recorded in {@code nanos}. */
+    default void snapshotTaken(long bytes, long nanos) {}
+  }
+
+  /**
+   * The sizes of the state at one applied index.
+   *
+   * @param users registered users
+   * @param followEdges follow relations
+   * @param posts posts
+   * @param keys keys in the key-value map
+   */
+  public record StateSizes(long users, long followEdges, long posts, long keys) {}
+
   private final Limits limits;
+  private final Observer observer;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private RoostState state;
@@ -84,7 +139,18 @@ public class RoostStateMachine extends BaseStateMachine {
 
   /** A state machine enforcing {@code limits}, which every member of the group must share. */
   public RoostStateMachine(Limits limits) {
+    this(limits, Observer.NONE);
+  }
+
+  /**
+   * A state machine enforcing {@code limits} that reports to {@code observer}.
+   *
+   * @param limits the limits every member of the group must share
+   * @param observer called on the write, read and snapshot paths; see {@link Observer}
+   */
+  public RoostStateMachine(Limits limits, Observer observer) {
     this.limits = limits;
+    this.observer = observer;
     this.state = new RoostState(limits);
   }
 
@@ -114,8 +180,10 @@ public class RoostStateMachine extends BaseStateMachine {
 
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    long acceptedAt = System.nanoTime();
     TransactionContext trx = super.startTransaction(request);
     ByteString content = request.getMessage().getContent();
+    dev.roost.proto.Command.OpCase op = dev.roost.proto.Command.OpCase.OP_NOT_SET;
     try {
       if (content.size() > MAX_COMMAND_BYTES) {
         throw new Rejection(
@@ -123,6 +191,7 @@ public class RoostStateMachine extends BaseStateMachine {
             "command is " + content.size() + " bytes; the limit is " + MAX_COMMAND_BYTES);
       }
       dev.roost.proto.Command command = parseCommand(content);
+      op = command.getOpCase();
       RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
       Validation.command(ProtoCodec.command(command), limits);
       byte[] stamped =
@@ -132,10 +201,15 @@ public class RoostStateMachine extends BaseStateMachine {
           .setClientRequest(request)
           .setServerRole(trx.getServerRole())
           .setLogData(UnsafeByteOperations.unsafeWrap(stamped))
+          // Ratis hands this same context to applyTransaction on this member while it stays
+          // leader; followers and replays get a fresh one without it.
+          .setStateMachineContext(acceptedAt)
           .build();
     } catch (Rejection r) {
+      StatusCode code = ProtoCodec.status(r.code());
+      observer.commandRejected(op, code);
       // setException, never throw: a throw here leaves a pending retry-cache entry behind.
-      trx.setException(new RejectedCommandException(ProtoCodec.status(r.code()), r.getMessage()));
+      trx.setException(new RejectedCommandException(code, r.getMessage()));
       return trx;
     }
   }
@@ -144,38 +218,49 @@ public class RoostStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
+    dev.roost.proto.Command.OpCase op = dev.roost.proto.Command.OpCase.OP_NOT_SET;
     Result result;
     lock.writeLock().lock();
     try {
-      result = apply(entry.getStateMachineLogEntry().getLogData(), index);
+      try {
+        dev.roost.proto.Command command =
+            parseCommand(entry.getStateMachineLogEntry().getLogData());
+        op = command.getOpCase();
+        result = apply(command, index);
+      } catch (Rejection r) {
+        // Only an entry written by a leader that validated less than this one can get here.
+        result = Result.error(r.code(), r.getMessage());
+      }
       updateLastAppliedTermIndex(entry.getTerm(), index);
     } finally {
       lock.writeLock().unlock();
     }
+    long nanosSinceAccept =
+        trx.getStateMachineContext() instanceof Long acceptedAt
+            ? System.nanoTime() - acceptedAt
+            : -1;
+    observer.commandApplied(op, ProtoCodec.status(result.code()), nanosSinceAccept);
     // Every member builds the reply, not only the leader: Ratis keeps it in each member's retry
     // cache, and a member that becomes leader answers a retried request from there.
     return CompletableFuture.completedFuture(toMessage(ProtoCodec.reply(result, index)));
   }
 
-  private Result apply(ByteString logData, long index) {
-    try {
-      dev.roost.proto.Command command = parseCommand(logData);
-      RequestId id =
-          RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
-      Command domainCommand = ProtoCodec.command(command);
-      return state.apply(id, domainCommand, index, command.getTimestampMs());
-    } catch (Rejection r) {
-      // Only an entry written by a leader that validated less than this one can get here.
-      return Result.error(r.code(), r.getMessage());
-    }
+  private Result apply(dev.roost.proto.Command command, long index) {
+    RequestId id =
+        RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
+    Command domainCommand = ProtoCodec.command(command);
+    return state.apply(id, domainCommand, index, command.getTimestampMs());
   }
 
   @Override
   public CompletableFuture<Message> query(Message request) {
+    long started = System.nanoTime();
+    dev.roost.proto.Query.QCase kind = dev.roost.proto.Query.QCase.Q_NOT_SET;
     Reply reply;
     try {
       dev.roost.proto.Query query =
           dev.roost.proto.Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
+      kind = query.getQCase();
       lock.readLock().lock();
       try {
         reply = ProtoCodec.reply(state.query(ProtoCodec.query(query)), appliedIndex());
@@ -187,7 +272,9 @@ public class RoostStateMachine extends BaseStateMachine {
     } catch (Rejection r) {
       reply = errorReply(ProtoCodec.status(r.code()), r.getMessage());
     }
-    return CompletableFuture.completedFuture(toMessage(reply));
+    Message message = toMessage(reply);
+    observer.queryServed(kind, reply.getCode(), System.nanoTime() - started);
+    return CompletableFuture.completedFuture(message);
   }
 
   private Reply errorReply(StatusCode code, String message) {
@@ -202,6 +289,17 @@ public class RoostStateMachine extends BaseStateMachine {
   public long appliedIndex() {
     TermIndex applied = getLastAppliedTermIndex();
     return applied == null ? 0 : applied.getIndex();
+  }
+
+  /** The sizes of the current state, read under the same lock as queries. */
+  public StateSizes sizes() {
+    lock.readLock().lock();
+    try {
+      return new StateSizes(
+          state.userCount(), state.followEdgeCount(), state.postCount(), state.keyCount());
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   /** A digest of the current state, to compare members. */
@@ -232,13 +330,16 @@ public class RoostStateMachine extends BaseStateMachine {
     }
     FileInfo info = new FileInfo(file, MD5FileUtil.computeAndSaveMd5ForFile(file.toFile()));
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, applied));
+    long bytes = Files.size(file);
+    long nanos = System.nanoTime() - started;
+    observer.snapshotTaken(bytes, nanos);
     LOG.info(
         "{}: snapshot taken at term {} index {}: {} bytes in {} ms",
         getId(),
         applied.getTerm(),
         applied.getIndex(),
-        Files.size(file),
-        (System.nanoTime() - started) / 1_000_000);
+        bytes,
+        nanos / 1_000_000);
     return applied.getIndex();
   }
 

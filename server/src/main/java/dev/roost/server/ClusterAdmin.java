@@ -1,0 +1,428 @@
+package dev.roost.server;
+
+import dev.roost.proto.StatusCode;
+import dev.roost.server.MembershipRules.Member;
+import dev.roost.statemachine.Peers;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
+import org.apache.ratis.rpc.CallId;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The membership and maintenance operations of one server, performed in-process on its Ratis server
+ * (the {@code AdminAsynchronousProtocol} methods {@link RaftServer} implements), never through
+ * Ratis' admin RPC service: that service has no authentication, so Roost binds it to loopback (see
+ * {@link RoostServer}) and exposes these operations only through the authenticated {@link
+ * AdminEndpoint}.
+ *
+ * <p>Adding a server uses Ratis' <em>staging</em>: the leader sends the new server the log (or a
+ * snapshot) while it is outside the configuration, so it counts in no quorum, and only once its log
+ * is within {@link RaftTuning#STAGING_CATCHUP_GAP} entries of the commit index does the leader
+ * commit the joint configuration and then the new one. A new server that does not answer for {@link
+ * RaftTuning#STAGING_TIMEOUT} fails the change and the configuration stays as it was. This is one
+ * atomic change, where "add as listener, wait, promote" would be two, with a half-added listener
+ * left behind if the operator or the leader died between them.
+ *
+ * <p>Add, remove and transfer must run on the leader; elsewhere they fail with {@link
+ * AdminException#notLeader} naming it. One change at a time: a second change while one is in
+ * progress (here, or started on an earlier leader and not committed yet) fails with {@code
+ * FAILED_PRECONDITION}.
+ */
+final class ClusterAdmin {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterAdmin.class);
+
+  /** The longest a configuration change may take, catching up a new server included. */
+  static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(60);
+
+  /** How long the leader tries to connect to a server being added before refusing it. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+
+  /** The longest a leadership transfer or a snapshot may take. */
+  static final Duration SHORT_TIMEOUT = Duration.ofSeconds(15);
+
+  private final RaftServer raft;
+  private final Duration aliveWindow;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicBoolean changing = new AtomicBoolean();
+
+  /**
+   * @param aliveWindow a member the leader has heard from within this window counts as alive for
+   *     {@link MembershipRules#checkRemove}
+   */
+  ClusterAdmin(RaftServer raft, Duration aliveWindow) {
+    this.raft = raft;
+    this.aliveWindow = aliveWindow;
+  }
+
+  /**
+   * Adds {@code id} at {@code address} as a voting member once it has caught up; the server must
+   * run in join mode (or otherwise hold the group with no log). Returns when the new configuration
+   * is committed.
+   */
+  Map<String, Object> add(String id, String address) throws AdminException {
+    RaftServer.Division leader = leaderDivision();
+    List<Member> current = members(leader);
+    MembershipRules.checkAdd(current, id, address);
+    checkReachable(id, address);
+    List<RaftPeer> voters = new ArrayList<>(voters(leader));
+    voters.add(RaftPeer.newBuilder().setId(id).setAddress(address).build());
+    changeTo(leader, voters, "add " + id + "=" + address, current);
+    return result(leader, "added", id);
+  }
+
+  /**
+   * Removes {@code id}. The leader cannot remove itself here: {@code roost cluster remove} first
+   * moves leadership with {@link #transfer}, so that the group never waits for an election.
+   */
+  Map<String, Object> remove(String id) throws AdminException {
+    RaftServer.Division leader = leaderDivision();
+    List<Member> current = members(leader);
+    MembershipRules.checkRemove(current, id);
+    if (id.equals(leader.getId().toString())) {
+      throw new AdminException(
+          StatusCode.FAILED_PRECONDITION,
+          id
+              + " is the leader; move leadership first (roost cluster transfer"
+              + MembershipRules.successor(current, id).map(s -> " " + s).orElse("")
+              + "), then remove it on the new leader");
+    }
+    List<RaftPeer> voters =
+        voters(leader).stream().filter(p -> !p.getId().toString().equals(id)).toList();
+    List<RaftPeer> listeners =
+        leader.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).stream()
+            .filter(p -> !p.getId().toString().equals(id))
+            .toList();
+    changeTo(leader, voters, listeners, "remove " + id, current);
+    return result(leader, "removed", id);
+  }
+
+  /** Makes {@code id} the leader; returns once it leads. */
+  Map<String, Object> transfer(String id) throws AdminException {
+    RaftServer.Division leader = leaderDivision();
+    if (id.equals(leader.getId().toString())) {
+      return result(leader, "already leads", id);
+    }
+    if (changing.get()) {
+      throw inProgress(); // Ratis refuses to move leadership during a change, but less clearly
+    }
+    List<Member> current = members(leader);
+    MembershipRules.checkTransfer(current, id);
+    long term = leader.getInfo().getCurrentTerm();
+    RaftClientReply reply =
+        await(
+            call(
+                () ->
+                    raft.transferLeadershipAsync(
+                        new TransferLeadershipRequest(
+                            clientId,
+                            raft.getId(),
+                            Peers.GROUP_ID,
+                            CallId.getAndIncrement(),
+                            RaftPeerId.valueOf(id),
+                            SHORT_TIMEOUT.toMillis()))),
+            SHORT_TIMEOUT.plusSeconds(5),
+            "transfer leadership to " + id);
+    check(reply, "transfer leadership to " + id);
+    LOG.info(
+        "membership: leadership transferred from {} to {} (term {} -> {})",
+        leader.getId(),
+        id,
+        term,
+        leader.getInfo().getCurrentTerm());
+    return result(leader, "leads", id);
+  }
+
+  /** Takes a snapshot of this member's state now (any member, leader or not). */
+  Map<String, Object> snapshot() throws AdminException {
+    RaftServer.Division self = division();
+    RaftClientReply reply =
+        await(
+            call(
+                () ->
+                    raft.snapshotManagementAsync(
+                        SnapshotManagementRequest.newCreate(
+                            clientId,
+                            raft.getId(),
+                            Peers.GROUP_ID,
+                            CallId.getAndIncrement(),
+                            SHORT_TIMEOUT.toMillis(),
+                            // a gap of 1: snapshot whatever was applied since the last one
+                            1))),
+            SHORT_TIMEOUT.plusSeconds(5),
+            "snapshot");
+    check(reply, "snapshot");
+    LOG.info(
+        "snapshot of {} taken on request at index {} (term {})",
+        self.getId(),
+        reply.getLogIndex(),
+        self.getInfo().getCurrentTerm());
+    Map<String, Object> out = result(self, "snapshot taken", self.getId().toString());
+    out.put("snapshotIndex", reply.getLogIndex());
+    return out;
+  }
+
+  private void changeTo(
+      RaftServer.Division leader, List<RaftPeer> voters, String what, List<Member> before)
+      throws AdminException {
+    changeTo(
+        leader,
+        voters,
+        List.copyOf(leader.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER)),
+        what,
+        before);
+  }
+
+  private void changeTo(
+      RaftServer.Division leader,
+      List<RaftPeer> voters,
+      List<RaftPeer> listeners,
+      String what,
+      List<Member> before)
+      throws AdminException {
+    if (!changing.compareAndSet(false, true)) {
+      throw inProgress();
+    }
+    try {
+      // COMPARE_AND_SET: if another change committed since `before` was read, Ratis refuses
+      // instead of silently undoing it.
+      SetConfigurationRequest.Arguments args =
+          SetConfigurationRequest.Arguments.newBuilder()
+              .setServersInNewConf(voters)
+              .setListenersInNewConf(listeners)
+              .setServersInCurrentConf(voters(leader))
+              .setListenersInCurrentConf(
+                  List.copyOf(leader.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER)))
+              .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+              .build();
+      LOG.info(
+          "membership: {} requested on leader {} (term {}, commit {}); members {}",
+          what,
+          leader.getId(),
+          leader.getInfo().getCurrentTerm(),
+          leader.getRaftLog().getLastCommittedIndex(),
+          MembershipRules.format(before));
+      RaftClientReply reply =
+          await(
+              call(
+                  () ->
+                      raft.setConfigurationAsync(
+                          new SetConfigurationRequest(
+                              clientId,
+                              raft.getId(),
+                              Peers.GROUP_ID,
+                              CallId.getAndIncrement(),
+                              args))),
+              CHANGE_TIMEOUT,
+              what);
+      check(reply, what);
+      LOG.info(
+          "membership: {} committed by leader {} at term {} index {}; members {}",
+          what,
+          leader.getId(),
+          leader.getInfo().getCurrentTerm(),
+          leader.getRaftConf().getLogEntryIndex(),
+          MembershipRules.format(members(leader)));
+    } finally {
+      changing.set(false);
+    }
+  }
+
+  /**
+   * Refuses at once an address nothing listens on. Ratis' staging would time out on its own only
+   * while the leader is idle: its leader loop checks staging progress only when no other event is
+   * queued, so under a steady write load a staged server that never answers stays staged, blocking
+   * every later change until the leader changes.
+   */
+  private static void checkReachable(String id, String address) throws AdminException {
+    int colon = address.lastIndexOf(':');
+    try (Socket socket = new Socket()) {
+      socket.connect(
+          new InetSocketAddress(
+              address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+          (int) CONNECT_TIMEOUT.toMillis());
+    } catch (IOException | RuntimeException e) {
+      throw new AdminException(
+          StatusCode.DEADLINE_EXCEEDED,
+          "cannot reach "
+              + id
+              + " at "
+              + address
+              + " within "
+              + CONNECT_TIMEOUT.toSeconds()
+              + " s ("
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + "); is it running with --join? The configuration is unchanged");
+    }
+  }
+
+  /** This server's division, which must be the leader with a committed configuration. */
+  private RaftServer.Division leaderDivision() throws AdminException {
+    RaftServer.Division d = division();
+    if (!d.getInfo().isLeader()) {
+      RaftPeerId leader = d.getInfo().getLeaderId();
+      throw AdminException.notLeader(
+          d.getId().toString(), leader == null ? null : leader.toString());
+    }
+    if (!d.getRaftConf().getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty()) {
+      throw inProgress();
+    }
+    return d;
+  }
+
+  private RaftServer.Division division() throws AdminException {
+    try {
+      return raft.getDivision(Peers.GROUP_ID);
+    } catch (IOException e) {
+      throw new AdminException(
+          StatusCode.FAILED_PRECONDITION,
+          raft.getId() + " is not a member of the group (yet): " + e.getMessage());
+    }
+  }
+
+  /** The members of the current configuration as {@code leader} sees them. */
+  List<Member> members(RaftServer.Division leader) {
+    Map<String, Long> elapsed = new HashMap<>();
+    for (ServerRpcProto f :
+        leader.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+      elapsed.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+    }
+    Map<String, Long> commits = new HashMap<>();
+    for (CommitInfoProto c : leader.getCommitInfos()) {
+      commits.put(c.getServer().getId().toStringUtf8(), c.getCommitIndex());
+    }
+    String self = leader.getId().toString();
+    List<Member> out = new ArrayList<>();
+    RaftConfiguration conf = leader.getRaftConf();
+    for (RaftPeerRole role : List.of(RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER)) {
+      for (RaftPeer p : conf.getCurrentPeers(role)) {
+        String id = p.getId().toString();
+        boolean alive =
+            id.equals(self) || elapsed.getOrDefault(id, Long.MAX_VALUE) < aliveWindow.toMillis();
+        out.add(
+            new Member(
+                id,
+                p.getAddress(),
+                role == RaftPeerRole.FOLLOWER,
+                alive,
+                commits.getOrDefault(id, -1L)));
+      }
+    }
+    return out;
+  }
+
+  private static List<RaftPeer> voters(RaftServer.Division d) {
+    return List.copyOf(d.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER));
+  }
+
+  private static Map<String, Object> result(RaftServer.Division d, String outcome, String id) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("outcome", outcome);
+    out.put("id", id);
+    out.put("server", d.getId().toString());
+    out.put("term", d.getInfo().getCurrentTerm());
+    out.put("commitIndex", d.getRaftLog().getLastCommittedIndex());
+    return out;
+  }
+
+  private static AdminException inProgress() {
+    return new AdminException(
+        StatusCode.FAILED_PRECONDITION,
+        "another membership change is in progress; wait for it (roost cluster status) and retry");
+  }
+
+  private interface RatisCall {
+    CompletableFuture<RaftClientReply> start() throws IOException;
+  }
+
+  private static CompletableFuture<RaftClientReply> call(RatisCall call) {
+    try {
+      return call.start();
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private RaftClientReply await(
+      CompletableFuture<RaftClientReply> future, Duration timeout, String what)
+      throws AdminException {
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw translate(e.getCause(), what);
+    } catch (TimeoutException e) {
+      throw new AdminException(
+          StatusCode.DEADLINE_EXCEEDED,
+          what + ": no outcome after " + timeout.toSeconds() + " s; see roost cluster status");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AdminException(StatusCode.UNAVAILABLE, what + ": interrupted");
+    }
+  }
+
+  private void check(RaftClientReply reply, String what) throws AdminException {
+    if (!reply.isSuccess()) {
+      throw translate(reply.getException(), what);
+    }
+  }
+
+  private AdminException translate(Throwable e, String what) {
+    if (e instanceof NotLeaderException nle) {
+      RaftPeer suggested = nle.getSuggestedLeader();
+      return AdminException.notLeader(
+          raft.getId().toString(), suggested == null ? null : suggested.getId().toString());
+    }
+    if (e instanceof ReconfigurationInProgressException
+        || (e instanceof TransferLeadershipException
+            && String.valueOf(e.getMessage()).contains("reconfiguration in progress"))) {
+      return inProgress();
+    }
+    if (e instanceof ReconfigurationTimeoutException) {
+      // Ratis' staging gave up: the new server sent no answer for the staging timeout.
+      LOG.info("membership: {} failed, the configuration is unchanged: {}", what, e.getMessage());
+      return new AdminException(
+          StatusCode.DEADLINE_EXCEEDED,
+          what
+              + ": the new server did not answer within "
+              + RaftTuning.STAGING_TIMEOUT.toSeconds()
+              + " s (is it running in join mode at that address?); the configuration is"
+              + " unchanged");
+    }
+    if (e instanceof SetConfigurationException) {
+      return new AdminException(StatusCode.FAILED_PRECONDITION, what + ": " + e.getMessage());
+    }
+    String why =
+        e == null ? "unknown failure" : e.getClass().getSimpleName() + ": " + e.getMessage();
+    LOG.warn("{} failed: {}", what, why);
+    return new AdminException(StatusCode.UNAVAILABLE, what + " failed: " + why);
+  }
+}
