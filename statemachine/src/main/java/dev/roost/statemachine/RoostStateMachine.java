@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Matcher;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -424,6 +425,18 @@ public class RoostStateMachine extends BaseStateMachine {
     }
     found.sort(Comparator.comparingLong((Snapshot s) -> s.termIndex.getIndex()).reversed());
     return found;
+  }
+
+  @Override
+  public void notifyConfigurationChanged(
+      long term, long index, RaftConfigurationProto newConfiguration) {
+    LOG.info(
+        "{}: configuration changed at term {} index {}: voters {}, listeners {}",
+        getId(),
+        term,
+        index,
+        newConfiguration.getPeersList().stream().map(p -> p.getId().toStringUtf8()).toList(),
+        newConfiguration.getListenersList().stream().map(p -> p.getId().toStringUtf8()).toList());
   }
 
   @Override
