@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code roost bench}: load generators that print figures (never assert them). Workloads are
- * subcommands sharing {@link WorkloadBench}'s options.
+ * subcommands sharing {@link WorkloadBench}'s options; {@code failover} ({@link FailoverBench})
+ * runs its own throwaway clusters and kills their leaders.
  */
 @Command(
     name = "bench",
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
       BenchCommand.KvGet.class,
       BenchCommand.Post.class,
       BenchCommand.Timeline.class,
-      BenchCommand.Mixed.class
+      BenchCommand.Mixed.class,
+      FailoverBench.class
     })
 final class BenchCommand {
 

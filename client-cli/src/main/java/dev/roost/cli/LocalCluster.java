@@ -279,6 +279,7 @@ public final class LocalCluster {
     if (join) {
       command.add("--join");
     }
+    command.addAll(serverArgs);
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("ROOST_ADMIN_SECRET", adminSecret());
     Process p =

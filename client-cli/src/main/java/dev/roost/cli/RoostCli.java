@@ -26,6 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "roost",
     mixinStandardHelpOptions = true,
+    // Inherited so that every subcommand takes --help, which the usage errors point to.
+    scope = ScopeType.INHERIT,
     version = "roost 0.1.0",
     description = "Roost: a fault-tolerant social network on Raft.",
     subcommands = {

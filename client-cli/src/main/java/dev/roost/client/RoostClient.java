@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *       even one follower (Ratis follows the servers' redirects).
  *   <li><b>Every call ends by its deadline</b> (the builder's, 10 s by default): with a result or a
  *       {@link RoostException}. Never a hang, never a Ratis or gRPC exception. Retries happen
- *       inside the deadline: Ratis' own, with exponential backoff (25 ms doubling to 1 s) and
+ *       inside the deadline: Ratis' own, with exponential backoff (25 ms doubling to 200 ms) and
  *       jitter (a factor in [0.5, 1.5)), stopping shortly before the deadline; the source of {@code
  *       ClientRetry} states the whole policy.
  *   <li><b>Writes apply at most once, and exactly once when they succeed.</b> Each logical write

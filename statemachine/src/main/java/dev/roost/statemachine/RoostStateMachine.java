@@ -46,6 +46,7 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,12 +159,34 @@ public class RoostStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    snapshotDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
-    // Corrupt snapshots are set aside before Ratis' storage scans the directory, so that it never
-    // reports a snapshot we could not load.
-    loadNewestIntactSnapshot();
-    storage.init(raftStorage);
+    // The life cycle must reach RUNNING: installing a snapshot from the leader pauses it (see
+    // pause()), and Ratis refuses to reload a state machine that is not PAUSED by closing the
+    // server.
+    getLifeCycle()
+        .startAndTransition(
+            () -> {
+              super.initialize(server, groupId, raftStorage);
+              snapshotDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
+              // Corrupt snapshots are set aside before Ratis' storage scans the directory, so
+              // that it never reports a snapshot we could not load.
+              loadNewestIntactSnapshot();
+              storage.init(raftStorage);
+            },
+            IOException.class);
+  }
+
+  /**
+   * Called by Ratis before it installs a snapshot sent by the leader into this member's {@code sm/}
+   * directory; {@link #reinitialize()} follows. Ratis then asserts that the state machine is
+   * PAUSED, and closes the follower's server if it is not (BaseStateMachine's pause() does
+   * nothing).
+   */
+  @Override
+  public void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
   }
 
   @Override
@@ -171,6 +194,10 @@ public class RoostStateMachine extends BaseStateMachine {
     // Called after a snapshot was installed from the leader: the directory was replaced.
     loadNewestIntactSnapshot();
     storage.loadLatestSnapshot();
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
     LOG.info("{}: installed snapshot from leader, applied index {}", getId(), appliedIndex());
   }
 

@@ -1,0 +1,100 @@
+package dev.roost.chaos.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.cli.LocalCluster.Node;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Scenario 3: a follower is stopped while 50,000 writes happen, then restarted. It catches up from
+ * the leader's log (the default snapshot threshold, 100,000 entries, means there is no snapshot to
+ * send), and its {@code /ready} stays false until it has caught up, then turns true: a load
+ * balancer or Kubernetes would not send it traffic while it still serves an old state.
+ */
+class FollowerCatchUpIT {
+  private static final int WRITES = 50_000;
+
+  /** How far a member may trail and count as ready: the server's documented slack. */
+  private static final long READY_SLACK = 100;
+
+  @TempDir Path home;
+
+  /** One answer of the restarted follower's {@code /status}. */
+  record Sample(boolean ready, long applied, long leaderCommit) {}
+
+  @Test
+  void aRestartedFollowerCatchesUpFromTheLogAndIsNotReadyUntilThen() throws Exception {
+    try (TestCluster cluster = TestCluster.start(home)) {
+      Node leader = cluster.awaitLeader();
+      Node follower = cluster.others(leader).get(0);
+
+      // The follower goes away cleanly; the other two still form a majority and take writes.
+      cluster.stop(follower);
+      BulkWrites.kvPuts(cluster, "catch-up-", WRITES, 5_000, 16);
+      long commit = cluster.status(leader).map(s -> s.path("commitIndex").asLong()).orElseThrow();
+      assertThat(commit).isGreaterThanOrEqualTo(WRITES);
+
+      // Watch the follower's /status from the moment it starts until it is ready.
+      List<Sample> samples = new CopyOnWriteArrayList<>();
+      ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+      try {
+        sampler.scheduleWithFixedDelay(
+            () -> cluster.status(follower).map(FollowerCatchUpIT::sample).ifPresent(samples::add),
+            0,
+            20,
+            TimeUnit.MILLISECONDS);
+        cluster.restart(follower);
+        await("the restarted follower to report ready")
+            .atMost(TestCluster.PATIENCE)
+            .pollInterval(Duration.ofMillis(20))
+            .until(() -> samples.stream().anyMatch(Sample::ready));
+      } finally {
+        sampler.shutdownNow();
+        sampler.awaitTermination(10, TimeUnit.SECONDS);
+      }
+
+      // While it replayed the leader's log it said "not ready"; the first time it said "ready" it
+      // had applied all but the slack of what the leader had committed (no writes ran meanwhile).
+      int firstReady = indexOfFirstReady(samples);
+      assertThat(samples.subList(0, firstReady))
+          .as("answers before the first 'ready'")
+          .isNotEmpty()
+          .noneMatch(Sample::ready);
+      assertThat(samples.subList(firstReady, samples.size()))
+          .as("answers saying 'ready' (leader committed %d)", commit)
+          .allMatch(s -> s.applied() + READY_SLACK >= commit);
+
+      // It caught up from the log: no snapshot was installed, and its state equals the others'.
+      cluster.awaitSameState();
+      assertThat(Files.readString(cluster.local().logFile(follower.id())))
+          .doesNotContain("installed snapshot from leader");
+    }
+  }
+
+  private static Sample sample(JsonNode status) {
+    return new Sample(
+        status.path("ready").asBoolean(),
+        status.path("appliedIndex").asLong(),
+        status.path("leaderCommitIndex").asLong());
+  }
+
+  private static int indexOfFirstReady(List<Sample> samples) {
+    for (int i = 0; i < samples.size(); i++) {
+      if (samples.get(i).ready()) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,289 @@
+package dev.roost.chaos.failover;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.cli.CliException;
+import dev.roost.cli.LocalCluster;
+import dev.roost.cli.LocalCluster.Node;
+import dev.roost.client.ClusterStatus;
+import dev.roost.client.RoostClient;
+import dev.roost.client.RoostException;
+import dev.roost.proto.StateDigest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A fresh three-node Roost cluster of real {@code roost-server} processes on loopback, for one
+ * failure scenario: started in a temporary directory on free ports, controlled with real signals
+ * (SIGKILL, SIGSTOP/SIGCONT) through {@link LocalCluster}, and stopped by {@link #close()}.
+ *
+ * <p>Every wait is bounded and polls ({@link #PATIENCE}); there are no fixed sleeps. Nodes are
+ * always looked up by id, because a restart gives a node a new pid.
+ */
+final class TestCluster implements AutoCloseable {
+  /** The bound of every wait: generous, since the tests share two busy cores. */
+  static final Duration PATIENCE = Duration.ofSeconds(90);
+
+  private final LocalCluster local;
+
+  private TestCluster(LocalCluster local) {
+    this.local = local;
+  }
+
+  /**
+   * Starts three nodes in {@code home} with the server's default settings plus {@code serverArgs},
+   * and waits until every one is ready.
+   */
+  static TestCluster start(Path home, String... serverArgs) throws Exception {
+    LocalCluster local =
+        LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, freeBasePort())
+            .serverArgs(List.of(serverArgs));
+    TestCluster cluster = new TestCluster(local);
+    for (Node n : local.nodes()) {
+      local.start(n);
+    }
+    cluster.awaitAllReady();
+    return cluster;
+  }
+
+  /**
+   * A base port with its three Raft ports and three HTTP ports (100 higher) free. Random, so that
+   * test JVMs running side by side on this machine rarely try the same ports.
+   */
+  private static int freeBasePort() {
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      int base = 30_000 + ThreadLocalRandom.current().nextInt(2_000) * 10;
+      if (free(base, base + 1, base + 2, base + 100, base + 101, base + 102)) {
+        return base;
+      }
+    }
+    throw new IllegalStateException("no free ports found for a test cluster");
+  }
+
+  private static boolean free(int... ports) {
+    for (int p : ports) {
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress("127.0.0.1", p));
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  LocalCluster local() {
+    return local;
+  }
+
+  /** The whole peer list, {@code n1=127.0.0.1:port,...}. */
+  String peers() {
+    return local.peers();
+  }
+
+  /** The peer list of just {@code nodes}. */
+  static String peersOf(Node... nodes) {
+    List<String> entries = new ArrayList<>();
+    for (Node n : nodes) {
+      entries.add(n.id() + "=" + n.raftAddress());
+    }
+    return String.join(",", entries);
+  }
+
+  Node node(String id) {
+    try {
+      return local.node(id);
+    } catch (CliException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  List<Node> others(Node node) {
+    return local.nodes().stream().filter(n -> !n.id().equals(node.id())).toList();
+  }
+
+  /** The {@code /status} of {@code node}, or empty while it does not answer (down, paused). */
+  Optional<JsonNode> status(Node node) {
+    return local.status(node(node.id()));
+  }
+
+  /**
+   * The node that reports itself leader with the highest term, if any does now. A resumed old
+   * leader may still report LEADER for its old term for a moment; the higher term is the real one.
+   */
+  Optional<Node> leader() {
+    Node best = null;
+    long bestTerm = -1;
+    for (Node n : local.nodes()) {
+      if (!n.alive()) {
+        continue;
+      }
+      Optional<JsonNode> s = local.status(n);
+      if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
+        long term = s.get().path("term").asLong();
+        if (term > bestTerm) {
+          best = n;
+          bestTerm = term;
+        }
+      }
+    }
+    return Optional.ofNullable(best);
+  }
+
+  /** Waits for a leader that has committed an entry of its term (its own /ready is true). */
+  Node awaitLeader() {
+    return await("a ready leader")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> leader().filter(this::ready), Optional::isPresent)
+        .orElseThrow();
+  }
+
+  /** Waits for a ready leader other than {@code old}. */
+  Node awaitLeaderOtherThan(Node old) {
+    return await("a ready leader other than " + old.id())
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> leader().filter(n -> !n.id().equals(old.id())).filter(this::ready),
+            Optional::isPresent)
+        .orElseThrow();
+  }
+
+  boolean ready(Node node) {
+    return local.ready(node(node.id()));
+  }
+
+  void awaitAllReady() throws CliException {
+    local.awaitReady(local.nodes(), PATIENCE);
+  }
+
+  void awaitReady(Node node) throws CliException {
+    local.awaitReady(List.of(node(node.id())), PATIENCE);
+  }
+
+  /** SIGKILL, as a crash; returns once the process is gone. */
+  void kill(Node node) {
+    try {
+      local.kill(node(node.id()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** SIGTERM: a clean stop; returns once the process is gone. */
+  void stop(Node node) {
+    try {
+      local.stop(node(node.id()), Duration.ofSeconds(30));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** SIGSTOP: the process freezes with its sockets open, as in a long GC pause. */
+  void pause(Node node) throws IOException {
+    local.signal(node(node.id()), "STOP");
+  }
+
+  /** SIGCONT. */
+  void resume(Node node) throws IOException {
+    local.signal(node(node.id()), "CONT");
+  }
+
+  /** Starts a stopped or killed node again on its data directory. */
+  void restart(Node node) throws IOException, CliException {
+    local.start(node(node.id()));
+  }
+
+  /** A client of the whole cluster with {@code deadline} per call. */
+  RoostClient client(Duration deadline) {
+    return RoostClient.builder().peers(peers()).deadline(deadline).build();
+  }
+
+  /** The state digest of {@code node}, read from its own state (it may trail the leader). */
+  StateDigest digest(Node node) {
+    return ClusterStatus.digest(peers(), node.id(), Duration.ofSeconds(5));
+  }
+
+  /**
+   * Waits until every member has applied the same index, checks that they then hold the same state
+   * digest, and returns it. Call it when no write is running, so that the members can converge.
+   *
+   * @throws AssertionError if members at the same applied index hold different states
+   */
+  StateDigest awaitSameState() {
+    return await("all members at the same applied index")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptionsInstanceOf(RoostException.class)
+        .until(this::commonDigest, Optional::isPresent)
+        .orElseThrow();
+  }
+
+  private Optional<StateDigest> commonDigest() {
+    Optional<Long> applied = commonAppliedIndex();
+    if (applied.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, String> digests = new TreeMap<>();
+    StateDigest any = null;
+    for (Node n : local.nodes()) {
+      any = digest(n);
+      digests.put(n.id(), any.getSha256());
+    }
+    // The digests are comparable only if no member applied anything between the two reads.
+    if (!applied.equals(commonAppliedIndex())) {
+      return Optional.empty();
+    }
+    if (new HashSet<>(digests.values()).size() != 1) {
+      throw new AssertionError(
+          "members at applied index " + applied.get() + " hold different states: " + digests);
+    }
+    return Optional.of(any);
+  }
+
+  /** The applied index, when every member answers and all have applied the same. */
+  private Optional<Long> commonAppliedIndex() {
+    Set<Long> applied = new HashSet<>();
+    for (Node n : local.nodes()) {
+      Optional<JsonNode> s = status(n);
+      if (s.isEmpty()) {
+        return Optional.empty();
+      }
+      applied.add(s.get().path("appliedIndex").asLong());
+    }
+    return applied.size() == 1 ? Optional.of(applied.iterator().next()) : Optional.empty();
+  }
+
+  /**
+   * The Raft log segment files of {@code node} (closed {@code log_A-B}, open {@code
+   * log_inprogress_A}).
+   */
+  List<Path> logSegments(Node node) throws IOException {
+    try (Stream<Path> files = Files.walk(local.dataDir(node.id()).resolve("raft"))) {
+      return files.filter(p -> p.getFileName().toString().startsWith("log_")).sorted().toList();
+    }
+  }
+
+  /** Stops every node (SIGCONT first for a paused one, then SIGTERM, then SIGKILL if needed). */
+  @Override
+  public void close() throws IOException {
+    for (Node n : local.nodes()) {
+      local.stop(n, Duration.ofSeconds(10));
+    }
+  }
+}
