@@ -60,7 +60,9 @@ public final class RoostException extends RuntimeException {
     StatusCode code =
         reply.getCode() == StatusCode.UNRECOGNIZED ? StatusCode.INTERNAL : reply.getCode();
     String message = reply.getMessage().isEmpty() ? code.name() : reply.getMessage();
-    return new RoostException(code, message, false, reply, null);
+    // ABORTED: the servers no longer remember whether this request id was applied, so the
+    // write's outcome is unknown, not a failure.
+    return new RoostException(code, message, code == StatusCode.ABORTED, reply, null);
   }
 
   /** Bad input the client refuses before sending anything. */

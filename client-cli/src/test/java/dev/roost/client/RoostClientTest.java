@@ -125,6 +125,22 @@ class RoostClientTest {
   }
 
   @Test
+  void aWriteTooOldForTheServersToJudgeHasAnUnknownOutcome() {
+    client(Duration.ofSeconds(5));
+    answer(
+        Reply.newBuilder()
+            .setCode(StatusCode.ABORTED)
+            .setMessage("request 4 is older than the remembered window; its outcome is unknown")
+            .build());
+
+    RoostException e =
+        catchThrowableOfType(RoostException.class, () -> client.kvPut("k", new byte[] {1}));
+
+    assertThat(e.code()).isEqualTo(StatusCode.ABORTED);
+    assertThat(e.outcomeUnknown()).isTrue();
+  }
+
+  @Test
   void aFailedCompareAndSetCarriesTheCurrentEntry() {
     client(Duration.ofSeconds(5));
     KvEntry current = KvEntry.newBuilder().setKey("k").setVersion(3).build();
@@ -140,6 +156,7 @@ class RoostClientTest {
             RoostException.class, () -> client.kvCompareAndSetVersion("k", 2, new byte[] {1}));
 
     assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+    assertThat(e.outcomeUnknown()).isFalse();
     assertThat(e.reply()).map(Reply::getKvEntry).contains(current);
   }
 

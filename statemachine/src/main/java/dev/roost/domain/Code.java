@@ -10,7 +10,9 @@ public enum Code {
   NOT_FOUND(5),
   ALREADY_EXISTS(6),
   RESOURCE_EXHAUSTED(8),
-  FAILED_PRECONDITION(9);
+  FAILED_PRECONDITION(9),
+  /** A repeated request id too old to tell whether it was applied: the outcome is unknown. */
+  ABORTED(10);
 
   private final int number;
 

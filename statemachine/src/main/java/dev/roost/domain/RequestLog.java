@@ -31,8 +31,9 @@ final class RequestLog {
   }
 
   /**
-   * The result remembered for {@code id}; a FAILED_PRECONDITION result if {@code id} is too old to
-   * tell; null if the request is new.
+   * The result remembered for {@code id}; an ABORTED result if {@code id} is too old to tell
+   * whether it was applied (the client must report the write's outcome as unknown, never as a
+   * failure); null if the request is new.
    */
   Result lookup(RequestId id) {
     Window w = clients.get(id.clientId());
@@ -42,7 +43,7 @@ final class RequestLog {
     Result r = w.results.get(id.sequence());
     if (r == null && id.sequence() <= w.forgottenUpTo) {
       return Result.error(
-          Code.FAILED_PRECONDITION,
+          Code.ABORTED,
           "request "
               + id.sequence()
               + " of client "

@@ -451,7 +451,7 @@ class RoostStateTest {
         small.state.apply(new RequestId("c", seq), new KvPut("k", bytes("v" + seq)), seq, seq);
       }
       Result old = small.state.apply(new RequestId("c", 1), new KvPut("k", bytes("v1")), 5, 5);
-      assertThat(old.code()).isEqualTo(Code.FAILED_PRECONDITION);
+      assertThat(old.code()).isEqualTo(Code.ABORTED);
       assertThat(((KvEntry) small.query(new Query.KvGet("k")).payload()).value())
           .isEqualTo(bytes("v4"));
       assertThat(
