@@ -6,7 +6,6 @@ import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
-import dev.roost.proto.PostPage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -246,7 +245,7 @@ final class FailoverBench extends Verb {
     try (RoostClient reader = client(cluster, Duration.ofSeconds(30))) {
       for (Writer w : all) {
         Map<String, Integer> copies = new HashMap<>();
-        for (Post p : allPosts(reader, w.user)) {
+        for (Post p : DemoCommand.allPosts(reader, w.user)) {
           copies.merge(p.getText(), 1, Integer::sum);
         }
         acknowledged += w.acknowledged.size();
@@ -503,17 +502,6 @@ final class FailoverBench extends Verb {
 
   private static RoostClient client(LocalCluster cluster, Duration deadline) {
     return RoostClient.builder().peers(cluster.peers()).deadline(deadline).build();
-  }
-
-  private static List<Post> allPosts(RoostClient client, String author) {
-    List<Post> all = new ArrayList<>();
-    String token = "";
-    do {
-      PostPage page = client.listPosts(author, 200, token);
-      all.addAll(page.getPostsList());
-      token = page.getNextPageToken();
-    } while (!token.isEmpty());
-    return all;
   }
 
   // ---- output ----
