@@ -48,9 +48,7 @@ final class DemoCommand extends Verb {
       tour(cluster);
     } finally {
       if (cluster != null) {
-        for (Node n : cluster.nodes()) {
-          cluster.stop(n, Duration.ofSeconds(5));
-        }
+        cluster.stopAll(Duration.ofSeconds(5));
         cluster.wipe();
       }
     }
@@ -69,9 +67,7 @@ final class DemoCommand extends Verb {
         continue;
       }
       step("1. Starting a 3-node Roost cluster in " + home);
-      for (Node n : candidate.nodes()) {
-        candidate.start(n);
-      }
+      candidate.startAll();
       candidate.awaitReady(candidate.nodes(), Duration.ofSeconds(60));
       Node leader = candidate.leader().orElseThrow();
       say("   nodes " + candidate.peers() + "; leader: " + leader.id());

@@ -448,9 +448,7 @@ final class FailoverBench extends Verb {
         Throwaway t = new Throwaway(candidate);
         progress.println("Starting a 3-node cluster for " + purpose + " in " + home);
         try {
-          for (Node n : candidate.nodes()) {
-            candidate.start(n);
-          }
+          candidate.startAll();
           candidate.awaitReady(candidate.nodes(), READY_TIMEOUT);
         } catch (Exception e) {
           t.close();
@@ -463,9 +461,7 @@ final class FailoverBench extends Verb {
 
     @Override
     public void close() throws IOException {
-      for (Node n : cluster.nodes()) {
-        cluster.stop(n, Duration.ofSeconds(10));
-      }
+      cluster.stopAll(Duration.ofSeconds(10));
       cluster.wipe();
     }
   }

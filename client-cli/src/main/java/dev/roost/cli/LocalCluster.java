@@ -292,6 +292,20 @@ public final class LocalCluster {
     save();
   }
 
+  /** Starts every node's process. */
+  public void startAll() throws IOException, CliException {
+    for (Node n : nodes()) {
+      start(n);
+    }
+  }
+
+  /** Stops every node as {@link #stop} does, each within {@code grace}. */
+  public void stopAll(Duration grace) throws IOException {
+    for (Node n : nodes()) {
+      stop(n, grace);
+    }
+  }
+
   /** Sends SIGTERM and waits for the process to exit, then SIGKILL if it did not in time. */
   public void stop(Node node, Duration grace) throws IOException {
     Optional<ProcessHandle> handle = ProcessHandle.of(node.pid()).filter(ProcessHandle::isAlive);

@@ -79,9 +79,7 @@ final class LocalClusterCommand {
         cluster = LocalCluster.create(root.home(), LocalCluster.defaultServerJar(), size, basePort);
       }
       cluster.checkPortsFree();
-      for (Node n : cluster.nodes()) {
-        cluster.start(n);
-      }
+      cluster.startAll();
       root.err()
           .println("Started " + cluster.nodes().size() + " nodes; data and logs in " + root.home());
       cluster.awaitReady(cluster.nodes(), READY_TIMEOUT);
@@ -97,9 +95,7 @@ final class LocalClusterCommand {
     @Override
     void run() throws Exception {
       LocalCluster cluster = cluster();
-      for (Node n : cluster.nodes()) {
-        cluster.stop(n, Duration.ofSeconds(10));
-      }
+      cluster.stopAll(Duration.ofSeconds(10));
       if (wipe) {
         cluster.wipe();
         root.err().println("Stopped and wiped " + root.home());

@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,39 +25,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CliIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path home;
   private static int basePort;
 
-  record Run(int exit, String out, String err) {
-    JsonNode json() throws IOException {
-      return JSON.readTree(out);
-    }
+  static CliRun roost(String... args) {
+    return CliRun.roost(home, args);
   }
 
-  static Run roost(String... args) {
-    List<String> all = new ArrayList<>(List.of("--home", home.toString()));
-    all.addAll(List.of(args));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit =
-        RoostCli.run(
-            all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(exit, out.toString(), err.toString());
-  }
-
-  static Run ok(String... args) {
-    Run r = roost(args);
-    assertThat(r.exit())
-        .as("roost %s\nstdout: %s\nstderr: %s", List.of(args), r.out(), r.err())
-        .isZero();
-    return r;
+  static CliRun ok(String... args) {
+    return CliRun.ok(home, args);
   }
 
   @BeforeAll
   static void up() throws IOException {
     basePort = freeBasePort();
-    Run r = ok("up", "--nodes", "3", "--base-port", Integer.toString(basePort));
+    CliRun r = ok("up", "--nodes", "3", "--base-port", Integer.toString(basePort));
     assertThat(r.out()).contains("LEADER");
   }
 
@@ -219,7 +197,7 @@ class CliIT {
   @Test
   @Order(5)
   void anUnreachableClusterIsExitThreeWithoutAStackTrace() {
-    Run r = roost("--peers", "n1=127.0.0.1:1", "--timeout", "2", "users");
+    CliRun r = roost("--peers", "n1=127.0.0.1:1", "--timeout", "2", "users");
     assertError(r, 3, "UNAVAILABLE");
   }
 
@@ -290,7 +268,7 @@ class CliIT {
         .isEqualTo("2");
   }
 
-  private static void assertError(Run r, int exit, String code) {
+  private static void assertError(CliRun r, int exit, String code) {
     assertThat(r.exit()).as("stderr: %s", r.err()).isEqualTo(exit);
     assertThat(r.err()).startsWith("error: " + code + ": ");
     assertThat(r.err()).doesNotContain("\tat ");

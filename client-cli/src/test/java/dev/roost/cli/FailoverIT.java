@@ -36,17 +36,13 @@ class FailoverIT {
   @BeforeEach
   void up() throws Exception {
     cluster = LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, CliIT.freeBasePort());
-    for (Node n : cluster.nodes()) {
-      cluster.start(n);
-    }
+    cluster.startAll();
     cluster.awaitReady(cluster.nodes(), Duration.ofSeconds(60));
   }
 
   @AfterEach
   void down() throws IOException {
-    for (Node n : cluster.nodes()) {
-      cluster.stop(n, Duration.ofSeconds(5));
-    }
+    cluster.stopAll(Duration.ofSeconds(5));
   }
 
   @Test

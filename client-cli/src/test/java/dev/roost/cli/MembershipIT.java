@@ -4,20 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.roost.client.AdminClient;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MembershipIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path home;
   private static int basePort;
   private static String originalPeers;
@@ -55,29 +49,12 @@ class MembershipIT {
   private static final java.util.concurrent.atomic.AtomicInteger next =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  record Run(int exit, String out, String err) {
-    JsonNode json() throws IOException {
-      return JSON.readTree(out);
-    }
+  static CliRun roost(String... args) {
+    return CliRun.roost(home, args);
   }
 
-  static Run roost(String... args) {
-    List<String> all = new ArrayList<>(List.of("--home", home.toString()));
-    all.addAll(List.of(args));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit =
-        RoostCli.run(
-            all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(exit, out.toString(), err.toString());
-  }
-
-  static Run ok(String... args) {
-    Run r = roost(args);
-    assertThat(r.exit())
-        .as("roost %s\nstdout: %s\nstderr: %s", List.of(args), r.out(), r.err())
-        .isZero();
-    return r;
+  static CliRun ok(String... args) {
+    return CliRun.ok(home, args);
   }
 
   static LocalCluster cluster() throws IOException {
@@ -167,10 +144,10 @@ class MembershipIT {
   @Test
   @Order(1)
   void adminOperationsNeedTheSecret() throws IOException {
-    Run wrong = roost("cluster", "snapshot", "--admin-secret", "not-the-secret-at-all");
+    CliRun wrong = roost("cluster", "snapshot", "--admin-secret", "not-the-secret-at-all");
     assertThat(wrong.exit()).isNotZero();
     assertThat(wrong.err()).startsWith("error: PERMISSION_DENIED");
-    Run add =
+    CliRun add =
         roost(
             "cluster",
             "add",
@@ -192,9 +169,9 @@ class MembershipIT {
   @Test
   @Order(2)
   void addingAnExistingIdOrAddressIsRefused() throws IOException {
-    Run id = roost("cluster", "add", "n2", "127.0.0.1:" + (basePort + 8));
+    CliRun id = roost("cluster", "add", "n2", "127.0.0.1:" + (basePort + 8));
     assertThat(id.err()).startsWith("error: ALREADY_EXISTS");
-    Run address = roost("cluster", "add", "n9", "127.0.0.1:" + (basePort + 1));
+    CliRun address = roost("cluster", "add", "n9", "127.0.0.1:" + (basePort + 1));
     assertThat(address.err()).startsWith("error: ALREADY_EXISTS");
     assertThat(members()).containsExactly("n1", "n2", "n3");
   }
@@ -203,7 +180,7 @@ class MembershipIT {
   @Order(3)
   void anUnreachableAddressIsRefusedAndTheConfigurationStaysTheSame() throws IOException {
     // Nothing listens there.
-    Run r = roost("cluster", "add", "n8", "127.0.0.1:" + (basePort + 7));
+    CliRun r = roost("cluster", "add", "n8", "127.0.0.1:" + (basePort + 7));
     assertThat(r.err()).startsWith("error: DEADLINE_EXCEEDED").contains("unchanged");
     assertThat(members()).containsExactly("n1", "n2", "n3");
   }

@@ -54,9 +54,7 @@ final class TestCluster implements AutoCloseable {
         LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, freeBasePort())
             .serverArgs(List.of(serverArgs));
     TestCluster cluster = new TestCluster(local);
-    for (Node n : local.nodes()) {
-      local.start(n);
-    }
+    local.startAll();
     cluster.awaitAllReady();
     return cluster;
   }
@@ -282,8 +280,6 @@ final class TestCluster implements AutoCloseable {
   /** Stops every node (SIGCONT first for a paused one, then SIGTERM, then SIGKILL if needed). */
   @Override
   public void close() throws IOException {
-    for (Node n : local.nodes()) {
-      local.stop(n, Duration.ofSeconds(10));
-    }
+    local.stopAll(Duration.ofSeconds(10));
   }
 }
