@@ -12,7 +12,10 @@ public sealed interface Command {
   /** Ends a follow; unfollowing someone not followed changes nothing. */
   record Unfollow(String follower, String followee) implements Command {}
 
-  /** Posts {@code text} as {@code author}; the post id is the log index. */
+  /**
+   * Posts {@code text} as {@code author}; the post id is unique and increasing, see {@link
+   * RoostState#apply}.
+   */
   record CreatePost(String author, String text) implements Command {}
 
   /** Sets {@code key} to {@code value}. */

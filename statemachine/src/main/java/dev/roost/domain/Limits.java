@@ -8,7 +8,7 @@ package dev.roost.domain;
  * @param dedupClients how many clients' recent request ids are remembered (least recently active
  *     forgotten first)
  * @param dedupWindow how many recent request ids are remembered per client; it must exceed the
- *     number of writes a client has in flight at once
+ *     number of writes a client has in flight at once, counting every write of a batch
  */
 public record Limits(int maxPostCodePoints, int dedupClients, int dedupWindow) {
   /** 280 code points per post, 4096 clients, 128 request ids per client. */

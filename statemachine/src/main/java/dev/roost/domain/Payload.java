@@ -17,7 +17,10 @@ public sealed interface Payload {
       long postCount)
       implements Payload {}
 
-  /** One post. Its id is the log index of the entry that created it. */
+  /**
+   * One post. Its id is unique and increasing: the log index of the entry that created it, or the
+   * next free id when that index is taken (see {@link RoostState#apply}).
+   */
   record Post(long id, String author, String text, long timestampMs) implements Payload {}
 
   /** Whether a follow or unfollow changed the graph. */

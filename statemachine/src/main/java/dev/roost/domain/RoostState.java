@@ -41,6 +41,10 @@ import java.util.TreeSet;
  * sorted or in insertion/access order), ids from the log index. Two states given the same commands
  * at the same indexes are equal, and so are their snapshots and digests.
  *
+ * <p>One log entry may carry several writes (a batch): the caller applies them one by one, in
+ * order, with the entry's index and time. Everything derived from the index stays well defined:
+ * post ids move past the index when needed (see {@link #apply}), key revisions are shared.
+ *
  * <p>Not thread-safe: the caller serializes {@link #apply} against everything else (the Ratis
  * adapter applies on one thread and lets queries share a read lock).
  */
@@ -52,6 +56,10 @@ public final class RoostState {
   private long lastTimestampMs;
   private long followEdges;
   private long postCount;
+  // The highest post id given so far (0 before any). Posts are never deleted, so it is also the
+  // highest id in the state: a snapshot need not store it (restoreDerived recomputes it), which
+  // keeps the snapshot format and the digest of the same posts unchanged.
+  private long lastPostId;
 
   /** An empty state enforcing {@code limits}. */
   public RoostState(Limits limits) {
@@ -68,10 +76,22 @@ public final class RoostState {
    * Applies a committed write. Never throws for bad input or a state that forbids the write: those
    * are results with an error code, and change nothing.
    *
+   * <p>Several writes of one log entry (a batch) are applied by calling this once per write, in
+   * order, with the same {@code index} and {@code stampedMs}. Then:
+   *
+   * <ul>
+   *   <li>a new post's id is {@code max(index, highest post id so far + 1)}: the index itself for
+   *       the first post of an entry (as long as no earlier entry's batch went past it), the next
+   *       free id for the others, so ids stay unique and increasing in apply order;
+   *   <li>a key's revisions stay the entry's index: two writes to one key in one entry get the same
+   *       {@code modRevision}, and its {@code version} still counts both (as in an etcd
+   *       transaction).
+   * </ul>
+   *
    * @param id the request id; a repeat gets the result of the first request with this id
    * @param command the write
-   * @param index the log index of the entry carrying the write; it becomes the id of a post and the
-   *     revision of a key
+   * @param index the log index of the entry carrying the write; it is the revision of a key and,
+   *     unless taken, the id of a post
    * @param stampedMs the time the leader stamped into the entry
    */
   public Result apply(RequestId id, Command command, long index, long stampedMs) {
@@ -118,7 +138,8 @@ public final class RoostState {
       return Result.ok(new FollowResult(changed));
     } else if (command instanceof CreatePost c) {
       Account author = account(c.author());
-      Post post = new Post(index, author.handle, c.text(), timeMs);
+      lastPostId = Math.max(index, lastPostId + 1);
+      Post post = new Post(lastPostId, author.handle, c.text(), timeMs);
       author.posts.add(post);
       postCount++;
       return Result.ok(post);
@@ -360,16 +381,23 @@ public final class RoostState {
     accounts.put(a.handle, a);
   }
 
-  /** Rebuilds the followers sets and counters from the following sets and post lists. */
+  /**
+   * Rebuilds the followers sets, the counters and the highest post id from the following sets and
+   * post lists (each in id order).
+   */
   void restoreDerived() {
     followEdges = 0;
     postCount = 0;
+    lastPostId = 0;
     for (Account a : accounts.values()) {
       for (String followee : a.following) {
         accounts.get(followee).followers.add(a.handle);
         followEdges++;
       }
       postCount += a.posts.size();
+      if (!a.posts.isEmpty()) {
+        lastPostId = Math.max(lastPostId, a.posts.get(a.posts.size() - 1).id());
+      }
     }
   }
 

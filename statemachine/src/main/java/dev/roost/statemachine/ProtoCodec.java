@@ -26,10 +26,11 @@ final class ProtoCodec {
   private ProtoCodec() {}
 
   /**
-   * The domain form of a command.
+   * The domain form of a single write. A batch is not one: the adapter takes it apart first, so a
+   * batch that reaches this method is one nested in another.
    *
    * @throws Rejection with INVALID_ARGUMENT if the command carries no operation (for instance one
-   *     added to the schema after this server was built)
+   *     added to the schema after this server was built) or is a batch
    */
   static Command command(dev.roost.proto.Command c) {
     return switch (c.getOpCase()) {
@@ -45,6 +46,7 @@ final class ProtoCodec {
           new Command.KvPut(c.getKvPut().getKey(), c.getKvPut().getValue().toByteArray());
       case KV_DELETE -> new Command.KvDelete(c.getKvDelete().getKey());
       case KV_COMPARE_AND_SET -> compareAndSet(c.getKvCompareAndSet());
+      case BATCH -> throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
       case OP_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "command has no operation");
     };
   }
@@ -60,9 +62,10 @@ final class ProtoCodec {
   }
 
   /**
-   * The domain form of a query.
+   * The domain form of a single read. As with {@link #command}, a batch that reaches this method is
+   * one nested in another.
    *
-   * @throws Rejection with INVALID_ARGUMENT if the query carries no operation
+   * @throws Rejection with INVALID_ARGUMENT if the query carries no operation or is a batch
    */
   static Query query(dev.roost.proto.Query q) {
     return switch (q.getQCase()) {
@@ -82,6 +85,7 @@ final class ProtoCodec {
       case KV_GET -> new Query.KvGet(q.getKvGet().getKey());
       case KV_LIST -> new Query.KvList(q.getKvList().getPrefix(), page(q.getKvList().getPage()));
       case GET_STATE_DIGEST -> new Query.GetStateDigest();
+      case BATCH -> throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
       case Q_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "query has no operation");
     };
   }

@@ -2,7 +2,6 @@ package dev.roost.statemachine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.domain.Code;
-import dev.roost.domain.Command;
 import dev.roost.domain.Limits;
 import dev.roost.domain.Payload;
 import dev.roost.domain.Rejection;
@@ -11,7 +10,13 @@ import dev.roost.domain.Result;
 import dev.roost.domain.RoostState;
 import dev.roost.domain.SnapshotFormat;
 import dev.roost.domain.Validation;
+import dev.roost.proto.Command;
+import dev.roost.proto.Command.OpCase;
+import dev.roost.proto.Query;
+import dev.roost.proto.Query.QCase;
+import dev.roost.proto.QueryBatch;
 import dev.roost.proto.Reply;
+import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,6 +69,11 @@ import org.slf4j.LoggerFactory;
  *       reply with an error code.
  *   <li>{@link #query} serves reads from memory under a read lock, concurrently with each other and
  *       excluded only while one entry is applied.
+ *   <li>Batches: one entry may carry a {@code CommandBatch} of writes, one query a {@code
+ *       QueryBatch} of reads. Each element is validated, applied or answered on its own, in order,
+ *       and gets its own reply inside one {@code ReplyBatch}; only a malformed envelope is refused
+ *       as a whole. A batch is applied, and a query batch answered, under one lock acquisition, so
+ *       no read ever sees part of an entry.
  *   <li>Snapshots are {@link SnapshotFormat} files named {@code snapshot.<term>_<index>}, written
  *       to a temporary file, forced to disk and renamed. On start the newest one that reads intact
  *       is loaded; a corrupt one is renamed {@code *.corrupt} and reported.
@@ -77,6 +87,19 @@ public class RoostStateMachine extends BaseStateMachine {
    * entry larger than that makes the leader step down instead of replicating it).
    */
   public static final int MAX_COMMAND_BYTES = 2 << 20;
+
+  /**
+   * The most writes one {@code CommandBatch} may carry. A batch is also refused when it carries
+   * more writes than {@link Limits#dedupWindow()}: the state machine remembers only that many
+   * request ids per client, so a retry of a larger batch could not be told from a new one.
+   */
+  public static final int MAX_BATCH_COMMANDS = 1024;
+
+  /**
+   * The most reads one {@code QueryBatch} may carry: they are answered under one read lock, which
+   * holds back apply meanwhile.
+   */
+  public static final int MAX_BATCH_QUERIES = 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(RoostStateMachine.class);
 
@@ -94,29 +117,32 @@ public class RoostStateMachine extends BaseStateMachine {
     /**
      * The leader refused a command before it entered the log; the client sees {@code code}.
      *
-     * @param op the command's operation, or {@code OP_NOT_SET} if it could not be parsed
+     * @param op the command's operation ({@code BATCH} for a batch refused as a whole), or {@code
+     *     OP_NOT_SET} if it could not be parsed
      */
-    default void commandRejected(dev.roost.proto.Command.OpCase op, StatusCode code) {}
+    default void commandRejected(OpCase op, StatusCode code) {}
 
     /**
-     * A committed command was applied, on this member, with outcome {@code code}.
+     * A committed write was applied, on this member, with outcome {@code code}. A batch is reported
+     * once per write in it, each with the batch's {@code nanosSinceAccept}; a batch refused as a
+     * whole in apply is reported once, as {@code BATCH}.
      *
-     * @param op the command's operation, or {@code OP_NOT_SET} if it could not be parsed
+     * @param op the write's operation, or {@code OP_NOT_SET} if the entry could not be parsed
      * @param nanosSinceAccept nanoseconds since this member accepted the command as leader in
      *     {@code startTransaction}, or -1 when this member did not accept it (a follower, a log
      *     replay, or a command accepted by an earlier leader); the member that accepted a command
      *     is the one that answers its client
      */
-    default void commandApplied(
-        dev.roost.proto.Command.OpCase op, StatusCode code, long nanosSinceAccept) {}
+    default void commandApplied(OpCase op, StatusCode code, long nanosSinceAccept) {}
 
     /**
-     * A query was answered from this member's state.
+     * A query was answered from this member's state. A query batch is reported once per query in
+     * it, each with its own time; a batch refused as a whole is reported once, as {@code BATCH}.
      *
      * @param query the query's kind, or {@code Q_NOT_SET} if it could not be parsed
      * @param nanos time spent decoding, evaluating and encoding it
      */
-    default void queryServed(dev.roost.proto.Query.QCase query, StatusCode code, long nanos) {}
+    default void queryServed(QCase query, StatusCode code, long nanos) {}
 
     /** A snapshot of {@code bytes} bytes was written and recorded in {@code nanos}. */
     default void snapshotTaken(long bytes, long nanos) {}
@@ -211,17 +237,25 @@ public class RoostStateMachine extends BaseStateMachine {
     long acceptedAt = System.nanoTime();
     TransactionContext trx = super.startTransaction(request);
     ByteString content = request.getMessage().getContent();
-    dev.roost.proto.Command.OpCase op = dev.roost.proto.Command.OpCase.OP_NOT_SET;
+    OpCase op = OpCase.OP_NOT_SET;
     try {
       if (content.size() > MAX_COMMAND_BYTES) {
         throw new Rejection(
             Code.RESOURCE_EXHAUSTED,
             "command is " + content.size() + " bytes; the limit is " + MAX_COMMAND_BYTES);
       }
-      dev.roost.proto.Command command = parseCommand(content);
+      Command command = parseCommand(content);
       op = command.getOpCase();
-      RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
-      Validation.command(ProtoCodec.command(command), limits);
+      if (op == OpCase.BATCH) {
+        // Only the envelope is checked here. Each write in it is validated when applied, where a
+        // bad one becomes its own error reply: refusing the entry for it would fail every other
+        // write of the batch, and checking it here too would only repeat that work.
+        checkBatchEnvelope(command);
+      } else {
+        requestId(command);
+        Validation.command(ProtoCodec.command(command), limits);
+      }
+      // A batch is stamped once, in its envelope: every write in it applies with that time.
       byte[] stamped =
           command.toBuilder().setTimestampMs(System.currentTimeMillis()).build().toByteArray();
       return TransactionContext.newBuilder()
@@ -242,23 +276,47 @@ public class RoostStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * Checks what a batch's envelope must be, with no look at the state: 1 to {@link
+   * #maxBatchCommands()} writes, none of them a batch, and no request id of its own (each write
+   * carries one; an id on the envelope would be dropped silently otherwise).
+   *
+   * @throws Rejection with INVALID_ARGUMENT naming what is wrong
+   */
+  private void checkBatchEnvelope(Command batch) {
+    if (batch.hasRequestId()) {
+      throw new Rejection(
+          Code.INVALID_ARGUMENT, "a batch has no request id of its own; each write in it has one");
+    }
+    int writes = batch.getBatch().getCommandsCount();
+    if (writes < 1 || writes > maxBatchCommands()) {
+      throw new Rejection(
+          Code.INVALID_ARGUMENT,
+          "a batch carries 1 to " + maxBatchCommands() + " writes; this one has " + writes);
+    }
+    for (Command write : batch.getBatch().getCommandsList()) {
+      if (write.getOpCase() == OpCase.BATCH) {
+        throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
+      }
+    }
+  }
+
+  /**
+   * The most writes a batch may carry here: {@link #MAX_BATCH_COMMANDS}, and no more than the
+   * request ids remembered per client, so that a retried batch is recognised in full.
+   */
+  public int maxBatchCommands() {
+    return Math.min(MAX_BATCH_COMMANDS, limits.dedupWindow());
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
-    dev.roost.proto.Command.OpCase op = dev.roost.proto.Command.OpCase.OP_NOT_SET;
-    Result result;
+    Applied applied;
     lock.writeLock().lock();
     try {
-      try {
-        dev.roost.proto.Command command =
-            parseCommand(entry.getStateMachineLogEntry().getLogData());
-        op = command.getOpCase();
-        result = apply(command, index);
-      } catch (Rejection r) {
-        // Only an entry written by a leader that validated less than this one can get here.
-        result = Result.error(r.code(), r.getMessage());
-      }
+      applied = applyEntry(entry.getStateMachineLogEntry().getLogData(), index);
       updateLastAppliedTermIndex(entry.getTerm(), index);
     } finally {
       lock.writeLock().unlock();
@@ -267,42 +325,156 @@ public class RoostStateMachine extends BaseStateMachine {
         trx.getStateMachineContext() instanceof Long acceptedAt
             ? System.nanoTime() - acceptedAt
             : -1;
-    observer.commandApplied(op, ProtoCodec.status(result.code()), nanosSinceAccept);
+    reportApplied(applied, nanosSinceAccept);
     // Every member builds the reply, not only the leader: Ratis keeps it in each member's retry
     // cache, and a member that becomes leader answers a retried request from there.
-    return CompletableFuture.completedFuture(toMessage(ProtoCodec.reply(result, index)));
+    return CompletableFuture.completedFuture(toMessage(applied.reply));
   }
 
-  private Result apply(dev.roost.proto.Command command, long index) {
-    RequestId id =
-        RequestId.of(command.getRequestId().getClientId(), command.getRequestId().getSequence());
-    Command domainCommand = ProtoCodec.command(command);
-    return state.apply(id, domainCommand, index, command.getTimestampMs());
+  /** An applied entry: its command (null if it could not be parsed) and the reply to it. */
+  private record Applied(Command command, Reply reply) {}
+
+  /** Applies one entry's command, a single write or a batch. Never throws. */
+  private Applied applyEntry(ByteString logData, long index) {
+    Command command = null;
+    try {
+      command = parseCommand(logData);
+      if (command.getOpCase() != OpCase.BATCH) {
+        return new Applied(command, applyWrite(command, index, command.getTimestampMs()));
+      }
+      // The envelope rules are checked again, as every input rule is: they depend on nothing but
+      // the entry, so a leader's accepted batch passes them here too, on every member.
+      checkBatchEnvelope(command);
+      ReplyBatch.Builder replies = ReplyBatch.newBuilder();
+      for (Command write : command.getBatch().getCommandsList()) {
+        // The envelope's time, not the write's: only the envelope was stamped by the leader.
+        replies.addReplies(applyWrite(write, index, command.getTimestampMs()));
+      }
+      Reply reply =
+          Reply.newBuilder()
+              .setCode(StatusCode.OK)
+              .setAppliedIndex(index)
+              .setBatch(replies)
+              .build();
+      return new Applied(command, reply);
+    } catch (Rejection r) {
+      // Only an entry written by a leader that validated less than this one can get here.
+      return new Applied(command, ProtoCodec.reply(Result.error(r.code(), r.getMessage()), index));
+    }
+  }
+
+  /**
+   * Applies one write, alone in its entry or one of a batch's, and answers it. A write whose
+   * request id or operation is malformed is refused with its own reply and changes nothing.
+   */
+  private Reply applyWrite(Command write, long index, long stampedMs) {
+    Result result;
+    try {
+      result = state.apply(requestId(write), ProtoCodec.command(write), index, stampedMs);
+    } catch (Rejection r) {
+      result = Result.error(r.code(), r.getMessage());
+    }
+    return ProtoCodec.reply(result, index);
+  }
+
+  /** Tells the observer of each write an entry carried, outside the write lock. */
+  private void reportApplied(Applied applied, long nanosSinceAccept) {
+    if (applied.reply.hasBatch()) {
+      List<Command> writes = applied.command.getBatch().getCommandsList();
+      List<Reply> replies = applied.reply.getBatch().getRepliesList();
+      for (int i = 0; i < writes.size(); i++) {
+        observer.commandApplied(
+            writes.get(i).getOpCase(), replies.get(i).getCode(), nanosSinceAccept);
+      }
+    } else {
+      OpCase op = applied.command == null ? OpCase.OP_NOT_SET : applied.command.getOpCase();
+      observer.commandApplied(op, applied.reply.getCode(), nanosSinceAccept);
+    }
+  }
+
+  private static RequestId requestId(Command write) {
+    return RequestId.of(write.getRequestId().getClientId(), write.getRequestId().getSequence());
   }
 
   @Override
   public CompletableFuture<Message> query(Message request) {
     long started = System.nanoTime();
-    dev.roost.proto.Query.QCase kind = dev.roost.proto.Query.QCase.Q_NOT_SET;
-    Reply reply;
+    Query query;
     try {
-      dev.roost.proto.Query query =
-          dev.roost.proto.Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
-      kind = query.getQCase();
-      lock.readLock().lock();
-      try {
-        reply = ProtoCodec.reply(state.query(ProtoCodec.query(query)), appliedIndex());
-      } finally {
-        lock.readLock().unlock();
-      }
+      query = Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException e) {
-      reply = errorReply(StatusCode.INVALID_ARGUMENT, "malformed query: " + e.getMessage());
-    } catch (Rejection r) {
-      reply = errorReply(ProtoCodec.status(r.code()), r.getMessage());
+      return served(
+          QCase.Q_NOT_SET,
+          errorReply(StatusCode.INVALID_ARGUMENT, "malformed query: " + e.getMessage()),
+          started);
     }
+    if (query.getQCase() == QCase.BATCH) {
+      return CompletableFuture.completedFuture(toMessage(queryBatch(query.getBatch(), started)));
+    }
+    Reply reply;
+    lock.readLock().lock();
+    try {
+      reply = answer(query, appliedIndex());
+    } finally {
+      lock.readLock().unlock();
+    }
+    return served(query.getQCase(), reply, started);
+  }
+
+  private CompletableFuture<Message> served(QCase kind, Reply reply, long started) {
     Message message = toMessage(reply);
     observer.queryServed(kind, reply.getCode(), System.nanoTime() - started);
     return CompletableFuture.completedFuture(message);
+  }
+
+  /**
+   * Answers every query of a batch from one state (one read lock, one applied index), each on its
+   * own: an error in one is that query's reply and does not stop the others.
+   */
+  private Reply queryBatch(QueryBatch batch, long started) {
+    int n = batch.getQueriesCount();
+    if (n < 1 || n > MAX_BATCH_QUERIES) {
+      Reply refused =
+          errorReply(
+              StatusCode.INVALID_ARGUMENT,
+              "a query batch carries 1 to " + MAX_BATCH_QUERIES + " queries; this one has " + n);
+      observer.queryServed(QCase.BATCH, refused.getCode(), System.nanoTime() - started);
+      return refused;
+    }
+    ReplyBatch.Builder replies = ReplyBatch.newBuilder();
+    long[] nanos = new long[n];
+    long applied;
+    lock.readLock().lock();
+    try {
+      applied = appliedIndex();
+      for (int i = 0; i < n; i++) {
+        long t = System.nanoTime();
+        replies.addReplies(answer(batch.getQueries(i), applied));
+        nanos[i] = System.nanoTime() - t;
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+    for (int i = 0; i < n; i++) {
+      observer.queryServed(
+          batch.getQueries(i).getQCase(), replies.getReplies(i).getCode(), nanos[i]);
+    }
+    return Reply.newBuilder()
+        .setCode(StatusCode.OK)
+        .setAppliedIndex(applied)
+        .setBatch(replies)
+        .build();
+  }
+
+  /** Answers one single query; the caller holds the read lock. */
+  private Reply answer(Query query, long appliedIndex) {
+    Result result;
+    try {
+      result = state.query(ProtoCodec.query(query));
+    } catch (Rejection r) {
+      result = Result.error(r.code(), r.getMessage());
+    }
+    return ProtoCodec.reply(result, appliedIndex);
   }
 
   private Reply errorReply(StatusCode code, String message) {
@@ -493,9 +665,9 @@ public class RoostStateMachine extends BaseStateMachine {
     }
   }
 
-  private static dev.roost.proto.Command parseCommand(ByteString bytes) {
+  private static Command parseCommand(ByteString bytes) {
     try {
-      return dev.roost.proto.Command.parseFrom(bytes.asReadOnlyByteBuffer());
+      return Command.parseFrom(bytes.asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException e) {
       throw new Rejection(Code.INVALID_ARGUMENT, "malformed command: " + e.getMessage());
     }

@@ -115,6 +115,69 @@ class RoostStatePropertiesTest {
     }
   }
 
+  /**
+   * Log indexes for {@code n} steps cut into entries of 1 to 5 writes, as batches make them: the
+   * index grows by one per entry and the writes of one entry share it.
+   */
+  static long[] batchedIndexes(long seed, int n) {
+    SplittableRandom r = new SplittableRandom(seed * 31 + 7);
+    long[] indexes = new long[n];
+    long index = 0;
+    int leftInEntry = 0;
+    for (int i = 0; i < n; i++) {
+      if (leftInEntry == 0) {
+        index++;
+        leftInEntry = 1 + r.nextInt(5);
+      }
+      indexes[i] = index;
+      leftInEntry--;
+    }
+    return indexes;
+  }
+
+  @Test
+  void entriesWithSeveralWritesKeepPostIdsUniqueAndIncreasingAcrossASnapshot() throws IOException {
+    for (long seed = 1; seed <= SEQUENCES; seed++) {
+      List<Step> steps = steps(seed);
+      int n = steps.size();
+      long[] indexes = batchedIndexes(seed, n);
+      // A snapshot between two entries, as Ratis takes them.
+      int cut = new SplittableRandom(-seed).nextInt(n + 1);
+      while (cut > 0 && cut < n && indexes[cut] == indexes[cut - 1]) {
+        cut++;
+      }
+      RoostState live = new RoostState(LIMITS);
+      RoostState restored = null;
+      long lastId = 0;
+      for (int i = 0; i < n; i++) {
+        if (i == cut) {
+          restored = roundTrip(live);
+        }
+        Step s = steps.get(i);
+        RequestId id = new RequestId(s.client(), s.sequence());
+        long postsBefore = live.postCount();
+        Result r = live.apply(id, s.command(), indexes[i], s.clockMs());
+        if (restored != null) {
+          assertThat(restored.apply(id, s.command(), indexes[i], s.clockMs()))
+              .as("seed %d, step %d", seed, i)
+              .isEqualTo(r);
+        }
+        if (live.postCount() > postsBefore) {
+          long postId = ((Payload.Post) r.payload()).id();
+          assertThat(postId)
+              .as("seed %d, step %d: a new post's id", seed, i)
+              .isGreaterThan(lastId)
+              .isGreaterThanOrEqualTo(indexes[i]);
+          lastId = postId;
+        }
+      }
+      if (restored != null) {
+        assertThat(restored.digest()).as("seed %d", seed).isEqualTo(live.digest());
+        assertThat(answers(restored)).as("seed %d", seed).isEqualTo(answers(live));
+      }
+    }
+  }
+
   @Test
   void timelinesAreNewestFirstWithoutDuplicatesAcrossPages() {
     for (long seed = 1; seed <= SEQUENCES; seed++) {

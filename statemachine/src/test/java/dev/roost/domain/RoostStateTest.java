@@ -19,6 +19,7 @@ import dev.roost.domain.Payload.User;
 import dev.roost.domain.Payload.UserPage;
 import dev.roost.domain.Query.PageRequest;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -235,6 +236,61 @@ class RoostStateTest {
     }
 
     @Test
+    void postsOfOneEntryGetUniqueIncreasingIdsFromItsIndexOn() {
+      h.register("alice");
+      h.register("bob");
+      long before = h.post("alice", "before");
+      // One entry (index 10) carrying three posts and a refused one: ids 10, 11, 12.
+      List<Long> ids = new ArrayList<>();
+      List<String> texts = List.of("one", "two", "", "three");
+      for (int i = 0; i < texts.size(); i++) {
+        Result r = h.state.apply(new RequestId("batch", i + 1), post(texts.get(i)), 10, 50);
+        if (r.isOk()) {
+          ids.add(((Post) r.payload()).id());
+        }
+      }
+      assertThat(before).isLessThan(10);
+      assertThat(ids).containsExactly(10L, 11L, 12L);
+      // The next entry's index (11) is taken: its post gets the next free id. A later entry whose
+      // index is free gets its index again.
+      assertThat(((Post) h.state.apply(new RequestId("c", 1), post("next"), 11, 51).payload()).id())
+          .isEqualTo(13);
+      assertThat(
+              ((Post) h.state.apply(new RequestId("c", 2), post("later"), 20, 52).payload()).id())
+          .isEqualTo(20);
+      PostPage page = (PostPage) h.query(new Query.ListPosts("alice", PageRequest.FIRST)).payload();
+      assertThat(page.posts())
+          .extracting(Post::id)
+          .containsExactly(20L, 13L, 12L, 11L, 10L, before);
+    }
+
+    @Test
+    void postIdsStayUniqueAfterASnapshotOfAnEntryWithSeveralPosts() throws Exception {
+      h.register("alice");
+      for (long seq = 1; seq <= 3; seq++) {
+        h.state.apply(new RequestId("batch", seq), post("first " + seq), 5, 50);
+      }
+      RoostState restored = RoostStatePropertiesTest.roundTrip(h.state);
+      assertThat(restored.digest()).isEqualTo(h.state.digest());
+
+      // The entry after the snapshot carries two more posts: they must follow 5, 6, 7, not reuse
+      // 6 and 7, on the restored state exactly as on the live one.
+      for (RoostState s : List.of(h.state, restored)) {
+        List<Long> ids = new ArrayList<>();
+        for (long seq = 4; seq <= 5; seq++) {
+          ids.add(
+              ((Post) s.apply(new RequestId("batch", seq), post("second"), 6, 60).payload()).id());
+        }
+        assertThat(ids).containsExactly(8L, 9L);
+      }
+      assertThat(restored.digest()).isEqualTo(h.state.digest());
+    }
+
+    private static CreatePost post(String text) {
+      return new CreatePost("alice", text);
+    }
+
+    @Test
     void postsOfOneAuthorNewestFirst() {
       h.register("alice");
       long a = h.post("alice", "one");
@@ -340,6 +396,22 @@ class RoostStateTest {
       h.apply(new KvPut("k", bytes("v2")));
       KvEntry read = (KvEntry) h.query(new Query.KvGet("k")).payload();
       assertThat(read).isEqualTo(new KvEntry("k", bytes("v2"), 10, 11, 2));
+    }
+
+    @Test
+    void writesToOneKeyInOneEntryShareItsRevisionAndCountEachVersion() {
+      // Three writes of one entry (index 7), as a batch applies them.
+      h.state.apply(new RequestId("c", 1), new KvPut("k", bytes("v1")), 7, 1);
+      h.state.apply(new RequestId("c", 2), new KvPut("k", bytes("v2")), 7, 1);
+      Result cas =
+          h.state.apply(
+              new RequestId("c", 3),
+              new KvCompareAndSet("k", new Expect.VersionEquals(2), bytes("v3")),
+              7,
+              1);
+      assertThat(cas.payload()).isEqualTo(new KvEntry("k", new byte[0], 7, 7, 3));
+      assertThat(h.query(new Query.KvGet("k")).payload())
+          .isEqualTo(new KvEntry("k", bytes("v3"), 7, 7, 3));
     }
 
     @Test

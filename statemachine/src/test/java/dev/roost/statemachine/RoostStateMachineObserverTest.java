@@ -1,13 +1,18 @@
 package dev.roost.statemachine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.Command.OpCase;
+import dev.roost.proto.CommandBatch;
+import dev.roost.proto.Follow;
 import dev.roost.proto.GetUser;
+import dev.roost.proto.KvGet;
 import dev.roost.proto.Query;
 import dev.roost.proto.Query.QCase;
+import dev.roost.proto.QueryBatch;
 import dev.roost.proto.RegisterUser;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
@@ -143,6 +148,77 @@ class RoostStateMachineObserverTest {
     assertThat(recorder.served.get(0).query()).isEqualTo(QCase.GET_USER);
     assertThat(recorder.served.get(0).code()).isEqualTo(StatusCode.NOT_FOUND);
     assertThat(recorder.served.get(0).nanos()).isGreaterThanOrEqualTo(0);
+  }
+
+  private static byte[] batch(Command... writes) {
+    return Command.newBuilder()
+        .setBatch(CommandBatch.newBuilder().addAllCommands(List.of(writes)))
+        .build()
+        .toByteArray();
+  }
+
+  private static Command parsed(byte[] command) throws Exception {
+    return Command.parseFrom(command);
+  }
+
+  @Test
+  void aBatchIsReportedOncePerWriteWithTheEntrysTime() throws Exception {
+    TransactionContext trx =
+        sm.startTransaction(
+            request(
+                batch(
+                    parsed(register("alice", 1)),
+                    parsed(register("alice", 2)),
+                    Command.newBuilder()
+                        .setRequestId(RequestId.newBuilder().setClientId("c1").setSequence(3))
+                        .setFollow(Follow.newBuilder().setFollower("alice").setFollowee("bob"))
+                        .build())));
+    trx.initLogEntry(1, 1);
+
+    sm.applyTransaction(trx).join();
+
+    assertThat(recorder.applied)
+        .extracting(Applied::op, Applied::code)
+        .containsExactly(
+            tuple(OpCase.REGISTER_USER, StatusCode.OK),
+            tuple(OpCase.REGISTER_USER, StatusCode.ALREADY_EXISTS),
+            tuple(OpCase.FOLLOW, StatusCode.NOT_FOUND));
+    assertThat(recorder.applied).extracting(Applied::nanosSinceAccept).allMatch(n -> n >= 0);
+    assertThat(recorder.rejected).isEmpty();
+  }
+
+  @Test
+  void aBatchRefusedWholeIsReportedAsABatch() throws Exception {
+    sm.startTransaction(request(batch()));
+
+    assertThat(recorder.rejected)
+        .containsExactly(new Rejected(OpCase.BATCH, StatusCode.INVALID_ARGUMENT));
+    assertThat(recorder.applied).isEmpty();
+  }
+
+  @Test
+  void aQueryBatchIsReportedOncePerQuery() {
+    Query batch =
+        Query.newBuilder()
+            .setBatch(
+                QueryBatch.newBuilder()
+                    .addQueries(
+                        Query.newBuilder().setGetUser(GetUser.newBuilder().setHandle("nobody")))
+                    .addQueries(
+                        Query.newBuilder().setKvGet(KvGet.newBuilder().setKey("k")).build()))
+            .build();
+    Query empty = Query.newBuilder().setBatch(QueryBatch.getDefaultInstance()).build();
+
+    sm.query(Message.valueOf(ByteString.copyFrom(batch.toByteArray()))).join();
+    sm.query(Message.valueOf(ByteString.copyFrom(empty.toByteArray()))).join();
+
+    assertThat(recorder.served)
+        .extracting(Served::query, Served::code)
+        .containsExactly(
+            tuple(QCase.GET_USER, StatusCode.NOT_FOUND),
+            tuple(QCase.KV_GET, StatusCode.NOT_FOUND),
+            tuple(QCase.BATCH, StatusCode.INVALID_ARGUMENT));
+    assertThat(recorder.served).extracting(Served::nanos).allMatch(n -> n >= 0);
   }
 
   @Test
