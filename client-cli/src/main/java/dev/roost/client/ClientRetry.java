@@ -206,6 +206,16 @@ final class ClientRetry implements RetryPolicy {
     return deadline;
   }
 
+  /** When a call made now must end, on this policy's clock. */
+  long deadlineFromNow() {
+    return nanoClock.getAsLong() + deadlineNanos;
+  }
+
+  /** Now, on this policy's clock. */
+  long now() {
+    return nanoClock.getAsLong();
+  }
+
   /**
    * Runs {@code attempt} on the pool under this policy. The future completes with Ratis' reply, or
    * exceptionally with a {@link RoostException}, by the deadline.
@@ -213,8 +223,18 @@ final class ClientRetry implements RetryPolicy {
    * @param op what the call does, for messages (e.g. "post")
    */
   CompletableFuture<RaftClientReply> call(Kind kind, String op, Message message, Attempt attempt) {
+    return call(kind, op, message, attempt, nanoClock.getAsLong() + deadlineNanos);
+  }
+
+  /**
+   * As {@link #call(Kind, String, Message, Attempt)}, but ending by {@code deadlineAtNanos} (on
+   * this policy's clock) instead of one deadline from now: a batch ends by the earliest deadline of
+   * the calls in it.
+   */
+  CompletableFuture<RaftClientReply> call(
+      Kind kind, String op, Message message, Attempt attempt, long deadlineAtNanos) {
     long now = nanoClock.getAsLong();
-    Call call = new Call(kind, op, now + deadlineNanos);
+    Call call = new Call(kind, op, deadlineAtNanos);
     CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
     if (closed) {
       result.completeExceptionally(closedClient(call, false));
@@ -222,7 +242,8 @@ final class ClientRetry implements RetryPolicy {
     }
     try {
       ScheduledFuture<?> timeout =
-          timer.schedule(() -> expire(call, result), deadlineNanos, TimeUnit.NANOSECONDS);
+          timer.schedule(
+              () -> expire(call, result), Math.max(0, deadlineAtNanos - now), TimeUnit.NANOSECONDS);
       result.whenComplete((r, e) -> timeout.cancel(false));
       workers.execute(new Task(call, message, attempt, result));
     } catch (RejectedExecutionException e) {

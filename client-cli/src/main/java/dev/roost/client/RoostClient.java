@@ -3,12 +3,14 @@ package dev.roost.client;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.client.ClientRetry.Kind;
 import dev.roost.proto.Command;
+import dev.roost.proto.CommandBatch;
 import dev.roost.proto.FollowResult;
 import dev.roost.proto.KvEntry;
 import dev.roost.proto.KvPage;
 import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.Query;
+import dev.roost.proto.QueryBatch;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StateDigest;
@@ -19,7 +21,9 @@ import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -34,7 +38,6 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +65,14 @@ import org.slf4j.LoggerFactory;
  *   <li><b>A write whose outcome is unknown says so</b>: {@link RoostException#outcomeUnknown()}.
  *       It is never silently re-sent under a new request id.
  * </ul>
+ *
+ * <h2>Batching</h2>
+ *
+ * Calls made concurrently on one client share requests: while a few requests of a kind are
+ * outstanding, further calls of that kind wait and go out together, so that one Raft log entry
+ * carries many writes and one read index serves many reads (see {@code Batcher}). Each call keeps
+ * its own request id, reply and error. An idle client sends every call at once and alone; to get
+ * the throughput of batching, share one client between the threads of a process.
  *
  * <h2>What the caller does on failure</h2>
  *
@@ -91,6 +102,15 @@ public final class RoostClient implements AutoCloseable {
    */
   static final int MAX_REQUEST_BYTES = RoostStateMachine.MAX_COMMAND_BYTES;
 
+  /** Calls per batch unless the builder sets another; see {@link Builder#batchSize}. */
+  public static final int DEFAULT_BATCH_SIZE = 32;
+
+  /** Requests of one kind outstanding at once; see {@link Builder#batchesInFlight}. */
+  public static final int DEFAULT_BATCHES_IN_FLIGHT = 4;
+
+  /** The most calls one batch may carry: the servers' limit. */
+  public static final int MAX_BATCH_SIZE = RoostStateMachine.MAX_BATCH_COMMANDS;
+
   private final Transport transport;
   private final ClientRetry retry;
   private final Consumer<Leader> leaderListener;
@@ -101,6 +121,8 @@ public final class RoostClient implements AutoCloseable {
   private final AtomicBoolean closed;
   private final AtomicInteger nextMember;
   private final ReadConsistency readConsistency;
+  private final Batcher<Command> writes;
+  private final Map<ReadConsistency, Batcher<Query>> reads;
 
   private RoostClient(Builder b, Function<ClientRetry, Transport> transportFactory) {
     this.retry =
@@ -119,6 +141,43 @@ public final class RoostClient implements AutoCloseable {
     this.closed = new AtomicBoolean();
     this.nextMember = new AtomicInteger();
     this.readConsistency = b.readConsistency;
+    this.writes =
+        new Batcher<>(
+            Kind.WRITE,
+            b.batchesInFlight,
+            b.batchSize,
+            b.maxQueuedCalls,
+            commands ->
+                Command.newBuilder()
+                    .setBatch(CommandBatch.newBuilder().addAllCommands(commands))
+                    .build(),
+            (op, message, deadline) ->
+                retry.call(Kind.WRITE, op, message, transport::write, deadline),
+            reply -> decode(Kind.WRITE, reply),
+            retry);
+    this.reads = new EnumMap<>(ReadConsistency.class);
+    for (ReadConsistency level : ReadConsistency.values()) {
+      ClientRetry.Attempt attempt =
+          switch (level) {
+            case LINEARIZABLE -> transport::read;
+            case FOLLOWER -> query -> readFromAnyMember(query, appliedIndex.get());
+            case STALE -> query -> readFromAnyMember(query, 0);
+          };
+      reads.put(
+          level,
+          new Batcher<>(
+              Kind.READ,
+              b.batchesInFlight,
+              b.batchSize,
+              b.maxQueuedCalls,
+              queries ->
+                  Query.newBuilder()
+                      .setBatch(QueryBatch.newBuilder().addAllQueries(queries))
+                      .build(),
+              (op, message, deadline) -> retry.call(Kind.READ, op, message, attempt, deadline),
+              reply -> decode(Kind.READ, reply),
+              retry));
+    }
   }
 
   /** A view of {@code client} that reads at {@code readConsistency}; it shares everything else. */
@@ -133,6 +192,8 @@ public final class RoostClient implements AutoCloseable {
     this.closed = client.closed;
     this.nextMember = client.nextMember;
     this.readConsistency = readConsistency;
+    this.writes = client.writes;
+    this.reads = client.reads;
   }
 
   /**
@@ -470,6 +531,8 @@ public final class RoostClient implements AutoCloseable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
+      writes.close();
+      reads.values().forEach(Batcher::close);
       retry.close();
       transport.close();
     }
@@ -486,34 +549,27 @@ public final class RoostClient implements AutoCloseable {
     } catch (RoostException e) {
       return CompletableFuture.failedFuture(e);
     }
-    // Stamped once: every retry of this write re-sends these bytes, with this request id.
-    byte[] bytes =
+    // Numbered once: every retry of this write, alone or in a batch, carries this request id.
+    Command numbered =
         command
             .setRequestId(
                 RequestId.newBuilder()
                     .setClientId(clientId)
                     .setSequence(sequence.incrementAndGet()))
-            .build()
-            .toByteArray();
-    return send(Kind.WRITE, op, bytes, transport::write, payload);
+            .build();
+    return answer(writes.submit(op, numbered), payload);
   }
 
   private <T> CompletableFuture<T> read(
       String op, Supplier<Query> build, Function<Reply, T> payload) {
-    byte[] bytes;
+    Query query;
     try {
-      bytes = build.get().toByteArray();
-      checkSize(op, bytes.length);
+      query = build.get();
+      checkSize(op, query.getSerializedSize());
     } catch (RoostException e) {
       return CompletableFuture.failedFuture(e);
     }
-    ClientRetry.Attempt attempt =
-        switch (readConsistency) {
-          case LINEARIZABLE -> transport::read;
-          case FOLLOWER -> query -> readFromAnyMember(query, appliedIndex.get());
-          case STALE -> query -> readFromAnyMember(query, 0);
-        };
-    return send(Kind.READ, op, bytes, attempt, payload);
+    return answer(reads.get(readConsistency).submit(op, query), payload);
   }
 
   /**
@@ -538,46 +594,42 @@ public final class RoostClient implements AutoCloseable {
     return transport.read(query);
   }
 
-  private <T> CompletableFuture<T> send(
-      Kind kind, String op, byte[] bytes, ClientRetry.Attempt attempt, Function<Reply, T> payload) {
-    Message message = Message.valueOf(ByteString.copyFrom(bytes));
+  /** Turns one call's reply into its result, or its error code into a {@link RoostException}. */
+  private <T> CompletableFuture<T> answer(
+      CompletableFuture<Reply> reply, Function<Reply, T> payload) {
     CompletableFuture<T> out = new CompletableFuture<>();
-    retry
-        .call(kind, op, message, attempt)
-        .whenComplete(
-            (raftReply, failure) -> {
-              if (failure != null) {
-                out.completeExceptionally(failure);
-                return;
-              }
-              try {
-                out.complete(payload.apply(decode(kind, op, raftReply)));
-              } catch (RoostException e) {
-                out.completeExceptionally(e);
-              }
-            });
+    reply.whenComplete(
+        (r, failure) -> {
+          if (failure != null) {
+            out.completeExceptionally(failure);
+            return;
+          }
+          appliedIndex.accumulateAndGet(r.getAppliedIndex(), Math::max);
+          try {
+            if (r.getCode() != StatusCode.OK) {
+              throw RoostException.fromReply(r);
+            }
+            out.complete(payload.apply(r));
+          } catch (RoostException e) {
+            out.completeExceptionally(e);
+          }
+        });
     return out;
   }
 
-  /** Turns Ratis' reply into the Roost reply, noting the server and the applied index. */
-  private Reply decode(Kind kind, String op, RaftClientReply raftReply) {
+  /** Reads Roost's reply out of Ratis' reply, noting the server that answered. */
+  private Reply decode(Kind kind, RaftClientReply raftReply) {
     noteServer(raftReply.getServerId());
-    Reply reply;
     try {
-      reply = Reply.parseFrom(raftReply.getMessage().getContent().asReadOnlyByteBuffer());
+      return Reply.parseFrom(raftReply.getMessage().getContent().asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new RoostException(
           StatusCode.INTERNAL,
-          "cannot decode the server's reply to " + op + ": " + e.getMessage(),
+          "cannot decode the server's reply: " + e.getMessage(),
           kind == Kind.WRITE,
           null,
           e);
     }
-    appliedIndex.accumulateAndGet(reply.getAppliedIndex(), Math::max);
-    if (reply.getCode() != StatusCode.OK) {
-      throw RoostException.fromReply(reply);
-    }
-    return reply;
   }
 
   private static <T> T payload(Reply reply, boolean present, T value, String what) {
@@ -655,8 +707,39 @@ public final class RoostClient implements AutoCloseable {
     private int maxConcurrentCalls = 32;
     private int maxQueuedCalls = 10_000;
     private ReadConsistency readConsistency = ReadConsistency.LINEARIZABLE;
+    private int batchSize = DEFAULT_BATCH_SIZE;
+    private int batchesInFlight = DEFAULT_BATCHES_IN_FLIGHT;
 
     private Builder() {}
+
+    /**
+     * How many concurrent calls of one kind may share one request (default {@value
+     * #DEFAULT_BATCH_SIZE}; 1 sends every call alone). Calls are batched only while {@link
+     * #batchesInFlight} requests of their kind are already outstanding, so this adds no delay.
+     * Writes in flight (this times {@code batchesInFlight}) should stay within the 128 recent
+     * results the servers remember per client, or a write retried late may come back with an
+     * unknown outcome ({@code ABORTED}).
+     */
+    public Builder batchSize(int batchSize) {
+      if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+        throw new IllegalArgumentException(
+            "batchSize must be in [1, " + MAX_BATCH_SIZE + "], got " + batchSize);
+      }
+      this.batchSize = batchSize;
+      return this;
+    }
+
+    /**
+     * How many requests of one kind (writes, or reads at one consistency) may be outstanding at
+     * once before further calls wait to be batched (default {@value #DEFAULT_BATCHES_IN_FLIGHT}).
+     */
+    public Builder batchesInFlight(int batchesInFlight) {
+      if (batchesInFlight < 1) {
+        throw new IllegalArgumentException("batchesInFlight must be >= 1, got " + batchesInFlight);
+      }
+      this.batchesInFlight = batchesInFlight;
+      return this;
+    }
 
     /** The consistency of reads (default {@link ReadConsistency#LINEARIZABLE}). */
     public Builder readConsistency(ReadConsistency readConsistency) {

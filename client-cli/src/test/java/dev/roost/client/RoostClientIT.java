@@ -17,9 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -132,6 +135,61 @@ class RoostClientIT {
     assertThat(catchThrowableOfType(RoostException.class, () -> client.kvGet("color")).code())
         .isEqualTo(StatusCode.NOT_FOUND);
     assertThat(client.stateDigest().getKeys()).isZero();
+  }
+
+  @Test
+  void concurrentCallsOfOneClientShareLogEntriesAndEachGetsItsOwnReply() throws Exception {
+    RoostClient client = client(peers, Duration.ofSeconds(20), leader -> {});
+    client.registerUser("alice", null);
+    long before = client.kvPut("start", bytes("0")).getModRevision();
+
+    int posts = 300;
+    List<CompletableFuture<Post>> posted = new ArrayList<>();
+    List<CompletableFuture<KvEntry>> puts = new ArrayList<>();
+    List<CompletableFuture<Post>> blank = new ArrayList<>();
+    for (int i = 0; i < posts; i++) {
+      posted.add(client.postAsync("alice", "post " + i));
+      puts.add(client.kvPutAsync("k" + (i % 7), bytes("v" + i)));
+      if (i % 50 == 0) {
+        blank.add(client.postAsync("alice", "   "));
+      }
+    }
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < posts; i++) {
+      Post post = posted.get(i).get(30, TimeUnit.SECONDS);
+      assertThat(post.getText()).isEqualTo("post " + i);
+      ids.add(post.getId());
+      puts.get(i).get(30, TimeUnit.SECONDS);
+    }
+    for (CompletableFuture<Post> call : blank) {
+      ExecutionException e = catchThrowableOfType(ExecutionException.class, call::get);
+      assertThat(((RoostException) e.getCause()).code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    }
+    long after = client.kvPut("end", bytes("0")).getModRevision();
+
+    assertThat(ids).doesNotHaveDuplicates().allMatch(id -> id > before);
+    assertThat(after - before)
+        .as(
+            "%d writes took %d log entries: they must have shared entries",
+            2 * posts, after - before)
+        .isLessThan(posts);
+    List<Post> listed = new ArrayList<>();
+    String token = "";
+    do {
+      PostPage page = client.listPosts("alice", 200, token);
+      listed.addAll(page.getPostsList());
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    assertThat(listed).extracting(Post::getId).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(listed).extracting(Post::getId).isSortedAccordingTo(Comparator.reverseOrder());
+
+    List<CompletableFuture<KvEntry>> gets = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      gets.add(client.kvGetAsync("k" + (i % 7)));
+    }
+    for (int i = 0; i < 100; i++) {
+      assertThat(gets.get(i).get(30, TimeUnit.SECONDS).getKey()).isEqualTo("k" + (i % 7));
+    }
   }
 
   @Test

@@ -40,6 +40,15 @@ class RaftTuningTest {
   }
 
   @Test
+  void everyAcknowledgedEntryIsSyncedAndNoMetadataEntriesAreWritten() {
+    RaftProperties p = tuning().toProperties();
+
+    assertThat(RaftServerConfigKeys.Log.asyncFlushEnabled(p)).isFalse();
+    assertThat(RaftServerConfigKeys.Log.unsafeFlushEnabled(p)).isFalse();
+    assertThat(RaftServerConfigKeys.Log.logMetadataEnabled(p)).isFalse();
+  }
+
+  @Test
   void anEmptyElectionTimeoutRangeIsRejected() {
     assertThatThrownBy(
             () ->
