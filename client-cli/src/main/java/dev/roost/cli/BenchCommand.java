@@ -1,13 +1,9 @@
 package dev.roost.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.cli.LoadGenerator.Result;
-import dev.roost.cli.LoadGenerator.Workload;
+import dev.roost.cli.RoostLoad.Workload;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Locale;
-import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,7 +36,7 @@ final class BenchCommand {
     @Option(
         names = "--clients",
         defaultValue = "64",
-        description = "Client connections (default: ${DEFAULT-VALUE}).")
+        description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
     int clients;
 
     @Option(
@@ -48,6 +44,14 @@ final class BenchCommand {
         defaultValue = "1",
         description = "Requests in flight per client (default: ${DEFAULT-VALUE}).")
     int inFlight;
+
+    @Option(
+        names = "--connections",
+        defaultValue = "1",
+        description =
+            "RoostClient instances the clients share round-robin, at most --clients"
+                + " (default: ${DEFAULT-VALUE}).")
+    int connections;
 
     @Option(
         names = "--duration",
@@ -113,6 +117,8 @@ final class BenchCommand {
       RoostCli root = root();
       if (clients < 1
           || inFlight < 1
+          || connections < 1
+          || connections > clients
           || durationSeconds < 1
           || warmupSeconds < 0
           || valueSize < 0
@@ -123,14 +129,17 @@ final class BenchCommand {
           || rate < 0
           || readPercent() < 0
           || readPercent() > 100) {
-        throw CliException.usage("bench options must be positive (and --follows below --users)");
+        throw CliException.usage(
+            "bench options must be positive (--connections at most --clients, --follows below"
+                + " --users)");
       }
-      LoadGenerator.Options options =
-          new LoadGenerator.Options(
+      RoostLoad.Options options =
+          new RoostLoad.Options(
               root.resolvePeers(),
               workload,
               clients,
               inFlight,
+              connections,
               Duration.ofSeconds(durationSeconds),
               Duration.ofSeconds(warmupSeconds),
               valueSize,
@@ -141,69 +150,12 @@ final class BenchCommand {
               readPercent(),
               root.consistency.level,
               seed);
-      Result result = new LoadGenerator(options, root.err()).run();
-      print(result);
+      Result result = new RoostLoad(options, root.err()).run();
+      BenchReport.print(result, output().json(), root.out());
       if (plot != null) {
         LatencyPlot.write(result, plot);
         root.err().println("latency plot written to " + plot.toAbsolutePath());
       }
-    }
-
-    private void print(Result r) {
-      Histogram h = r.latencyMicros();
-      Output out = output();
-      if (out.json()) {
-        ObjectNode json = out.object();
-        json.put(
-            "workload", r.options().workload().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        json.put("clients", r.options().clients());
-        json.put("inFlight", r.options().inFlight());
-        json.put("consistency", r.options().consistency().name().toLowerCase(Locale.ROOT));
-        json.put("targetRate", r.options().rate());
-        json.put("seconds", r.seconds());
-        json.put("ops", r.ops());
-        json.put("opsPerSecond", r.throughput());
-        ObjectNode latency = json.putObject("latencyMs");
-        for (double p : new double[] {50, 90, 99, 99.9}) {
-          latency.put(
-              "p" + (p == (long) p ? Long.toString((long) p) : Double.toString(p)),
-              h.getValueAtPercentile(p) / 1000.0);
-        }
-        latency.put("max", h.getMaxValue() / 1000.0);
-        ObjectNode errors = json.putObject("errors");
-        r.errors().forEach(errors::put);
-        out.print(json);
-      } else {
-        out.table(
-            List.of(
-                List.of(
-                    r.options().workload().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                    r.options().clients() + "x" + r.options().inFlight(),
-                    String.format(Locale.ROOT, "%.0f", r.seconds()),
-                    Long.toString(r.ops()),
-                    String.format(Locale.ROOT, "%.0f", r.throughput()),
-                    ms(h.getValueAtPercentile(50)),
-                    ms(h.getValueAtPercentile(90)),
-                    ms(h.getValueAtPercentile(99)),
-                    ms(h.getValueAtPercentile(99.9)),
-                    ms(h.getMaxValue()),
-                    r.errors().isEmpty() ? "0" : r.errors().toString())),
-            "WORKLOAD",
-            "CLIENTS",
-            "SECONDS",
-            "OPS",
-            "OPS/S",
-            "P50 MS",
-            "P90 MS",
-            "P99 MS",
-            "P99.9 MS",
-            "MAX MS",
-            "ERRORS");
-      }
-    }
-
-    private static String ms(long micros) {
-      return String.format(Locale.ROOT, "%.2f", micros / 1000.0);
     }
   }
 

@@ -41,10 +41,12 @@ final class LatencyPlot {
             .title(
                 String.format(
                     Locale.ROOT,
-                    "roost bench %s: %d clients x %d, %.0f ops/s",
-                    result.options().workload().name().toLowerCase(Locale.ROOT),
-                    result.options().clients(),
-                    result.options().inFlight(),
+                    "%s %s: %d clients x %d over %d connections, %.0f ops/s",
+                    result.load().store(),
+                    result.load().workload(),
+                    result.load().clients(),
+                    result.load().inFlight(),
+                    result.load().connections(),
                     result.throughput()))
             .xAxisTitle("percentile (1/(1-p): 10 = 90%, 100 = 99%, 1000 = 99.9%)")
             .yAxisTitle("latency (ms)")

@@ -1,281 +1,258 @@
 package dev.roost.cli;
 
-import dev.roost.client.ReadConsistency;
-import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Drives one workload against a cluster and measures it: closed loop (each of {@code clients x
- * inFlight} callers sends its next request when the previous one is answered) or open loop (a
- * target rate; latency counted from when each request was due, so a stall is charged to every
- * request it delayed — the coordinated-omission correction). Bounded in time; talks only to the
- * given peers.
+ * Measures a load of concurrent callers, whatever store they talk to: closed loop (each caller
+ * sends its next request when the previous one is answered) or open loop (a target rate in total;
+ * latency counted from when each request was due, so a stall is charged to every request it delayed
+ * — the coordinated-omission correction). A warm-up runs first and is not counted; a progress line
+ * goes out every second. {@code roost bench} ({@link RoostLoad}) and the {@code bench} module's
+ * store comparison both measure through {@link #measure}.
  */
-final class LoadGenerator {
-  /** The workloads. */
-  enum Workload {
-    KV_PUT,
-    KV_GET,
-    POST,
-    TIMELINE,
-    MIXED
+public final class LoadGenerator {
+  private LoadGenerator() {}
+
+  /**
+   * One caller's next request: sends it and returns when it is answered. Called over and over by
+   * one thread only. Throwing counts the request as an error (see {@link #errorName}), not as an
+   * operation, and the caller goes on with its next request.
+   */
+  @FunctionalInterface
+  public interface Caller {
+    void call() throws Exception;
   }
 
-  /** What to run. */
-  record Options(
-      String peers,
-      Workload workload,
+  /**
+   * What is measured and how it is labelled. Callers are {@code clients x inFlight}; they share
+   * {@code connections} store clients round-robin (the factory given to {@link #measure} does the
+   * sharing; the number is here to be reported). {@code rate} is requests per second in total, 0
+   * for closed loop.
+   */
+  public record Load(
+      String store,
+      String workload,
       int clients,
       int inFlight,
+      int connections,
+      String consistency,
       Duration duration,
       Duration warmup,
-      int valueSize,
-      int keys,
-      int users,
-      int follows,
-      double rate,
-      int readPercent,
-      ReadConsistency consistency,
-      long seed) {}
+      double rate) {
+    public Load {
+      if (clients < 1 || inFlight < 1 || connections < 1 || connections > clients) {
+        throw new IllegalArgumentException(
+            "need clients >= 1, in-flight >= 1 and 1 <= connections <= clients");
+      }
+      if (duration.compareTo(Duration.ofSeconds(1)) < 0 || warmup.isNegative() || rate < 0) {
+        throw new IllegalArgumentException(
+            "need duration >= 1 s, warm-up >= 0 and rate >= 0 (0 = closed loop)");
+      }
+    }
 
-  /** The measured outcome. */
-  record Result(
-      Options options,
-      long ops,
-      double seconds,
-      Histogram latencyMicros,
-      Map<String, Long> errors) {
-    double throughput() {
+    /** The number of callers, each with one request at a time. */
+    public int callers() {
+      return clients * inFlight;
+    }
+
+    /**
+     * The most callers that share one connection: the concurrent calls one store client must allow.
+     */
+    public int callersPerConnection() {
+      return (callers() + connections - 1) / connections;
+    }
+  }
+
+  /**
+   * The measured outcome: operations answered while measuring, the measured seconds, their
+   * latencies in microseconds, and errors by name ({@link #errorName}).
+   */
+  public record Result(
+      Load load, long ops, double seconds, Histogram latencyMicros, Map<String, Long> errors) {
+    public double throughput() {
       return ops / seconds;
     }
   }
 
-  /** Writes in flight while creating the data a workload reads. */
-  private static final int PREPARE_IN_FLIGHT = 64;
-
-  private final Options o;
-  private final PrintWriter progress;
-  private final Recorder recorder = new Recorder(3_600_000_000L, 3);
-  private final Histogram total = new Histogram(3_600_000_000L, 3);
-  private final LongAdder ops = new LongAdder();
-  private final LongAdder warmupOps = new LongAdder();
-  private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-  private final AtomicBoolean measuring = new AtomicBoolean();
-  private final AtomicBoolean stop = new AtomicBoolean();
-  private final AtomicLong postSequence = new AtomicLong();
-  private final byte[] value;
-
-  LoadGenerator(Options options, PrintWriter progress) {
-    this.o = options;
-    this.progress = progress;
-    this.value = new byte[options.valueSize()];
-    new SplittableRandom(options.seed()).nextBytes(value);
+  /**
+   * Runs {@code load.callers()} callers, caller {@code i} made by {@code callers.apply(i)} on its
+   * own thread, for the warm-up and then the measured duration, printing progress to {@code
+   * progress}. Returns once every caller has stopped or, for one stuck in a call, 15 s after the
+   * end (its thread is a daemon).
+   */
+  public static Result measure(Load load, IntFunction<Caller> callers, PrintWriter progress)
+      throws InterruptedException {
+    return new Measurement(load, progress).run(callers);
   }
 
-  Result run() throws InterruptedException {
-    List<RoostClient> clients = new ArrayList<>();
-    try {
-      for (int i = 0; i < o.clients(); i++) {
-        clients.add(
-            RoostClient.builder()
-                .peers(o.peers())
-                .deadline(Duration.ofSeconds(10))
-                .readConsistency(o.consistency())
-                .maxConcurrentCalls(Math.max(1, o.inFlight()))
-                .build());
-      }
-      try (RoostClient loader =
-          RoostClient.builder()
-              .peers(o.peers())
-              .deadline(Duration.ofSeconds(30))
-              .maxConcurrentCalls(PREPARE_IN_FLIGHT)
-              .build()) {
-        prepare(loader);
-      }
-      return measure(clients);
-    } finally {
-      clients.forEach(RoostClient::close);
+  /**
+   * How an error is counted: a {@link RoostException} by its code, plus {@code " (unknown)"} if the
+   * outcome of the write is unknown; anything else by its class's simple name, looking through
+   * {@link ExecutionException} and {@link CompletionException} wrappers.
+   */
+  public static String errorName(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof ExecutionException || t instanceof CompletionException)
+        && t.getCause() != null) {
+      t = t.getCause();
     }
+    if (t instanceof RoostException roost) {
+      return roost.code() + (roost.outcomeUnknown() ? " (unknown)" : "");
+    }
+    return t.getClass().getSimpleName();
   }
 
-  /** Creates what the reads need: keys for kv-get, users and follows for posts and timelines. */
-  private void prepare(RoostClient client) {
-    boolean kv = o.workload() == Workload.KV_GET || o.workload() == Workload.MIXED;
-    boolean social = o.workload() == Workload.POST || o.workload() == Workload.TIMELINE;
-    List<CompletableFuture<?>> pending = new ArrayList<>();
-    if (kv) {
-      progress.printf("preparing %d keys...%n", o.keys());
-      progress.flush();
-      for (int k = 0; k < o.keys(); k++) {
-        pending.add(client.kvPutAsync(key(k), value));
-        drain(pending, PREPARE_IN_FLIGHT * 4);
-      }
-    }
-    if (social) {
-      progress.printf("preparing %d users following %d each...%n", o.users(), o.follows());
-      progress.flush();
-      for (int u = 0; u < o.users(); u++) {
-        pending.add(
-            client
-                .registerUserAsync(user(u), "")
-                .exceptionally(e -> null)); // already there from an earlier run
-        drain(pending, PREPARE_IN_FLIGHT * 4);
-      }
-      drain(pending, 0);
-      for (int u = 0; u < o.users(); u++) {
-        for (int f = 1; f <= o.follows(); f++) {
-          pending.add(client.followAsync(user(u), user((u + f * 7919) % o.users())));
-          drain(pending, PREPARE_IN_FLIGHT * 4);
-        }
-      }
-      for (int u = 0; u < Math.min(o.users(), 2000); u++) {
-        pending.add(client.postAsync(user(u), "hello from " + user(u)));
-        drain(pending, PREPARE_IN_FLIGHT * 4);
-      }
-    }
-    drain(pending, 0);
-  }
+  /** The state of one run. */
+  private static final class Measurement {
+    private static final int WARM_UP = 0;
+    private static final int MEASURE = 1;
+    private static final int DONE = 2;
 
-  private static void drain(List<CompletableFuture<?>> pending, int keep) {
-    if (pending.size() > keep) {
-      pending.forEach(CompletableFuture::join);
-      pending.clear();
-    }
-  }
+    private final Load load;
+    private final PrintWriter progress;
+    private final Recorder recorder = new Recorder(3_600_000_000L, 3);
+    private final Histogram total = new Histogram(3_600_000_000L, 3);
+    private final LongAdder ops = new LongAdder();
+    private final LongAdder warmupOps = new LongAdder();
+    private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
 
-  private Result measure(List<RoostClient> clients) throws InterruptedException {
-    int callers = o.clients() * Math.max(1, o.inFlight());
-    List<Thread> threads = new ArrayList<>();
-    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
-    long start = System.nanoTime();
-    long warmupEnd = start + o.warmup().toNanos();
-    long end = warmupEnd + o.duration().toNanos();
-    ticker.scheduleAtFixedRate(() -> report(start), 1, 1, TimeUnit.SECONDS);
-    // In open loop, each caller takes every callers-th due time of the whole schedule.
-    long intervalNanos = o.rate() > 0 ? (long) (1e9 / o.rate() * callers) : 0;
-    for (int i = 0; i < callers; i++) {
-      RoostClient client = clients.get(i % clients.size());
-      SplittableRandom random = new SplittableRandom(o.seed() + i);
-      long firstDue = start + (intervalNanos == 0 ? 0 : intervalNanos * i / callers);
-      Thread t = new Thread(() -> loop(client, random, firstDue, intervalNanos, end), "bench-" + i);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
-    }
-    Thread.sleep(Math.max(0, (warmupEnd - System.nanoTime()) / 1_000_000));
-    measuring.set(true);
-    long measureStart = System.nanoTime();
-    Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
-    measuring.set(false);
-    double seconds = (System.nanoTime() - measureStart) / 1e9;
-    stop.set(true);
-    ticker.shutdown();
-    ticker.awaitTermination(5, TimeUnit.SECONDS);
-    total.add(recorder.getIntervalHistogram());
-    for (Thread t : threads) {
-      t.join(15_000);
-    }
-    Map<String, Long> errorCounts = new TreeMap<>();
-    errors.forEach((code, n) -> errorCounts.put(code, n.sum()));
-    return new Result(o, ops.sum(), seconds, total, errorCounts);
-  }
+    /** {@link #WARM_UP}, then {@link #MEASURE}, then {@link #DONE}: callers stop. */
+    private final AtomicInteger phase = new AtomicInteger(WARM_UP);
 
-  private void loop(
-      RoostClient client, SplittableRandom random, long due, long interval, long end) {
-    while (!stop.get() && System.nanoTime() < end) {
-      if (interval > 0) {
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-          sleepNanos(wait);
-        }
-      }
-      long started = interval > 0 ? due : System.nanoTime();
+    Measurement(Load load, PrintWriter progress) {
+      this.load = load;
+      this.progress = progress;
+    }
+
+    Result run(IntFunction<Caller> callers) throws InterruptedException {
+      int n = load.callers();
+      List<Thread> threads = new ArrayList<>();
+      ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+      long start = System.nanoTime();
+      long warmupEnd = start + load.warmup().toNanos();
+      // In open loop, each caller takes every n-th due time of the whole schedule.
+      long intervalNanos = load.rate() > 0 ? (long) (1e9 / load.rate() * n) : 0;
       try {
-        operation(client, random);
-        record(started);
-      } catch (RoostException e) {
-        if (measuring.get()) {
-          errors
-              .computeIfAbsent(
-                  e.code() + (e.outcomeUnknown() ? " (unknown)" : ""), k -> new LongAdder())
-              .increment();
+        ticker.scheduleAtFixedRate(() -> report(start), 1, 1, TimeUnit.SECONDS);
+        for (int i = 0; i < n; i++) {
+          Caller caller = callers.apply(i);
+          long firstDue = start + (intervalNanos == 0 ? 0 : intervalNanos * i / n);
+          Thread t = new Thread(() -> loop(caller, firstDue, intervalNanos), "load-" + i);
+          t.setDaemon(true);
+          threads.add(t);
+          t.start();
         }
-      }
-      due += interval;
-    }
-  }
-
-  private void record(long startedNanos) {
-    if (measuring.get()) {
-      recorder.recordValue(Math.max(1, (System.nanoTime() - startedNanos) / 1000));
-      ops.increment();
-    } else {
-      warmupOps.increment();
-    }
-  }
-
-  private void operation(RoostClient client, SplittableRandom random) {
-    switch (o.workload()) {
-      case KV_PUT -> client.kvPut(key(random.nextInt(o.keys())), value);
-      case KV_GET -> client.kvGet(key(random.nextInt(o.keys())));
-      case POST ->
-          client.post(user(random.nextInt(o.users())), "post " + postSequence.incrementAndGet());
-      case TIMELINE -> client.timeline(user(random.nextInt(o.users())), 20, "");
-      case MIXED -> {
-        if (random.nextInt(100) < o.readPercent()) {
-          client.kvGet(key(random.nextInt(o.keys())));
-        } else {
-          client.kvPut(key(random.nextInt(o.keys())), value);
+        sleepUntil(warmupEnd);
+        phase.set(MEASURE);
+        long measureStart = System.nanoTime();
+        sleepUntil(measureStart + load.duration().toNanos());
+        phase.set(DONE);
+        double seconds = (System.nanoTime() - measureStart) / 1e9;
+        ticker.shutdown();
+        ticker.awaitTermination(5, TimeUnit.SECONDS);
+        long joinDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        for (Thread t : threads) {
+          t.join(Math.max(1, (joinDeadline - System.nanoTime()) / 1_000_000));
         }
+        // After the joins: answers that came in just before the end are in the histogram too.
+        total.add(recorder.getIntervalHistogram());
+        Map<String, Long> errorCounts = new TreeMap<>();
+        errors.forEach((name, count) -> errorCounts.put(name, count.sum()));
+        return new Result(load, ops.sum(), seconds, total, errorCounts);
+      } finally {
+        phase.set(DONE);
+        ticker.shutdownNow();
       }
     }
-  }
 
-  /** Prints a progress line; runs on the ticker thread, the only reader of the recorder. */
-  private void report(long start) {
-    Histogram interval = recorder.getIntervalHistogram();
-    total.add(interval);
-    progress.printf(
-        "%5.0fs %s %7d ops/s  p50 %6.1f ms  p99 %6.1f ms  errors %d%n",
-        (System.nanoTime() - start) / 1e9,
-        measuring.get() ? "measure" : "warm-up",
-        measuring.get() ? interval.getTotalCount() : warmupOps.sumThenReset(),
-        interval.getValueAtPercentile(50) / 1000.0,
-        interval.getValueAtPercentile(99) / 1000.0,
-        errors.values().stream().mapToLong(LongAdder::sum).sum());
-    progress.flush();
-  }
-
-  private static void sleepNanos(long nanos) {
-    try {
-      TimeUnit.NANOSECONDS.sleep(nanos);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    private void loop(Caller caller, long due, long interval) {
+      while (phase.get() != DONE) {
+        if (interval > 0 && !awaitDue(due)) {
+          return;
+        }
+        long started = interval > 0 ? due : System.nanoTime();
+        try {
+          caller.call();
+          record(started);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (Exception e) {
+          if (phase.get() == MEASURE) {
+            errors.computeIfAbsent(errorName(e), k -> new LongAdder()).increment();
+          }
+        }
+        due += interval;
+      }
     }
-  }
 
-  static String key(int k) {
-    return "bench/" + k;
-  }
+    private void record(long startedNanos) {
+      if (phase.get() == MEASURE) {
+        recorder.recordValue(Math.max(1, (System.nanoTime() - startedNanos) / 1000));
+        ops.increment();
+      } else {
+        warmupOps.increment();
+      }
+    }
 
-  static String user(int u) {
-    return "bench_user_" + u;
+    /** Prints a progress line; runs on the ticker thread, the only reader of the recorder. */
+    private void report(long start) {
+      int now = phase.get();
+      if (now == DONE) {
+        return;
+      }
+      Histogram interval = recorder.getIntervalHistogram();
+      total.add(interval);
+      progress.printf(
+          "%5.0fs %s %7d ops/s  p50 %6.1f ms  p99 %6.1f ms  errors %d%n",
+          (System.nanoTime() - start) / 1e9,
+          now == MEASURE ? "measure" : "warm-up",
+          now == MEASURE ? interval.getTotalCount() : warmupOps.sumThenReset(),
+          interval.getValueAtPercentile(50) / 1000.0,
+          interval.getValueAtPercentile(99) / 1000.0,
+          errors.values().stream().mapToLong(LongAdder::sum).sum());
+      progress.flush();
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+      for (long left = nanoTime - System.nanoTime();
+          left > 0;
+          left = nanoTime - System.nanoTime()) {
+        TimeUnit.NANOSECONDS.sleep(left);
+      }
+    }
+
+    /** Sleeps until the due time; false if the run stopped first or the thread was interrupted. */
+    private boolean awaitDue(long due) {
+      try {
+        for (long left = due - System.nanoTime(); left > 0; left = due - System.nanoTime()) {
+          if (phase.get() == DONE) {
+            return false;
+          }
+          TimeUnit.NANOSECONDS.sleep(Math.min(left, 100_000_000L));
+        }
+        return phase.get() != DONE;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
   }
 }

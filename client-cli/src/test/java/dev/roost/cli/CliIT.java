@@ -211,6 +211,8 @@ class CliIT {
                 "kv-put",
                 "--clients",
                 "2",
+                "--connections",
+                "2",
                 "--duration",
                 "2",
                 "--warmup",
@@ -221,6 +223,7 @@ class CliIT {
                 "json")
             .json();
     assertThat(put.path("workload").asText()).isEqualTo("kv-put");
+    assertThat(put.path("connections").asInt()).isEqualTo(2);
     assertThat(put.path("ops").asLong()).isPositive();
     assertThat(put.path("latencyMs").path("p99").asDouble()).isPositive();
     assertThat(java.nio.file.Files.size(png)).isPositive();
@@ -244,6 +247,8 @@ class CliIT {
     assertThat(get.path("consistency").asText()).isEqualTo("stale");
     assertThat(get.path("ops").asLong()).isPositive();
     assertError(roost("bench", "kv-put", "--clients", "0"), 2, "INVALID_ARGUMENT");
+    assertError(
+        roost("bench", "kv-put", "--clients", "2", "--connections", "3"), 2, "INVALID_ARGUMENT");
   }
 
   @Test

@@ -1,0 +1,298 @@
+package dev.roost.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.cli.BenchReport;
+import dev.roost.cli.LoadGenerator;
+import dev.roost.cli.LoadGenerator.Caller;
+import dev.roost.cli.LoadGenerator.Load;
+import dev.roost.cli.LoadGenerator.Result;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code java -jar roost-bench.jar}: the same key-value load against Roost, etcd or ZooKeeper,
+ * measured by {@code roost bench}'s {@link LoadGenerator} and printed by its {@link BenchReport}.
+ * {@code --connections} client instances of the store are shared round-robin by {@code --clients}
+ * closed-loop callers, for every store alike. Before measuring, {@code --keys} keys are created
+ * with the value (ZooKeeper's {@code setData} needs the znodes; the others get the same work).
+ * {@code bench/compare.sh} starts each store's cluster and runs this against it.
+ *
+ * <p>Exit status: 0 measured (errors during the run are counted, not fatal); 2 bad options; 3 the
+ * store could not be reached or prepared.
+ */
+@Command(
+    name = "roost-bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Measure kv-put or kv-get against Roost, etcd or ZooKeeper with the same load.",
+      "`table FILE...` prints results saved with -o json as one table."
+    })
+public final class Compare implements Callable<Integer> {
+  /** The compared stores and how each reads. */
+  enum Store {
+    roost("linearizable"),
+    etcd("linearizable"),
+    zookeeper("local");
+
+    final String reads;
+
+    Store(String reads) {
+      this.reads = reads;
+    }
+
+    KvConnection connect(String endpoints, int calls, Duration timeout) throws Exception {
+      return switch (this) {
+        case roost -> new RoostConnection(endpoints, calls, timeout);
+        case etcd -> new EtcdConnection(endpoints, timeout);
+        case zookeeper -> new ZooKeeperConnection(endpoints, timeout);
+      };
+    }
+  }
+
+  @Parameters(index = "0", paramLabel = "WORKLOAD", description = "kv-put, kv-get or table.")
+  String workload;
+
+  @Parameters(
+      index = "1..*",
+      paramLabel = "FILE",
+      description = "With table: files of JSON results, one object a line.")
+  List<Path> files = new ArrayList<>();
+
+  @Option(names = "--store", description = "roost, etcd or zookeeper.")
+  Store store;
+
+  @Option(
+      names = "--endpoints",
+      paramLabel = "LIST",
+      description =
+          "roost: id=host:port,... (Raft ports); etcd: host:port,... (client URLs);"
+              + " zookeeper: host:port,... (client ports).")
+  String endpoints;
+
+  @Option(
+      names = "--clients",
+      defaultValue = "64",
+      description = "Closed-loop callers (default: ${DEFAULT-VALUE}).")
+  int clients;
+
+  @Option(
+      names = "--connections",
+      defaultValue = "1",
+      description =
+          "Client instances the callers share round-robin, at most --clients"
+              + " (default: ${DEFAULT-VALUE}).")
+  int connections;
+
+  @Option(
+      names = "--duration",
+      defaultValue = "30",
+      description = "Seconds measured (default: ${DEFAULT-VALUE}).")
+  int durationSeconds;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "10",
+      description = "Seconds before measuring (default: ${DEFAULT-VALUE}).")
+  int warmupSeconds;
+
+  @Option(
+      names = "--value-size",
+      defaultValue = "256",
+      description = "Value bytes (default: ${DEFAULT-VALUE}).")
+  int valueSize;
+
+  @Option(
+      names = "--keys",
+      defaultValue = "10000",
+      description = "Key space (default: ${DEFAULT-VALUE}).")
+  int keys;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "10",
+      description = "Seconds per request (default: ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Random seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "table",
+      description = "table or json (default: ${DEFAULT-VALUE}).")
+  String output;
+
+  private PrintWriter out;
+  private PrintWriter err;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line; returns the exit status. */
+  static int run(String[] args, PrintWriter out, PrintWriter err) {
+    Compare compare = new Compare();
+    compare.out = out;
+    compare.err = err;
+    CommandLine cli =
+        new CommandLine(compare)
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setOut(out)
+            .setErr(err)
+            .setParameterExceptionHandler(
+                (e, a) -> {
+                  err.println("error: " + e.getMessage());
+                  return 2;
+                })
+            .setExecutionExceptionHandler(
+                (e, c, p) -> {
+                  Throwable cause =
+                      e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                  err.println(
+                      "error: " + LoadGenerator.errorName(cause) + ": " + cause.getMessage());
+                  return 3;
+                });
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (workload.equals("table")) {
+      BenchReport.table(readResults(files), out);
+      return 0;
+    }
+    String problem = validate();
+    if (problem != null) {
+      err.println("error: " + problem);
+      return 2;
+    }
+    BenchReport.print(measure(), output.equals("json"), out);
+    return 0;
+  }
+
+  /** What is wrong with the options for a measurement, or null. */
+  String validate() {
+    if (!workload.equals("kv-put") && !workload.equals("kv-get")) {
+      return "WORKLOAD must be kv-put, kv-get or table, not " + workload;
+    }
+    if (store == null || endpoints == null || endpoints.isBlank()) {
+      return "--store and --endpoints are required";
+    }
+    if (!output.equals("table") && !output.equals("json")) {
+      return "-o must be table or json";
+    }
+    if (clients < 1
+        || connections < 1
+        || connections > clients
+        || durationSeconds < 1
+        || warmupSeconds < 0
+        || valueSize < 0
+        || keys < 1
+        || timeoutSeconds < 1) {
+      return "options must be positive, --connections at most --clients";
+    }
+    return null;
+  }
+
+  Load load() {
+    return new Load(
+        store.name(),
+        workload,
+        clients,
+        1,
+        connections,
+        store.reads,
+        Duration.ofSeconds(durationSeconds),
+        Duration.ofSeconds(warmupSeconds),
+        0);
+  }
+
+  private Result measure() throws Exception {
+    Load load = load();
+    byte[] value = new byte[valueSize];
+    new SplittableRandom(seed).nextBytes(value);
+    List<KvConnection> connected = new ArrayList<>();
+    try {
+      for (int i = 0; i < connections; i++) {
+        connected.add(
+            store.connect(
+                endpoints, load.callersPerConnection(), Duration.ofSeconds(timeoutSeconds)));
+      }
+      err.printf("preparing %d keys in %s...%n", keys, store);
+      err.flush();
+      prepare(connected, value);
+      boolean put = workload.equals("kv-put");
+      return LoadGenerator.measure(
+          load,
+          i -> {
+            KvConnection c = connected.get(i % connected.size());
+            SplittableRandom random = new SplittableRandom(seed + i);
+            return put
+                ? () -> c.put(random.nextInt(keys), value)
+                : (Caller) () -> c.get(random.nextInt(keys));
+          },
+          err);
+    } finally {
+      connected.forEach(KvConnection::close);
+    }
+  }
+
+  /** Creates every key, from as many threads as there will be callers (at most 64). */
+  private void prepare(List<KvConnection> connected, byte[] value) throws Exception {
+    int threads = Math.min(clients, 64);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int first = t;
+        KvConnection c = connected.get(t % connected.size());
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int k = first; k < keys; k += threads) {
+                    c.create(k, value);
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static List<JsonNode> readResults(List<Path> files) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> results = new ArrayList<>();
+    for (Path file : files) {
+      for (String line : Files.readAllLines(file)) {
+        if (!line.isBlank()) {
+          results.add(json.readTree(line));
+        }
+      }
+    }
+    return results;
+  }
+}

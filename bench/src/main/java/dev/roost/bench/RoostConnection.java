@@ -1,0 +1,48 @@
+package dev.roost.bench;
+
+import dev.roost.client.ReadConsistency;
+import dev.roost.client.RoostClient;
+import java.time.Duration;
+
+/** Roost through one {@link RoostClient}: writes and linearizable reads go to the leader. */
+final class RoostConnection implements KvConnection {
+  private final RoostClient client;
+
+  /**
+   * @param peers {@code id=host:port,...}, the Raft addresses
+   * @param calls the callers sharing this client: each needs one of its call slots
+   */
+  RoostConnection(String peers, int calls, Duration timeout) {
+    this.client =
+        RoostClient.builder()
+            .peers(peers)
+            .deadline(timeout)
+            .readConsistency(ReadConsistency.LINEARIZABLE)
+            .maxConcurrentCalls(calls)
+            .build();
+  }
+
+  static String key(int k) {
+    return "bench/" + k;
+  }
+
+  @Override
+  public void create(int k, byte[] value) {
+    client.kvPut(key(k), value);
+  }
+
+  @Override
+  public void put(int k, byte[] value) {
+    client.kvPut(key(k), value);
+  }
+
+  @Override
+  public void get(int k) {
+    client.kvGet(key(k)); // a missing key is NOT_FOUND
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}
