@@ -2,6 +2,7 @@ package dev.roost.client;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.client.ClientRetry.Kind;
+import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
 import dev.roost.proto.FollowResult;
@@ -108,8 +109,12 @@ public final class RoostClient implements AutoCloseable {
   /** Requests of one kind outstanding at once; see {@link Builder#batchesInFlight}. */
   public static final int DEFAULT_BATCHES_IN_FLIGHT = 4;
 
-  /** The most calls one batch may carry: the servers' limit. */
-  public static final int MAX_BATCH_SIZE = RoostStateMachine.MAX_BATCH_COMMANDS;
+  /**
+   * The most calls one batch may carry: the servers refuse a batch of more writes than the request
+   * ids they remember per client, so that a retried batch is always answered from memory.
+   */
+  public static final int MAX_BATCH_SIZE =
+      Math.min(RoostStateMachine.MAX_BATCH_COMMANDS, Limits.DEFAULT.dedupWindow());
 
   private final Transport transport;
   private final ClientRetry retry;
