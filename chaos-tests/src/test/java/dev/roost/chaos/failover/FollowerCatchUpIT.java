@@ -43,7 +43,9 @@ class FollowerCatchUpIT {
       cluster.stop(follower);
       BulkWrites.kvPuts(cluster, "catch-up-", WRITES, 5_000, 16);
       long commit = cluster.status(leader).map(s -> s.path("commitIndex").asLong()).orElseThrow();
-      assertThat(commit).isGreaterThanOrEqualTo(WRITES);
+      // The client batches concurrent writes, so the entries are fewer than the writes; what
+      // matters is that the follower trails by far more than the ready slack.
+      assertThat(commit).isGreaterThanOrEqualTo(100 * READY_SLACK);
 
       // Watch the follower's /status from the moment it starts until it is ready.
       List<Sample> samples = new CopyOnWriteArrayList<>();
