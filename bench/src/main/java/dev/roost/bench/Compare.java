@@ -7,6 +7,7 @@ import dev.roost.cli.LoadGenerator;
 import dev.roost.cli.LoadGenerator.Caller;
 import dev.roost.cli.LoadGenerator.Load;
 import dev.roost.cli.LoadGenerator.Result;
+import dev.roost.cli.LoadOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -57,9 +59,9 @@ public final class Compare implements Callable<Integer> {
       this.reads = reads;
     }
 
-    KvConnection connect(String endpoints, int calls, Duration timeout) throws Exception {
+    KvConnection connect(String endpoints, Duration timeout) throws Exception {
       return switch (this) {
-        case roost -> new RoostConnection(endpoints, calls, timeout);
+        case roost -> new RoostConnection(endpoints, timeout);
         case etcd -> new EtcdConnection(endpoints, timeout);
         case zookeeper -> new ZooKeeperConnection(endpoints, timeout);
       };
@@ -86,55 +88,13 @@ public final class Compare implements Callable<Integer> {
               + " zookeeper: host:port,... (client ports).")
   String endpoints;
 
-  @Option(
-      names = "--clients",
-      defaultValue = "64",
-      description = "Closed-loop callers (default: ${DEFAULT-VALUE}).")
-  int clients;
-
-  @Option(
-      names = "--connections",
-      defaultValue = "1",
-      description =
-          "Client instances the callers share round-robin, at most --clients"
-              + " (default: ${DEFAULT-VALUE}).")
-  int connections;
-
-  @Option(
-      names = "--duration",
-      defaultValue = "30",
-      description = "Seconds measured (default: ${DEFAULT-VALUE}).")
-  int durationSeconds;
-
-  @Option(
-      names = "--warmup",
-      defaultValue = "10",
-      description = "Seconds before measuring (default: ${DEFAULT-VALUE}).")
-  int warmupSeconds;
-
-  @Option(
-      names = "--value-size",
-      defaultValue = "256",
-      description = "Value bytes (default: ${DEFAULT-VALUE}).")
-  int valueSize;
-
-  @Option(
-      names = "--keys",
-      defaultValue = "10000",
-      description = "Key space (default: ${DEFAULT-VALUE}).")
-  int keys;
+  @Mixin LoadOptions options;
 
   @Option(
       names = "--timeout",
       defaultValue = "10",
       description = "Seconds per request (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
-
-  @Option(
-      names = "--seed",
-      defaultValue = "1",
-      description = "Random seed (default: ${DEFAULT-VALUE}).")
-  long seed;
 
   @Option(
       names = {"-o", "--output"},
@@ -201,44 +161,35 @@ public final class Compare implements Callable<Integer> {
     if (!output.equals("table") && !output.equals("json")) {
       return "-o must be table or json";
     }
-    if (clients < 1
-        || connections < 1
-        || connections > clients
-        || durationSeconds < 1
-        || warmupSeconds < 0
-        || valueSize < 0
-        || keys < 1
-        || timeoutSeconds < 1) {
-      return "options must be positive, --connections at most --clients";
+    if (timeoutSeconds < 1) {
+      return "--timeout must be positive";
     }
-    return null;
+    return options.problem();
   }
 
   Load load() {
     return new Load(
         store.name(),
         workload,
-        clients,
+        options.clients(),
         1,
-        connections,
+        options.connections(),
         store.reads,
-        Duration.ofSeconds(durationSeconds),
-        Duration.ofSeconds(warmupSeconds),
+        options.duration(),
+        options.warmup(),
         0);
   }
 
   private Result measure() throws Exception {
     Load load = load();
-    byte[] value = new byte[valueSize];
-    new SplittableRandom(seed).nextBytes(value);
+    byte[] value = new byte[options.valueSize()];
+    new SplittableRandom(options.seed()).nextBytes(value);
     List<KvConnection> connected = new ArrayList<>();
     try {
-      for (int i = 0; i < connections; i++) {
-        connected.add(
-            store.connect(
-                endpoints, load.callersPerConnection(), Duration.ofSeconds(timeoutSeconds)));
+      for (int i = 0; i < options.connections(); i++) {
+        connected.add(store.connect(endpoints, Duration.ofSeconds(timeoutSeconds)));
       }
-      err.printf("preparing %d keys in %s...%n", keys, store);
+      err.printf("preparing %d keys in %s...%n", options.keys(), store);
       err.flush();
       prepare(connected, value);
       boolean put = workload.equals("kv-put");
@@ -246,10 +197,10 @@ public final class Compare implements Callable<Integer> {
           load,
           i -> {
             KvConnection c = connected.get(i % connected.size());
-            SplittableRandom random = new SplittableRandom(seed + i);
+            SplittableRandom random = new SplittableRandom(options.seed() + i);
             return put
-                ? () -> c.put(random.nextInt(keys), value)
-                : (Caller) () -> c.get(random.nextInt(keys));
+                ? () -> c.put(random.nextInt(options.keys()), value)
+                : (Caller) () -> c.get(random.nextInt(options.keys()));
           },
           err);
     } finally {
@@ -259,7 +210,7 @@ public final class Compare implements Callable<Integer> {
 
   /** Creates every key, from as many threads as there will be callers (at most 64). */
   private void prepare(List<KvConnection> connected, byte[] value) throws Exception {
-    int threads = Math.min(clients, 64);
+    int threads = Math.min(options.clients(), 64);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<?>> done = new ArrayList<>();
@@ -269,7 +220,7 @@ public final class Compare implements Callable<Integer> {
         done.add(
             pool.submit(
                 () -> {
-                  for (int k = first; k < keys; k += threads) {
+                  for (int k = first; k < options.keys(); k += threads) {
                     c.create(k, value);
                   }
                   return null;

@@ -10,15 +10,13 @@ final class RoostConnection implements KvConnection {
 
   /**
    * @param peers {@code id=host:port,...}, the Raft addresses
-   * @param calls the callers sharing this client: each needs one of its call slots
    */
-  RoostConnection(String peers, int calls, Duration timeout) {
+  RoostConnection(String peers, Duration timeout) {
     this.client =
         RoostClient.builder()
             .peers(peers)
             .deadline(timeout)
             .readConsistency(ReadConsistency.LINEARIZABLE)
-            .maxConcurrentCalls(calls)
             .build();
   }
 

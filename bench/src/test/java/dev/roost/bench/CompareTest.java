@@ -40,7 +40,6 @@ class CompareTest {
               assertThat(l.consistency()).isEqualTo("local");
               assertThat(l.callers()).isEqualTo(64);
               assertThat(l.connections()).isEqualTo(1);
-              assertThat(l.callersPerConnection()).isEqualTo(64);
               assertThat(l.duration()).hasSeconds(30);
               assertThat(l.warmup()).hasSeconds(10);
             });

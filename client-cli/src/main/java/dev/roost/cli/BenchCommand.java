@@ -3,8 +3,8 @@ package dev.roost.cli;
 import dev.roost.cli.LoadGenerator.Result;
 import dev.roost.cli.RoostLoad.Workload;
 import java.nio.file.Path;
-import java.time.Duration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,49 +33,13 @@ final class BenchCommand {
       this.workload = workload;
     }
 
-    @Option(
-        names = "--clients",
-        defaultValue = "64",
-        description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
-    int clients;
+    @Mixin LoadOptions load;
 
     @Option(
         names = "--in-flight",
         defaultValue = "1",
         description = "Requests in flight per client (default: ${DEFAULT-VALUE}).")
     int inFlight;
-
-    @Option(
-        names = "--connections",
-        defaultValue = "1",
-        description =
-            "RoostClient instances the clients share round-robin, at most --clients"
-                + " (default: ${DEFAULT-VALUE}).")
-    int connections;
-
-    @Option(
-        names = "--duration",
-        defaultValue = "30",
-        description = "Seconds measured (default: ${DEFAULT-VALUE}).")
-    int durationSeconds;
-
-    @Option(
-        names = "--warmup",
-        defaultValue = "5",
-        description = "Seconds before measuring (default: ${DEFAULT-VALUE}).")
-    int warmupSeconds;
-
-    @Option(
-        names = "--value-size",
-        defaultValue = "256",
-        description = "Value bytes (default: ${DEFAULT-VALUE}).")
-    int valueSize;
-
-    @Option(
-        names = "--keys",
-        defaultValue = "10000",
-        description = "Key space (default: ${DEFAULT-VALUE}).")
-    int keys;
 
     @Option(
         names = "--users",
@@ -97,12 +61,6 @@ final class BenchCommand {
     double rate;
 
     @Option(
-        names = "--seed",
-        defaultValue = "1",
-        description = "Random seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(
         names = "--plot",
         paramLabel = "FILE.png",
         description = "Write the latency distribution as a PNG plot.")
@@ -115,14 +73,11 @@ final class BenchCommand {
     @Override
     void run() throws Exception {
       RoostCli root = root();
-      if (clients < 1
-          || inFlight < 1
-          || connections < 1
-          || connections > clients
-          || durationSeconds < 1
-          || warmupSeconds < 0
-          || valueSize < 0
-          || keys < 1
+      String problem = load.problem();
+      if (problem != null) {
+        throw CliException.usage("bench: " + problem);
+      }
+      if (inFlight < 1
           || users < 2
           || follows < 0
           || follows >= users
@@ -130,26 +85,25 @@ final class BenchCommand {
           || readPercent() < 0
           || readPercent() > 100) {
         throw CliException.usage(
-            "bench options must be positive (--connections at most --clients, --follows below"
-                + " --users)");
+            "bench options must be positive (--follows below --users, --read-percent 0 to 100)");
       }
       RoostLoad.Options options =
           new RoostLoad.Options(
               root.resolvePeers(),
               workload,
-              clients,
+              load.clients(),
               inFlight,
-              connections,
-              Duration.ofSeconds(durationSeconds),
-              Duration.ofSeconds(warmupSeconds),
-              valueSize,
-              keys,
+              load.connections(),
+              load.duration(),
+              load.warmup(),
+              load.valueSize(),
+              load.keys(),
               users,
               follows,
               rate,
               readPercent(),
               root.consistency.level,
-              seed);
+              load.seed());
       Result result = new RoostLoad(options, root.err()).run();
       BenchReport.print(result, output().json(), root.out());
       if (plot != null) {

@@ -391,11 +391,7 @@ final class FailoverBench extends Verb {
       // remembers 128 request ids per client and refuses a retry older than that window.
       for (int c = 0; c < LOAD_CLIENTS; c++) {
         clients.add(
-            RoostClient.builder()
-                .peers(cluster.peers())
-                .deadline(Duration.ofSeconds(60))
-                .maxConcurrentCalls(LOAD_IN_FLIGHT_PER_CLIENT)
-                .build());
+            RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(60)).build());
         windows.add(new Semaphore(LOAD_IN_FLIGHT_PER_CLIENT));
       }
       for (int i = 0; i < count && failure.get() == null; i++) {

@@ -71,13 +71,6 @@ public final class LoadGenerator {
     public int callers() {
       return clients * inFlight;
     }
-
-    /**
-     * The most callers that share one connection: the concurrent calls one store client must allow.
-     */
-    public int callersPerConnection() {
-      return (callers() + connections - 1) / connections;
-    }
   }
 
   /**

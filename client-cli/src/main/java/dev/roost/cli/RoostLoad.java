@@ -91,15 +91,10 @@ public final class RoostLoad {
                 .peers(o.peers())
                 .deadline(Duration.ofSeconds(10))
                 .readConsistency(o.consistency())
-                .maxConcurrentCalls(load.callersPerConnection())
                 .build());
       }
       try (RoostClient loader =
-          RoostClient.builder()
-              .peers(o.peers())
-              .deadline(Duration.ofSeconds(30))
-              .maxConcurrentCalls(PREPARE_IN_FLIGHT)
-              .build()) {
+          RoostClient.builder().peers(o.peers()).deadline(Duration.ofSeconds(30)).build()) {
         prepare(loader);
       }
       return LoadGenerator.measure(

@@ -134,8 +134,10 @@ public final class RoostClient implements AutoCloseable {
         new ClientRetry(
             b.deadline,
             Peers.format(b.peers),
-            b.maxConcurrentCalls,
-            b.maxQueuedCalls,
+            // One thread per outstanding request: batchesInFlight for the writes and for the reads
+            // at each consistency. Calls beyond those wait in the batchers, not in the pool.
+            b.batchesInFlight * (1 + ReadConsistency.values().length),
+            0,
             System::nanoTime);
     this.transport = transportFactory.apply(retry);
     this.leaderListener = b.leaderListener;
@@ -709,7 +711,6 @@ public final class RoostClient implements AutoCloseable {
     private List<RaftPeer> peers;
     private Duration deadline = DEFAULT_DEADLINE;
     private Consumer<Leader> leaderListener = leader -> {};
-    private int maxConcurrentCalls = 32;
     private int maxQueuedCalls = 10_000;
     private ReadConsistency readConsistency = ReadConsistency.LINEARIZABLE;
     private int batchSize = DEFAULT_BATCH_SIZE;
@@ -789,18 +790,6 @@ public final class RoostClient implements AutoCloseable {
      */
     public Builder onLeaderChange(Consumer<Leader> listener) {
       this.leaderListener = Objects.requireNonNull(listener, "listener");
-      return this;
-    }
-
-    /**
-     * How many calls run at once (default 32); more wait in a queue of 10,000, and past that fail
-     * with {@code RESOURCE_EXHAUSTED}. Each running call holds a thread while Ratis retries it.
-     */
-    public Builder maxConcurrentCalls(int maxConcurrentCalls) {
-      if (maxConcurrentCalls < 1) {
-        throw new IllegalArgumentException("maxConcurrentCalls must be >= 1");
-      }
-      this.maxConcurrentCalls = maxConcurrentCalls;
       return this;
     }
 

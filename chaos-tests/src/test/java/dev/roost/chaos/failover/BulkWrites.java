@@ -43,11 +43,7 @@ final class BulkWrites {
     try {
       for (int c = 0; c < CLIENTS; c++) {
         RoostClient client =
-            RoostClient.builder()
-                .peers(cluster.peers())
-                .deadline(Duration.ofSeconds(60))
-                .maxConcurrentCalls(IN_FLIGHT_PER_CLIENT)
-                .build();
+            RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(60)).build();
         // A first read makes the client find the leader, so that the writes do not all start
         // with a round of redirects.
         client.listUsers("", 1, "");
