@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Many small writes fast: key-value puts through the asynchronous client API with {@link #CLIENTS}
- * x {@link #IN_FLIGHT_PER_CLIENT} of them outstanding, so that tens of thousands of log entries
- * take seconds, not minutes.
+ * x {@link #IN_FLIGHT_PER_CLIENT} of them outstanding, so that tens of thousands of writes take
+ * seconds, not minutes. Each client batches its concurrent writes, so they take fewer log entries
+ * than writes.
  *
  * <p>Why several clients rather than one with everything in flight: the state machine remembers the
  * newest 128 request ids per client, and refuses a retried request once 128 newer ones of the same
