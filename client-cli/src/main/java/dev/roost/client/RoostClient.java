@@ -135,9 +135,11 @@ public final class RoostClient implements AutoCloseable {
             b.deadline,
             Peers.format(b.peers),
             // One thread per outstanding request: batchesInFlight for the writes and for the reads
-            // at each consistency. Calls beyond those wait in the batchers, not in the pool.
+            // at each consistency. Calls beyond those wait in the batchers; the pool's queue only
+            // holds a batch sent from the callback of the one before it, on that batch's thread,
+            // until the thread is free.
             b.batchesInFlight * (1 + ReadConsistency.values().length),
-            0,
+            b.maxQueuedCalls,
             System::nanoTime);
     this.transport = transportFactory.apply(retry);
     this.leaderListener = b.leaderListener;
