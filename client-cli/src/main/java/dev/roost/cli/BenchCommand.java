@@ -2,6 +2,7 @@ package dev.roost.cli;
 
 import dev.roost.cli.LoadGenerator.Result;
 import dev.roost.cli.RoostLoad.Workload;
+import dev.roost.client.RoostClient;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,6 +62,18 @@ final class BenchCommand {
     double rate;
 
     @Option(
+        names = "--batch-size",
+        description = "Calls of one kind one request may carry (default: ${DEFAULT-VALUE}).")
+    int batchSize = RoostClient.DEFAULT_BATCH_SIZE;
+
+    @Option(
+        names = "--batches-in-flight",
+        description =
+            "Requests of one kind a client keeps outstanding before calls wait to be batched"
+                + " (default: ${DEFAULT-VALUE}).")
+    int batchesInFlight = RoostClient.DEFAULT_BATCHES_IN_FLIGHT;
+
+    @Option(
         names = "--plot",
         paramLabel = "FILE.png",
         description = "Write the latency distribution as a PNG plot.")
@@ -83,9 +96,15 @@ final class BenchCommand {
           || follows >= users
           || rate < 0
           || readPercent() < 0
-          || readPercent() > 100) {
+          || readPercent() > 100
+          || batchSize < 1
+          || batchSize > RoostClient.MAX_BATCH_SIZE
+          || batchesInFlight < 1) {
         throw CliException.usage(
-            "bench options must be positive (--follows below --users, --read-percent 0 to 100)");
+            "bench options must be positive (--follows below --users, --read-percent 0 to 100,"
+                + " --batch-size at most "
+                + RoostClient.MAX_BATCH_SIZE
+                + ")");
       }
       RoostLoad.Options options =
           new RoostLoad.Options(
@@ -103,7 +122,9 @@ final class BenchCommand {
               rate,
               readPercent(),
               root.consistency.level,
-              load.seed());
+              load.seed(),
+              batchSize,
+              batchesInFlight);
       Result result = new RoostLoad(options, root.err()).run();
       BenchReport.print(result, output().json(), root.out());
       if (plot != null) {

@@ -50,7 +50,9 @@ public final class RoostLoad {
       double rate,
       int readPercent,
       ReadConsistency consistency,
-      long seed) {
+      long seed,
+      int batchSize,
+      int batchesInFlight) {
     /** The store-independent part, as reported. */
     public Load load() {
       return new Load(
@@ -91,6 +93,8 @@ public final class RoostLoad {
                 .peers(o.peers())
                 .deadline(Duration.ofSeconds(10))
                 .readConsistency(o.consistency())
+                .batchSize(o.batchSize())
+                .batchesInFlight(o.batchesInFlight())
                 .build());
       }
       try (RoostClient loader =

@@ -103,18 +103,26 @@ public final class RoostClient implements AutoCloseable {
    */
   static final int MAX_REQUEST_BYTES = RoostStateMachine.MAX_COMMAND_BYTES;
 
-  /** Calls per batch unless the builder sets another; see {@link Builder#batchSize}. */
-  public static final int DEFAULT_BATCH_SIZE = 32;
-
-  /** Requests of one kind outstanding at once; see {@link Builder#batchesInFlight}. */
-  public static final int DEFAULT_BATCHES_IN_FLIGHT = 4;
-
   /**
    * The most calls one batch may carry: the servers refuse a batch of more writes than the request
    * ids they remember per client, so that a retried batch is always answered from memory.
    */
   public static final int MAX_BATCH_SIZE =
       Math.min(RoostStateMachine.MAX_BATCH_COMMANDS, Limits.DEFAULT.dedupWindow());
+
+  /** Calls per batch unless the builder sets another: the most; see {@link Builder#batchSize}. */
+  public static final int DEFAULT_BATCH_SIZE = MAX_BATCH_SIZE;
+
+  /**
+   * Requests of one kind outstanding at once unless the builder sets another; see {@link
+   * Builder#batchesInFlight}. One is group commit: while a request is out, every call made in the
+   * meantime waits and goes out with the others in the next one. Measured on 2 cores, 3 nodes, 64
+   * callers (README, "Client batching"): 1 in flight gave 10,100 puts/s, 2 gave 9,400, 4 gave 6,100
+   * and 8 gave 4,600, with p50 and p99 latency best at 1 too, also for 8 callers and for
+   * linearizable reads: the per-request cost (a Raft entry, an fsync, an RPC on every member, and
+   * the thread hand-offs between them) is what a CPU-bound cluster runs out of.
+   */
+  public static final int DEFAULT_BATCHES_IN_FLIGHT = 1;
 
   private final Transport transport;
   private final ClientRetry retry;
