@@ -29,7 +29,7 @@
 # Usage: bench/compare.sh [roost] [etcd] [zookeeper]     (default: all three, in that order)
 # Settings (environment): DURATION=30 WARMUP=10 CLIENTS=64 CONNECTIONS=1 VALUE_SIZE=256
 #   KEYS=10000 BASE_PORT=24000 OUT=bench/results/<date-time> KEEP=0 REBUILD=0
-#   SERVER_JAVA_OPTS="-Xmx512m -XX:+UseSerialGC" (Roost and ZooKeeper servers; ./roost up's)
+#   SERVER_JAVA_OPTS="-Xmx1g -XX:+UseSerialGC" (Roost and ZooKeeper servers; ./roost up's)
 # Example: DURATION=10 WARMUP=5 CONNECTIONS=8 bench/compare.sh etcd roost
 set -euo pipefail
 
@@ -44,7 +44,7 @@ BASE_PORT="${BASE_PORT:-24000}"
 OUT="${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
 KEEP="${KEEP:-0}"
 REBUILD="${REBUILD:-0}"
-SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC}"
+SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xmx1g -XX:+UseSerialGC}"
 STORES=("$@")
 [ ${#STORES[@]} -gt 0 ] || STORES=(roost etcd zookeeper)
 

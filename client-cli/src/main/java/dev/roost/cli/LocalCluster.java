@@ -264,7 +264,10 @@ public final class LocalCluster {
     Files.createDirectories(data);
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
+    // Room for the state of `roost bench timeline` (10k users following 50 each, 400k posts)
+    // beside Ratis' log cache; a server out of memory ends rather than limp on.
+    command.add("-Xmx1g");
+    command.add("-XX:+ExitOnOutOfMemoryError");
     command.add("-XX:+UseSerialGC");
     command.add("-jar");
     command.add(serverJar.toString());

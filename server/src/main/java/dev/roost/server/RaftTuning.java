@@ -48,6 +48,12 @@ public record RaftTuning(
    */
   public static final SizeInBytes APPENDER_BUFFER_LIMIT = SizeInBytes.valueOf("8MB");
 
+  /** Closed log segments Ratis keeps in memory besides the open one. */
+  public static final int LOG_CACHE_SEGMENTS = 2;
+
+  /** The most log bytes Ratis keeps in memory. */
+  public static final SizeInBytes LOG_CACHE_BYTES = SizeInBytes.valueOf("64MB");
+
   /** A server being added counts as caught up within this many entries of the commit index. */
   public static final int STAGING_CATCHUP_GAP = 100;
 
@@ -117,6 +123,12 @@ public record RaftTuning(
     RaftServerConfigKeys.Log.setWriteBufferSize(
         p, SizeInBytes.valueOf(APPENDER_BUFFER_LIMIT.getSize() + 8));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+    // Ratis keeps up to six closed 32 MB log segments in memory (200 MB) besides the open one; on
+    // a 512 MB heap that left the state no room: 10k users, 500k follows and 400k posts filled the
+    // old generation and the servers spent seconds in full GCs (elections followed). The cache
+    // only spares a follower that lags by less than it a disk read, so keep two (64 MB at most).
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, LOG_CACHE_SEGMENTS);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, LOG_CACHE_BYTES);
 
     // Write path. Ratis' leader appends a metadata entry (the new commit index) after every
     // commit, which costs one more append, replication round and fsync per batch of writes and

@@ -49,6 +49,14 @@ class RaftTuningTest {
   }
 
   @Test
+  void theLogCacheLeavesTheHeapToTheState() {
+    RaftProperties p = tuning().toProperties();
+
+    assertThat(RaftServerConfigKeys.Log.segmentCacheNumMax(p)).isEqualTo(2);
+    assertThat(RaftServerConfigKeys.Log.segmentCacheSizeMax(p).getSize()).isEqualTo(64L << 20);
+  }
+
+  @Test
   void anEmptyElectionTimeoutRangeIsRejected() {
     assertThatThrownBy(
             () ->
