@@ -66,6 +66,7 @@ public final class LocalCluster {
   private final Path serverJar;
   private final List<Node> nodes;
   private final List<String> serverArgs = new ArrayList<>();
+  private boolean readLease;
 
   private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
     this.home = home;
@@ -107,7 +108,9 @@ public final class LocalCluster {
                 Long.parseLong(p.getProperty(id + ".pid", "0"))));
       }
     }
-    return Optional.of(new LocalCluster(home, serverJar, nodes));
+    LocalCluster cluster = new LocalCluster(home, serverJar, nodes);
+    cluster.readLease = Boolean.parseBoolean(p.getProperty("read-lease", "false"));
+    return Optional.of(cluster);
   }
 
   /**
@@ -124,6 +127,21 @@ public final class LocalCluster {
 
   public Path home() {
     return home;
+  }
+
+  /** Whether the servers answer linearizable reads under a leader lease ({@code --read-lease}). */
+  public boolean readLease() {
+    return readLease;
+  }
+
+  /**
+   * Sets {@code --read-lease} for every later {@link #start}, remembered in {@code
+   * cluster.properties}; every member must have the same setting, so change it only while all are
+   * stopped.
+   */
+  public LocalCluster readLease(boolean on) {
+    this.readLease = on;
+    return this;
   }
 
   /**
@@ -281,6 +299,9 @@ public final class LocalCluster {
             "--log-file", logFile(node.id()).toString()));
     if (join) {
       command.add("--join");
+    }
+    if (readLease) {
+      command.add("--read-lease");
     }
     command.addAll(serverArgs);
     ProcessBuilder builder = new ProcessBuilder(command);
@@ -445,6 +466,7 @@ public final class LocalCluster {
     Files.createDirectories(home);
     Properties p = new Properties();
     p.setProperty("nodes", String.join(",", nodes.stream().map(Node::id).toList()));
+    p.setProperty("read-lease", Boolean.toString(readLease));
     for (Node n : nodes) {
       p.setProperty(n.id() + ".raft-port", Integer.toString(n.raftPort()));
       p.setProperty(n.id() + ".http-port", Integer.toString(n.httpPort()));

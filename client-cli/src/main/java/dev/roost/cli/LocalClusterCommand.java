@@ -59,6 +59,15 @@ final class LocalClusterCommand {
         description = "First Raft port; HTTP ports start 100 higher (default: ${DEFAULT-VALUE}).")
     int basePort;
 
+    @Option(
+        names = "--read-lease",
+        arity = "0..1",
+        fallbackValue = "true",
+        description =
+            "Answer linearizable reads under a leader lease (servers' --read-lease; remembered"
+                + " with the cluster; default: false, or as the stopped cluster was).")
+    Boolean readLease;
+
     @Override
     void run() throws Exception {
       if (size < 1 || size > 9) {
@@ -77,6 +86,9 @@ final class LocalClusterCommand {
         root.err().println("Restarting the stopped cluster in " + root.home() + " (data kept).");
       } else {
         cluster = LocalCluster.create(root.home(), LocalCluster.defaultServerJar(), size, basePort);
+      }
+      if (readLease != null) {
+        cluster.readLease(readLease);
       }
       cluster.checkPortsFree();
       cluster.startAll();

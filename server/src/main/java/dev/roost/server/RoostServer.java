@@ -128,19 +128,31 @@ public final class RoostServer {
     }
   }
 
-  private void start() throws IOException {
+  private void start() throws IOException, InterruptedException {
     jmx.start();
+    if (config.reads() == RaftTuning.ReadPath.LEASE) {
+      // A member that restarts has forgotten its leader and would vote for any candidate at
+      // once, while that leader may still hold a lease counting on this member's promise not to
+      // vote for a minimum election timeout after hearing from it. Sitting out one maximum
+      // election timeout keeps the promise.
+      LOG.info(
+          "roost-server {}: leader leases on; waiting {} ms before starting Raft",
+          config.id(),
+          config.electionTimeoutMax().toMillis());
+      Thread.sleep(config.electionTimeoutMax().toMillis());
+    }
     raft.start();
     http.attach(raft);
     http.attachAdmin(admin);
     LOG.info(
-        "roost-server {} started: raft {} (port {}), http {}:{}, data dir {}, peers {}",
+        "roost-server {} started: raft {} (port {}), http {}:{}, data dir {}, reads by {}, peers {}",
         config.id(),
         config.self().getAddress(),
         config.raftPort(),
         config.http().getHostString(),
         config.http().getPort(),
         config.dataDir(),
+        config.reads() == RaftTuning.ReadPath.LEASE ? "lease" : "read index",
         config.join() ? "(joining: waiting to be added)" : Peers.format(config.peers()));
     if (config.adminSecret() == null) {
       LOG.info("no --admin-secret: admin operations on {} are refused", config.id());

@@ -53,8 +53,9 @@ import picocli.CommandLine.ParseResult;
  *     --join}); only its own entry of {@code peers} is used, for its Raft address
  * @param adminSecret the credential of the {@code /admin/} HTTP operations, or null: then every
  *     admin operation is refused
- * @param unsafeStaleReads test only, from the hidden flag {@code --unsafe-stale-reads}: serve reads
- *     from the leader's local state without a read index (see {@link RaftTuning})
+ * @param reads how the leader confirms its leadership for a linearizable read: by read index, or by
+ *     lease with {@code --read-lease}; test only, from the hidden flag {@code
+ *     --unsafe-stale-reads}, not at all (see {@link RaftTuning.ReadPath})
  */
 public record ServerConfig(
     String id,
@@ -70,7 +71,7 @@ public record ServerConfig(
     Path logFile,
     boolean join,
     AdminSecret adminSecret,
-    boolean unsafeStaleReads) {
+    RaftTuning.ReadPath reads) {
 
   /** One named setting: a flag, a config file key and an environment variable. */
   record Setting(String name, String label, String description) {
@@ -88,6 +89,7 @@ public record ServerConfig(
   private static final String SERVICE = "service";
   private static final String REPLICAS = "replicas";
   private static final String RAFT_PORT = "raft-port";
+  private static final String READ_LEASE = "read-lease";
 
   /** The settings that describe the members as a StatefulSet, instead of {@code --peers}. */
   private static final List<String> STATEFULSET_SETTINGS =
@@ -151,6 +153,13 @@ public record ServerConfig(
                   + Limits.DEFAULT.maxPostCodePoints()
                   + "); must be the same on every node."),
           new Setting(
+              READ_LEASE,
+              "true|false",
+              "Answer linearizable reads under a leader lease instead of a heartbeat round"
+                  + " (default false). Assumes the members' clocks run at rates within 10% of"
+                  + " each other; a server then waits one --election-timeout-max before it starts"
+                  + " Raft. Set it the same on every node."),
+          new Setting(
               "log-level", "LEVEL", "TRACE, DEBUG, INFO, WARN, ERROR or OFF (default INFO)."),
           new Setting("raft-log-level", "LEVEL", "Level of Ratis' own loggers (default WARN)."),
           new Setting("log-file", "FILE", "Log file (default DIR/roost-ID.log)."),
@@ -170,7 +179,7 @@ public record ServerConfig(
   private static final String UNSAFE_STALE_READS = "unsafe-stale-reads";
 
   /** Settings given as a bare flag ({@code --join}) meaning {@code true}. */
-  private static final Set<String> BOOLEANS = Set.of("join");
+  private static final Set<String> BOOLEANS = Set.of("join", READ_LEASE);
 
   /**
    * The picocli parser for the flags. Every option is a string: conversion and validation happen in
@@ -322,7 +331,19 @@ public record ServerConfig(
         logFile,
         join,
         adminSecret,
-        "true".equals(flags.get(UNSAFE_STALE_READS)));
+        reads(src, flags));
+  }
+
+  private static RaftTuning.ReadPath reads(Sources src, Map<String, String> flags)
+      throws ConfigException {
+    boolean lease = src.bool(READ_LEASE);
+    if (!"true".equals(flags.get(UNSAFE_STALE_READS))) {
+      return lease ? RaftTuning.ReadPath.LEASE : RaftTuning.ReadPath.READ_INDEX;
+    }
+    if (lease) {
+      throw new ConfigException("--unsafe-stale-reads and --read-lease exclude each other");
+    }
+    return RaftTuning.ReadPath.UNSAFE_LEADER_LOCAL;
   }
 
   /**
@@ -429,7 +450,7 @@ public record ServerConfig(
         electionTimeoutMin,
         electionTimeoutMax,
         snapshotThreshold,
-        unsafeStaleReads);
+        reads);
   }
 
   private static InetSocketAddress httpAddress(Value v, RaftPeer self) throws ConfigException {

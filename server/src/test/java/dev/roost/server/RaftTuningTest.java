@@ -49,6 +49,27 @@ class RaftTuningTest {
   }
 
   @Test
+  void leasesAreOffUnlessChosenAndStayLinearizable() {
+    RaftProperties readIndex = tuning().toProperties();
+    assertThat(RaftServerConfigKeys.Read.leaderLeaseEnabled(readIndex)).isFalse();
+
+    RaftProperties lease =
+        new RaftTuning(
+                Path.of("/data/raft"),
+                7001,
+                RaftTuning.DEFAULT_ELECTION_TIMEOUT_MIN,
+                RaftTuning.DEFAULT_ELECTION_TIMEOUT_MAX,
+                RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD,
+                RaftTuning.ReadPath.LEASE)
+            .toProperties();
+    assertThat(RaftServerConfigKeys.Read.leaderLeaseEnabled(lease)).isTrue();
+    assertThat(RaftServerConfigKeys.Read.leaderLeaseTimeoutRatio(lease)).isEqualTo(0.9);
+    // A lease replaces the heartbeat round of a read index; the read itself stays linearizable.
+    assertThat(RaftServerConfigKeys.Read.option(lease))
+        .isEqualTo(RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+  }
+
+  @Test
   void theLogCacheLeavesTheHeapToTheState() {
     RaftProperties p = tuning().toProperties();
 

@@ -73,6 +73,33 @@ class ServerConfigTest {
     assertThat(c.logLevel()).isEqualTo("INFO");
     assertThat(c.raftLogLevel()).isEqualTo("WARN");
     assertThat(c.tuning().storageDir()).isEqualTo(Path.of("/var/lib/roost/n1/raft"));
+    assertThat(c.reads()).isEqualTo(RaftTuning.ReadPath.READ_INDEX);
+  }
+
+  @Test
+  void leaderLeasesAreChosenByFlagFileOrEnvironment() throws Exception {
+    Map<String, String> bareFlag =
+        ServerConfig.flags(ServerConfig.commandLine().parseArgs("--read-lease"));
+    assertThat(bareFlag).containsEntry("read-lease", "true");
+
+    assertThat(ServerConfig.resolve(with("read-lease", "true"), Map.of()).reads())
+        .isEqualTo(RaftTuning.ReadPath.LEASE);
+    assertThat(ServerConfig.resolve(minimal(), Map.of("ROOST_READ_LEASE", "true")).reads())
+        .isEqualTo(RaftTuning.ReadPath.LEASE);
+    assertThat(
+            ServerConfig.resolve(with("read-lease", "false"), Map.of("ROOST_READ_LEASE", "true"))
+                .reads())
+        .isEqualTo(RaftTuning.ReadPath.READ_INDEX);
+    assertThat(error(with("read-lease", "yes"))).contains("--read-lease").contains("'yes'");
+  }
+
+  @Test
+  void unsafeStaleReadsAndLeasesExcludeEachOther() throws Exception {
+    assertThat(ServerConfig.resolve(with("unsafe-stale-reads", "true"), Map.of()).reads())
+        .isEqualTo(RaftTuning.ReadPath.UNSAFE_LEADER_LOCAL);
+    Map<String, String> both = with("unsafe-stale-reads", "true");
+    both.put("read-lease", "true");
+    assertThat(error(both)).contains("--unsafe-stale-reads").contains("--read-lease");
   }
 
   @Test
