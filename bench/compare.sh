@@ -28,7 +28,7 @@
 #
 # Usage: bench/compare.sh [roost] [etcd] [zookeeper]     (default: all three, in that order)
 # Settings (environment): DURATION=30 WARMUP=10 CLIENTS=64 CONNECTIONS=1 VALUE_SIZE=256
-#   KEYS=10000 BASE_PORT=24000 OUT=bench/results/<date-time> KEEP=0 REBUILD=0
+#   KEYS=10000 WORKLOADS="kv-put kv-get" BASE_PORT=24000 OUT=bench/results/<date-time> KEEP=0 REBUILD=0
 #   SERVER_JAVA_OPTS="-Xmx1g -XX:+UseSerialGC" (Roost and ZooKeeper servers; ./roost up's)
 # Example: DURATION=10 WARMUP=5 CONNECTIONS=8 bench/compare.sh etcd roost
 set -euo pipefail
@@ -40,6 +40,7 @@ CLIENTS="${CLIENTS:-64}"
 CONNECTIONS="${CONNECTIONS:-1}"
 VALUE_SIZE="${VALUE_SIZE:-256}"
 KEYS="${KEYS:-10000}"
+WORKLOADS="${WORKLOADS:-kv-put kv-get}"
 BASE_PORT="${BASE_PORT:-24000}"
 OUT="${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
 KEEP="${KEEP:-0}"
@@ -254,7 +255,7 @@ RESULTS=()
 for store in "${STORES[@]}"; do
   log "$store: starting 3 nodes"
   "start_$store"
-  for workload in kv-put kv-get; do
+  for workload in $WORKLOADS; do
     run_load "$store" "$workload"
     RESULTS+=("$OUT/$store-$workload.json")
   done
