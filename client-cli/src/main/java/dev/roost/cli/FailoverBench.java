@@ -64,10 +64,10 @@ final class FailoverBench extends Verb {
   private static final Duration FAILOVER_TIMEOUT = Duration.ofSeconds(60);
 
   /**
-   * Snapshot threshold of the by-snapshot catch-up cluster. Ratis purges whole closed segments
-   * (32 MB) only, up to this many entries below the snapshot, and the client batches puts (100k
-   * puts of 512 bytes are about 14k entries), so the threshold must be well below the entries the
-   * follower misses for its log to be gone.
+   * Snapshot threshold of the by-snapshot catch-up cluster. Ratis purges whole closed segments (32
+   * MB) only, up to this many entries below the snapshot, and the client batches puts (100k puts of
+   * 512 bytes are about 14k entries), so the threshold must be well below the entries the follower
+   * misses for its log to be gone.
    */
   private static final int SNAPSHOT_THRESHOLD = 1_000;
 
