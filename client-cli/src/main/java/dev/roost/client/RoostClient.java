@@ -69,11 +69,12 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Batching</h2>
  *
- * Calls made concurrently on one client share requests: while a few requests of a kind are
- * outstanding, further calls of that kind wait and go out together, so that one Raft log entry
- * carries many writes and one read index serves many reads (see {@code Batcher}). Each call keeps
- * its own request id, reply and error. An idle client sends every call at once and alone; to get
- * the throughput of batching, share one client between the threads of a process.
+ * Calls made concurrently on one client share requests: while a request of a kind is outstanding
+ * (one by default, {@link Builder#batchesInFlight}), further calls of that kind wait and go out
+ * together in the next, so that one Raft log entry carries many writes and one read index serves
+ * many reads (see {@code Batcher}). Each call keeps its own request id, reply and error. An idle
+ * client sends every call at once and alone; to get the throughput of batching, share one client
+ * between the threads of a process.
  *
  * <h2>What the caller does on failure</h2>
  *
