@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.Locale;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
@@ -152,7 +153,7 @@ public final class RoostServer {
         config.http().getHostString(),
         config.http().getPort(),
         config.dataDir(),
-        config.reads() == RaftTuning.ReadPath.LEASE ? "lease" : "read index",
+        config.reads().name().toLowerCase(Locale.ROOT).replace('_', ' '),
         config.join() ? "(joining: waiting to be added)" : Peers.format(config.peers()));
     if (config.adminSecret() == null) {
       LOG.info("no --admin-secret: admin operations on {} are refused", config.id());
