@@ -118,10 +118,11 @@ public final class RoostClient implements AutoCloseable {
    * Requests of one kind outstanding at once unless the builder sets another; see {@link
    * Builder#batchesInFlight}. One is group commit: while a request is out, every call made in the
    * meantime waits and goes out with the others in the next one. Measured on 2 cores, 3 nodes, 64
-   * callers (README, "Client batching"): 1 in flight gave 10,100 puts/s, 2 gave 9,400, 4 gave 6,100
-   * and 8 gave 4,600, with p50 and p99 latency best at 1 too, also for 8 callers and for
-   * linearizable reads: the per-request cost (a Raft entry, an fsync, an RPC on every member, and
-   * the thread hand-offs between them) is what a CPU-bound cluster runs out of.
+   * callers (README, "Measured figures", group commit in the client): 1 in flight gave 10,100
+   * puts/s, 2 gave 9,400, 4 gave 6,100 and 8 gave 4,600, with p50 and p99 latency best at 1 too,
+   * also for 8 callers and for linearizable reads: the per-request cost (a Raft entry, an fsync, an
+   * RPC on every member, and the thread hand-offs between them) is what a CPU-bound cluster runs
+   * out of.
    */
   public static final int DEFAULT_BATCHES_IN_FLIGHT = 1;
 

@@ -7,12 +7,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +57,15 @@ public final class RoostServer {
   private final AdminEndpoint admin;
   private final JmxReporter jmx;
 
+  /**
+   * How Ratis, as configured, answers linearizable reads; read back from the properties it is given
+   * rather than from our own config, so the start line says what Ratis will do.
+   */
+  private final String readPath;
+
+  /** With leader leases on, how long to sit out before starting Raft (see {@link #start}). */
+  private final long leaseWaitMillis;
+
   private RoostServer(ServerConfig config, AdminHttp http, RoostMetrics metrics)
       throws IOException {
     this.config = config;
@@ -64,6 +74,13 @@ public final class RoostServer {
     RaftProperties properties = config.tuning().toProperties();
     GrpcConfigKeys.Admin.setHost(properties, InetAddress.getLoopbackAddress().getHostAddress());
     GrpcConfigKeys.Admin.setPort(properties, freeLoopbackPort());
+    boolean leases = RaftServerConfigKeys.Read.leaderLeaseEnabled(properties);
+    this.readPath =
+        RaftServerConfigKeys.Read.option(properties) == RaftServerConfigKeys.Read.Option.DEFAULT
+            ? "leader-local state (unsafe)"
+            : leases ? "lease" : "read index";
+    this.leaseWaitMillis =
+        leases ? RaftServerConfigKeys.Rpc.timeoutMax(properties).toLong(TimeUnit.MILLISECONDS) : 0;
     this.raft =
         RaftServer.newBuilder()
             .setServerId(RaftPeerId.valueOf(config.id()))
@@ -131,7 +148,7 @@ public final class RoostServer {
 
   private void start() throws IOException, InterruptedException {
     jmx.start();
-    if (config.reads() == RaftTuning.ReadPath.LEASE) {
+    if (leaseWaitMillis > 0) {
       // A member that restarts has forgotten its leader and would vote for any candidate at
       // once, while that leader may still hold a lease counting on this member's promise not to
       // vote for a minimum election timeout after hearing from it. Sitting out one maximum
@@ -139,8 +156,8 @@ public final class RoostServer {
       LOG.info(
           "roost-server {}: leader leases on; waiting {} ms before starting Raft",
           config.id(),
-          config.electionTimeoutMax().toMillis());
-      Thread.sleep(config.electionTimeoutMax().toMillis());
+          leaseWaitMillis);
+      Thread.sleep(leaseWaitMillis);
     }
     raft.start();
     http.attach(raft);
@@ -153,7 +170,7 @@ public final class RoostServer {
         config.http().getHostString(),
         config.http().getPort(),
         config.dataDir(),
-        config.reads().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+        readPath,
         config.join() ? "(joining: waiting to be added)" : Peers.format(config.peers()));
     if (config.adminSecret() == null) {
       LOG.info("no --admin-secret: admin operations on {} are refused", config.id());
