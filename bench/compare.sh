@@ -22,12 +22,17 @@
 # Builds server/target/roost-server.jar and bench/target/roost-bench.jar if missing (REBUILD=1:
 # always).
 #
+# Warm-up: 120 s by default, because the JVM servers (Roost, ZooKeeper) are still compiling their
+# hot paths for the first minutes of full load on 2 cores: Roost's puts went from 8,171/s after a
+# 20 s warm-up to 16,942/s after 120 s, ZooKeeper's setData from 5,632 to 6,740; etcd (Go) does not
+# warm up (7,264 and 6,299, within its run-to-run spread). WARMUP=20 gives the cold figures.
+#
 # How long: per store about 2 x (WARMUP + DURATION) plus start-up and key creation, so with the
-# defaults (30 s + 10 s) about 2 minutes a store, 6-7 minutes in all; DURATION=5 WARMUP=3 takes
+# defaults (120 s + 30 s) about 5-6 minutes a store, 16 minutes in all; DURATION=5 WARMUP=3 takes
 # about 2 minutes. The first run adds the apt-get install and the Maven build (a few minutes).
 #
 # Usage: bench/compare.sh [roost] [etcd] [zookeeper]     (default: all three, in that order)
-# Settings (environment): DURATION=30 WARMUP=10 CLIENTS=64 CONNECTIONS=1 VALUE_SIZE=256
+# Settings (environment): DURATION=30 WARMUP=120 CLIENTS=64 CONNECTIONS=1 VALUE_SIZE=256
 #   KEYS=10000 WORKLOADS="kv-put kv-get" BASE_PORT=24000 OUT=bench/results/<date-time> KEEP=0 REBUILD=0
 #   SERVER_JAVA_OPTS="-Xmx1g -XX:+UseSerialGC" (Roost and ZooKeeper servers; ./roost up's)
 # Example: DURATION=10 WARMUP=5 CONNECTIONS=8 bench/compare.sh etcd roost
@@ -35,7 +40,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-30}"
-WARMUP="${WARMUP:-10}"
+WARMUP="${WARMUP:-120}"
 CLIENTS="${CLIENTS:-64}"
 CONNECTIONS="${CONNECTIONS:-1}"
 VALUE_SIZE="${VALUE_SIZE:-256}"
