@@ -28,8 +28,8 @@
 # warm up (7,264 and 6,299, within its run-to-run spread). WARMUP=20 gives the cold figures.
 #
 # How long: per store about 2 x (WARMUP + DURATION) plus start-up and key creation, so with the
-# defaults (120 s + 30 s) about 6 minutes a store, 18 minutes in all (measured); DURATION=5 WARMUP=3 takes
-# about 2 minutes. The first run adds the apt-get install and the Maven build (a few minutes).
+# defaults (120 s + 30 s) about 6 minutes a store, 18 minutes in all (measured); DURATION=5
+# WARMUP=3 takes about 2 minutes. The first run adds the apt-get install and the Maven build (a few minutes).
 #
 # Usage: bench/compare.sh [roost] [etcd] [zookeeper]     (default: all three, in that order)
 # Settings (environment): DURATION=30 WARMUP=120 CLIENTS=64 CONNECTIONS=1 VALUE_SIZE=256

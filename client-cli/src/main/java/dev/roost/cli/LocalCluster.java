@@ -129,11 +129,6 @@ public final class LocalCluster {
     return home;
   }
 
-  /** Whether the servers answer linearizable reads under a leader lease ({@code --read-lease}). */
-  public boolean readLease() {
-    return readLease;
-  }
-
   /**
    * Sets {@code --read-lease} for every later {@link #start}, remembered in {@code
    * cluster.properties}; every member must have the same setting, so change it only while all are
@@ -278,8 +273,21 @@ public final class LocalCluster {
           "server jar not found at " + serverJar + "; build with ./mvnw package");
     }
     Files.createDirectories(home.resolve("logs"));
-    Path data = dataDir(node.id());
-    Files.createDirectories(data);
+    Files.createDirectories(dataDir(node.id()));
+    ProcessBuilder builder = new ProcessBuilder(serverCommand(node, join));
+    builder.environment().put("ROOST_ADMIN_SECRET", adminSecret());
+    Process p =
+        builder
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(node.id()).toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .start();
+    replace(node.withPid(p.pid()));
+    save();
+  }
+
+  /** The command line that starts {@code node}'s server with this cluster's settings. */
+  List<String> serverCommand(Node node, boolean join) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // Room for the state of `roost bench timeline` (10k users following 50 each, 400k posts)
@@ -294,7 +302,7 @@ public final class LocalCluster {
             "--id", node.id(),
             // A joining node needs only its own address; the group's members come with the log.
             "--peers", join ? node.id() + "=" + node.raftAddress() : peers(),
-            "--data-dir", data.toString(),
+            "--data-dir", dataDir(node.id()).toString(),
             "--http", node.httpAddress(),
             "--log-file", logFile(node.id()).toString()));
     if (join) {
@@ -304,16 +312,7 @@ public final class LocalCluster {
       command.add("--read-lease");
     }
     command.addAll(serverArgs);
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("ROOST_ADMIN_SECRET", adminSecret());
-    Process p =
-        builder
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(node.id()).toFile()))
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .start();
-    replace(node.withPid(p.pid()));
-    save();
+    return command;
   }
 
   /** Starts every node's process. */

@@ -18,8 +18,17 @@ class LocalClusterTest {
     LocalCluster loaded = LocalCluster.load(home, jar).orElseThrow();
 
     // A later `./roost restart n1` must start the node with --read-lease like the others.
-    assertThat(loaded.readLease()).isTrue();
+    for (LocalCluster.Node node : loaded.nodes()) {
+      assertThat(loaded.serverCommand(node, false)).contains("--read-lease");
+    }
     assertThat(loaded.nodes()).hasSize(3);
+  }
+
+  @Test
+  void withoutTheSettingServersStartWithoutALease() {
+    LocalCluster cluster = LocalCluster.create(home, home.resolve("roost-server.jar"), 3, 7001);
+
+    assertThat(cluster.serverCommand(cluster.nodes().get(0), false)).doesNotContain("--read-lease");
   }
 
   @Test
@@ -30,6 +39,7 @@ class LocalClusterTest {
     Files.write(
         file, Files.readAllLines(file).stream().filter(l -> !l.startsWith("read-lease")).toList());
 
-    assertThat(LocalCluster.load(home, jar).orElseThrow().readLease()).isFalse();
+    LocalCluster loaded = LocalCluster.load(home, jar).orElseThrow();
+    assertThat(loaded.serverCommand(loaded.nodes().get(0), false)).doesNotContain("--read-lease");
   }
 }

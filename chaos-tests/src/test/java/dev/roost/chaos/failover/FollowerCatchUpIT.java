@@ -43,9 +43,9 @@ class FollowerCatchUpIT {
       cluster.stop(follower);
       BulkWrites.kvPuts(cluster, "catch-up-", WRITES, 5_000, 16);
       // The client batches concurrent writes, so the entries are fewer than the writes, and how
-      // many fewer depends on timing (50,000 writes took 6,911 entries in one run, 18,452 in
-      // another). What matters is that the follower trails by far more than the ready slack: top
-      // up until it does.
+      // many fewer depends on timing (50,000 writes took 6,911 entries in one clean-clone CI run).
+      // What matters is that the follower trails by far more than the ready slack: top up until
+      // it does.
       long commit = topUpUntilCommitted(cluster, leader, 100 * READY_SLACK);
       assertThat(commit).isGreaterThanOrEqualTo(100 * READY_SLACK);
 
