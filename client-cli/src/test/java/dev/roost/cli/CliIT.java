@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.testing.LoopbackPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +38,7 @@ class CliIT {
 
   @BeforeAll
   static void up() throws IOException {
-    basePort = freeBasePort();
+    basePort = LoopbackPorts.cluster(3);
     CliRun r = ok("up", "--nodes", "3", "--base-port", Integer.toString(basePort));
     assertThat(r.out()).contains("LEADER");
   }
@@ -46,26 +46,6 @@ class CliIT {
   @AfterAll
   static void down() {
     roost("down");
-  }
-
-  /** A base port with 3 free Raft ports and 3 free HTTP ports above it. */
-  static int freeBasePort() throws IOException {
-    for (int base = 21000 + (int) (ProcessHandle.current().pid() % 50) * 200; ; base += 7) {
-      if (free(base, base + 1, base + 2, base + 100, base + 101, base + 102)) {
-        return base;
-      }
-    }
-  }
-
-  private static boolean free(int... ports) {
-    for (int p : ports) {
-      try (ServerSocket s = new ServerSocket(p)) {
-        s.setReuseAddress(true);
-      } catch (IOException e) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Test

@@ -6,6 +6,7 @@ import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
+import dev.roost.testing.LoopbackPorts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -35,7 +36,8 @@ class FailoverIT {
 
   @BeforeEach
   void up() throws Exception {
-    cluster = LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, CliIT.freeBasePort());
+    cluster =
+        LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, LoopbackPorts.cluster(3));
     cluster.startAll();
     cluster.awaitReady(cluster.nodes(), Duration.ofSeconds(60));
   }

@@ -8,8 +8,8 @@ import dev.roost.client.AdminClient;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.StatusCode;
+import dev.roost.testing.LoopbackPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +76,7 @@ class MembershipIT {
 
   @BeforeAll
   static void upAndWrite() throws IOException {
-    basePort = freeBasePort();
+    basePort = LoopbackPorts.cluster(9);
     ok("up", "--nodes", "3", "--base-port", Integer.toString(basePort));
     originalPeers = cluster().peers();
     writerClient =
@@ -113,27 +113,6 @@ class MembershipIT {
       writerClient.close();
     }
     roost("down");
-  }
-
-  /** A base port with nine free Raft ports and nine free HTTP ports above it. */
-  static int freeBasePort() throws IOException {
-    for (int base = 23000 + (int) (ProcessHandle.current().pid() % 40) * 200; ; base += 11) {
-      boolean free = true;
-      for (int i = 0; i < 9 && free; i++) {
-        free = free(base + i) && free(base + 100 + i);
-      }
-      if (free) {
-        return base;
-      }
-    }
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket(port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private static void awaitProgress() {

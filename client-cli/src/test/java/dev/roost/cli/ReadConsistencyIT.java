@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
+import dev.roost.testing.LoopbackPorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,7 +27,8 @@ class ReadConsistencyIT {
 
   @BeforeEach
   void up() throws Exception {
-    cluster = LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, CliIT.freeBasePort());
+    cluster =
+        LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, LoopbackPorts.cluster(3));
     cluster.startAll();
     cluster.awaitReady(cluster.nodes(), Duration.ofSeconds(60));
   }

@@ -11,8 +11,8 @@ import dev.roost.proto.PostPage;
 import dev.roost.proto.StatusCode;
 import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
+import dev.roost.testing.LoopbackPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +37,9 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.CodeInjectionForTesting;
+import org.apache.ratis.util.ExitUtils;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,10 +60,21 @@ class RoostClientIT {
   private final CountDownLatch serverClosed = new CountDownLatch(1);
   private RaftGroup group;
 
+  /**
+   * Ratis calls System.exit when a server cannot start (a port in use, say): that would end the
+   * test JVM with no report of which test failed. Disabled, a failed start throws, and {@code
+   * stopGroup} fails the test for any other exit Ratis asked for (an uncaught exception in one of
+   * its threads).
+   */
+  @BeforeAll
+  static void keepTheJvmOnRatisFailures() {
+    ExitUtils.disableSystemExit();
+  }
+
   @BeforeEach
   void startGroup() throws IOException {
     for (int i = 0; i < 3; i++) {
-      peers.add(RaftPeer.newBuilder().setId("n" + i).setAddress("127.0.0.1:" + freePort()).build());
+      peers.add(loopbackPeer("n" + i));
     }
     group = Peers.group(peers);
     for (int i = 0; i < 3; i++) {
@@ -78,6 +91,9 @@ class RoostClientIT {
         s.close();
       }
     }
+    ExitUtils.ExitException exit = ExitUtils.getFirstExitException();
+    ExitUtils.clear();
+    assertThat(exit).as("Ratis asked to end the JVM").isNull();
   }
 
   @Test
@@ -258,10 +274,7 @@ class RoostClientIT {
 
   @Test
   void aWrongPeerListFailsUnavailableWithinTheDeadline() throws IOException {
-    List<RaftPeer> nobody =
-        List.of(
-            RaftPeer.newBuilder().setId("x1").setAddress("127.0.0.1:" + freePort()).build(),
-            RaftPeer.newBuilder().setId("x2").setAddress("127.0.0.1:" + freePort()).build());
+    List<RaftPeer> nobody = List.of(loopbackPeer("x1"), loopbackPeer("x2"));
     RoostClient client = client(nobody, Duration.ofSeconds(2), leader -> {});
 
     for (Runnable call :
@@ -386,10 +399,8 @@ class RoostClientIT {
     return server;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  private static RaftPeer loopbackPeer(String id) {
+    return RaftPeer.newBuilder().setId(id).setAddress("127.0.0.1:" + LoopbackPorts.one()).build();
   }
 
   private static byte[] bytes(String s) {

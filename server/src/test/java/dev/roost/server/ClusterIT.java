@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.testing.LoopbackPorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,8 +39,8 @@ class ClusterIT {
 
   @Test
   void aThreeNodeClusterElectsOneLeaderAndEveryMemberBecomesReady() throws Exception {
-    int[] raftPorts = IntStream.range(0, 3).map(i -> ServerProcess.freePort()).toArray();
-    int[] httpPorts = IntStream.range(0, 3).map(i -> ServerProcess.freePort()).toArray();
+    int[] raftPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
+    int[] httpPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
     String peers =
         IntStream.range(0, 3)
             .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i])
@@ -88,7 +89,7 @@ class ClusterIT {
 
     // A fourth start on n1's Raft port, which n1's gRPC server holds, exits 2 with one line.
     ServerProcess raftClash =
-        ServerProcess.start("n1", peers, dir.resolve("clash-raft"), ServerProcess.freePort());
+        ServerProcess.start("n1", peers, dir.resolve("clash-raft"), LoopbackPorts.one());
     started.add(raftClash);
     assertThat(raftClash.waitFor()).isEqualTo(2);
     assertThat(raftClash.stderr())
@@ -98,7 +99,7 @@ class ClusterIT {
                 + " of n1: Address already in use\n");
 
     // So does one whose admin port is n2's.
-    String otherPeers = "n4=127.0.0.1:" + ServerProcess.freePort();
+    String otherPeers = "n4=127.0.0.1:" + LoopbackPorts.one();
     ServerProcess httpClash =
         ServerProcess.start("n4", otherPeers, dir.resolve("clash-http"), httpPorts[1]);
     started.add(httpClash);
@@ -117,7 +118,7 @@ class ClusterIT {
             "--id=n4",
             "--peers=" + otherPeers,
             "--data-dir=" + dir.resolve("unknown-host"),
-            "--http=no-such-host.invalid:" + ServerProcess.freePort());
+            "--http=no-such-host.invalid:" + LoopbackPorts.one());
     started.add(unknownHost);
     assertThat(unknownHost.waitFor()).isEqualTo(2);
     assertThat(unknownHost.stderr())

@@ -12,6 +12,7 @@ import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
 import dev.roost.statemachine.Peers;
+import dev.roost.testing.LoopbackPorts;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,14 +112,14 @@ class MetricsIT {
 
   @Test
   void metricsFollowWritesOnEveryMember() throws Exception {
-    int[] raftPorts = IntStream.range(0, 3).map(i -> ServerProcess.freePort()).toArray();
+    int[] raftPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
     String peers =
         IntStream.range(0, 3)
             .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i])
             .collect(Collectors.joining(","));
     for (int i = 0; i < 3; i++) {
       String id = "n" + (i + 1);
-      nodes.add(ServerProcess.start(id, peers, dir.resolve(id), ServerProcess.freePort()));
+      nodes.add(ServerProcess.start(id, peers, dir.resolve(id), LoopbackPorts.one()));
     }
     await()
         .atMost(STARTUP)

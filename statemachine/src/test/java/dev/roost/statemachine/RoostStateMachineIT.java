@@ -19,9 +19,9 @@ import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
+import dev.roost.testing.LoopbackPorts;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,8 +44,10 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.ExitUtils;
 import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,10 +66,25 @@ class RoostStateMachineIT {
   private final String clientId = UUID.randomUUID().toString();
   private long sequence;
 
+  /**
+   * Ratis calls System.exit when a server cannot start (a port in use, say): that would end the
+   * test JVM with no report of which test failed. Disabled, a failed start throws, and {@code
+   * stopGroup} fails the test for any other exit Ratis asked for (an uncaught exception in one of
+   * its threads).
+   */
+  @BeforeAll
+  static void keepTheJvmOnRatisFailures() {
+    ExitUtils.disableSystemExit();
+  }
+
   @BeforeEach
   void startGroup() throws IOException {
     for (int i = 0; i < 3; i++) {
-      peers.add(RaftPeer.newBuilder().setId("n" + i).setAddress("127.0.0.1:" + freePort()).build());
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId("n" + i)
+              .setAddress("127.0.0.1:" + LoopbackPorts.one())
+              .build());
     }
     group = Peers.group(peers);
     for (int i = 0; i < 3; i++) {
@@ -91,6 +108,9 @@ class RoostStateMachineIT {
         s.close();
       }
     }
+    ExitUtils.ExitException exit = ExitUtils.getFirstExitException();
+    ExitUtils.clear();
+    assertThat(exit).as("Ratis asked to end the JVM").isNull();
   }
 
   private RaftServer start(int i, RaftStorage.StartupOption option) throws IOException {
@@ -109,12 +129,6 @@ class RoostStateMachineIT {
             .build();
     server.start();
     return server;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private RoostStateMachine stateMachine(int i) throws IOException {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,15 +17,24 @@ final class LoopbackNetwork implements Network {
   private final Map<String, int[]> ports = new HashMap<>();
 
   LoopbackNetwork(List<String> nodes) throws IOException {
+    Set<Integer> taken = new HashSet<>();
     for (String n : nodes) {
-      ports.put(n, new int[] {freePort(), freePort()});
+      ports.put(n, new int[] {freePort(taken), freePort(taken)});
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
+  /**
+   * A port free now and not yet in {@code taken}: Linux often returns a port it has just handed out
+   * and had released again, so two nodes could otherwise be given the same one.
+   */
+  private static int freePort(Set<Integer> taken) throws IOException {
+    while (true) {
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress("127.0.0.1", 0));
+        if (taken.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      }
     }
   }
 

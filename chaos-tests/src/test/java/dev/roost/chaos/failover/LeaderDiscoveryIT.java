@@ -10,11 +10,9 @@ import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
 import dev.roost.proto.StatusCode;
-import java.io.IOException;
+import dev.roost.testing.LoopbackPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -52,7 +50,8 @@ class LeaderDiscoveryIT {
       }
 
       // A wholly wrong peer list: nothing listens at any of these addresses.
-      String nowhere = "x1=127.0.0.1:" + unusedPort() + ",x2=127.0.0.1:" + unusedPort();
+      String nowhere =
+          "x1=127.0.0.1:" + LoopbackPorts.one() + ",x2=127.0.0.1:" + LoopbackPorts.one();
       try (RoostClient client = RoostClient.builder().peers(nowhere).deadline(DEADLINE).build()) {
         RoostException write = failure(() -> client.post("finder", "lost"));
         assertThat(write.code()).isEqualTo(StatusCode.UNAVAILABLE);
@@ -74,14 +73,6 @@ class LeaderDiscoveryIT {
       assertThat(err.toString())
           .startsWith("error: UNAVAILABLE: no Roost server reachable within 3s; tried x1=")
           .doesNotContain("\tat ");
-    }
-  }
-
-  /** A port nothing listens on (free now; nothing in this test binds it). */
-  private static int unusedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
     }
   }
 

@@ -10,10 +10,9 @@ import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.StateDigest;
+import dev.roost.testing.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -51,37 +49,12 @@ final class TestCluster implements AutoCloseable {
    */
   static TestCluster start(Path home, String... serverArgs) throws Exception {
     LocalCluster local =
-        LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, freeBasePort())
+        LocalCluster.create(home, LocalCluster.defaultServerJar(), 3, LoopbackPorts.cluster(3))
             .serverArgs(List.of(serverArgs));
     TestCluster cluster = new TestCluster(local);
     local.startAll();
     cluster.awaitAllReady();
     return cluster;
-  }
-
-  /**
-   * A base port with its three Raft ports and three HTTP ports (100 higher) free. Random, so that
-   * test JVMs running side by side on this machine rarely try the same ports.
-   */
-  private static int freeBasePort() {
-    for (int attempt = 0; attempt < 1000; attempt++) {
-      int base = 30_000 + ThreadLocalRandom.current().nextInt(2_000) * 10;
-      if (free(base, base + 1, base + 2, base + 100, base + 101, base + 102)) {
-        return base;
-      }
-    }
-    throw new IllegalStateException("no free ports found for a test cluster");
-  }
-
-  private static boolean free(int... ports) {
-    for (int p : ports) {
-      try (ServerSocket s = new ServerSocket()) {
-        s.bind(new InetSocketAddress("127.0.0.1", p));
-      } catch (IOException e) {
-        return false;
-      }
-    }
-    return true;
   }
 
   LocalCluster local() {
