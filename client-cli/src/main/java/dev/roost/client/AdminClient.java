@@ -21,8 +21,8 @@ import java.util.Optional;
 /**
  * The operator's client for a Roost cluster's admin operations and status, over the servers' HTTP
  * endpoints ({@code --http} of each server), not the Raft port: Ratis' admin RPCs have no
- * authentication, so the servers keep them to loopback and serve the operations under {@code
- * /admin/}, authorized by the shared admin secret.
+ * authentication, so the servers refuse them and serve the operations under {@code /admin/},
+ * authorized by the shared admin secret.
  *
  * <p>The client is given some or all of the members' HTTP endpoints. It reads each one's {@code
  * /status} (public, no secret) to learn which member has which endpoint and which one leads, and

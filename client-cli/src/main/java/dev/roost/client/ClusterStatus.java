@@ -28,8 +28,8 @@ import org.apache.ratis.util.TimeDuration;
 /**
  * The view of each member of a Roost cluster, from each member's public {@code /status} on its HTTP
  * endpoint, so that it works with any member down, shows what each one believes, and needs no admin
- * access (Ratis' group-info call is an admin RPC, which Roost servers keep to loopback). Members
- * whose endpoint is not known or does not answer are shown as the leader sees them.
+ * access (Ratis' group-info call is an admin RPC, which Roost servers refuse). Members whose
+ * endpoint is not known or does not answer are shown as the leader sees them.
  */
 public final class ClusterStatus {
   private ClusterStatus() {}

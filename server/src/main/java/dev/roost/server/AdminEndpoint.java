@@ -30,9 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every request must carry {@code Authorization: Bearer SECRET} with the server's {@code
  * --admin-secret}; without it, or when the server has none, the answer is 403 with code {@code
  * PERMISSION_DENIED} and nothing is looked at. This is the only way to change the membership:
- * Ratis' own admin RPC service has no authentication hook, so {@link RoostServer} binds it to
- * loopback on a port nobody is told about, and {@link ClusterAdmin} calls the Ratis server
- * in-process.
+ * Ratis' own admin RPC service has no authentication hook, so Roost servers refuse it ({@link
+ * RatisAdminRefusal}), and {@link ClusterAdmin} calls the Ratis server in-process.
  *
  * <p>Every answer is a JSON object with {@code code} ({@code OK} or an error code of the Roost
  * vocabulary) and either the operation's result or a {@code message}. A leader-only operation sent

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The membership and maintenance operations of one server, performed in-process on its Ratis server
  * (the {@code AdminAsynchronousProtocol} methods {@link RaftServer} implements), never through
- * Ratis' admin RPC service: that service has no authentication, so Roost binds it to loopback (see
- * {@link RoostServer}) and exposes these operations only through the authenticated {@link
+ * Ratis' admin RPC service: that service has no authentication, so Roost refuses it ({@link
+ * RatisAdminRefusal}) and exposes these operations only through the authenticated {@link
  * AdminEndpoint}.
  *
  * <p>Adding a server uses Ratis' <em>staging</em>: the leader sends the new server the log (or a

@@ -4,12 +4,9 @@ import com.codahale.metrics.jmx.JmxReporter;
 import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
@@ -36,11 +33,11 @@ import picocli.CommandLine.ParseResult;
  * the group from its data directory like any other restart.
  *
  * <p>Admin operations: Ratis serves its admin RPCs (set configuration, transfer leadership,
- * snapshots, group management) without any authentication, by default on the Raft port. Roost moves
- * that service to a loopback port chosen at start and published nowhere, and performs the
- * operations in-process behind the HTTP endpoint's {@code /admin/} paths, which need the {@code
- * --admin-secret} ({@link AdminEndpoint}). The Raft port itself (server-to-server replication and
- * client requests) must still be reachable only from the cluster's own network.
+ * snapshots, group management) without any authentication, on the Raft port. Roost refuses every
+ * one of them there ({@link RatisAdminRefusal}) and performs the operations in-process behind the
+ * HTTP endpoint's {@code /admin/} paths, which need the {@code --admin-secret} ({@link
+ * AdminEndpoint}). The Raft port itself (server-to-server replication and client requests) must
+ * still be reachable only from the cluster's own network.
  *
  * <p>Settings are described in {@link ServerConfig}. Exit status: 2 with one line on stderr for a
  * configuration this node cannot start with (bad or missing setting, unknown peer id, data
@@ -72,8 +69,6 @@ public final class RoostServer {
     this.http = http;
     RoostStateMachine stateMachine = new RoostStateMachine(config.limits(), metrics);
     RaftProperties properties = config.tuning().toProperties();
-    GrpcConfigKeys.Admin.setHost(properties, InetAddress.getLoopbackAddress().getHostAddress());
-    GrpcConfigKeys.Admin.setPort(properties, freeLoopbackPort());
     boolean leases = RaftServerConfigKeys.Read.leaderLeaseEnabled(properties);
     this.readPath =
         RaftServerConfigKeys.Read.option(properties) == RaftServerConfigKeys.Read.Option.DEFAULT
@@ -91,6 +86,7 @@ public final class RoostServer {
                 config.join() ? RaftGroup.valueOf(Peers.GROUP_ID) : Peers.group(config.peers()))
             .setStateMachine(stateMachine)
             .setProperties(properties)
+            .setParameters(RatisAdminRefusal.parameters())
             // The default, FORMAT, fails once the storage directory exists: a restart must
             // recover the log and snapshots instead.
             .setOption(RaftStorage.StartupOption.RECOVER)
@@ -100,13 +96,6 @@ public final class RoostServer {
     this.admin = new AdminEndpoint(config.adminSecret(), new ClusterAdmin(raft, aliveWindow));
     metrics.watch(stateMachine::sizes, () -> MemberState.of(raft));
     this.jmx = metrics.jmxReporter();
-  }
-
-  /** A free port on loopback for Ratis' admin service, which nothing is meant to call. */
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   /** Starts a server as configured by {@code args}, the config file and the environment. */

@@ -1,9 +1,13 @@
 package dev.roost.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.proto.GetStateDigest;
+import dev.roost.proto.Query;
+import dev.roost.statemachine.Peers;
 import dev.roost.testing.LoopbackPorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,6 +96,29 @@ class ClusterIT {
         .contains(
             "INFO  n1 dev.roost.server.RoostServer - roost-server n1 started: raft 127.0.0.1:"
                 + raftPorts[0]);
+
+    // Ratis' admin RPCs are refused on the Raft port, which still serves Ratis' client calls.
+    List<RaftPeer> raftPeers = Peers.parse(peers);
+    try (RaftClient ratis =
+        RaftClient.newBuilder()
+            .setRaftGroup(Peers.group(raftPeers))
+            .setProperties(new RaftProperties())
+            .setRetryPolicy(RetryPolicies.noRetry())
+            .build()) {
+      Query digest =
+          Query.newBuilder().setGetStateDigest(GetStateDigest.getDefaultInstance()).build();
+      assertThat(
+              ratis
+                  .io()
+                  .sendReadOnly(Message.valueOf(ByteString.copyFrom(digest.toByteArray())))
+                  .isSuccess())
+          .isTrue();
+      assertThatThrownBy(() -> ratis.getGroupManagementApi(raftPeers.get(0).getId()).list())
+          .hasMessageContaining("PERMISSION_DENIED");
+      assertThatThrownBy(() -> ratis.admin().setConfiguration(raftPeers.subList(0, 1)))
+          .hasMessageContaining("PERMISSION_DENIED");
+    }
+    assertThat(nodes.get(0).status().get("peers")).hasSize(3);
 
     // A fourth start on n1's Raft port, which n1's gRPC server holds, exits 2 with one line.
     ServerProcess raftClash =
