@@ -31,7 +31,9 @@
 # defaults (120 s + 30 s) about 6 minutes a store, 18 minutes in all (measured); DURATION=5
 # WARMUP=3 takes about 2 minutes. The first run adds the apt-get install and the Maven build (a few minutes).
 #
-# Usage: bench/compare.sh [roost] [etcd] [zookeeper]     (default: all three, in that order)
+# Usage: bench/compare.sh [roost] [etcd] [zookeeper] [ratis]   (default: the first three, in that order)
+#   ratis: Roost's cluster again, loaded through Ratis' own client (one Ratis request per put, no
+#   RoostClient batching): the floor a Ratis request costs on its own.
 # Settings (environment): DURATION=30 WARMUP=120 CLIENTS=64 CONNECTIONS=1 VALUE_SIZE=256
 #   KEYS=10000 WORKLOADS="kv-put kv-get" BASE_PORT=24000 OUT=bench/results/<date-time> KEEP=0 REBUILD=0
 #   SERVER_JAVA_OPTS="-Xmx1g -XX:+UseSerialGC" (Roost and ZooKeeper servers; ./roost up's)
@@ -156,6 +158,8 @@ start_roost() {
   ENDPOINTS="$peers"
 }
 
+start_ratis() { start_roost; }
+
 # --- etcd: three etcd processes, static bootstrap -------------------------------------------
 etcd_client() { echo $((BASE_PORT + 200 + $1)); }
 etcd_peer() { echo $((BASE_PORT + 210 + $1)); }
@@ -239,7 +243,7 @@ run_load() {
 }
 
 for store in "${STORES[@]}"; do
-  case "$store" in roost | etcd | zookeeper) ;; *) die "unknown store $store" ;; esac
+  case "$store" in roost | etcd | zookeeper | ratis) ;; *) die "unknown store $store" ;; esac
 done
 install_packages
 build_jars

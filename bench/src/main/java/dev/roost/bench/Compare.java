@@ -50,6 +50,7 @@ public final class Compare implements Callable<Integer> {
   /** The compared stores and how each reads. */
   enum Store {
     roost("linearizable"),
+    ratis("linearizable"),
     etcd("linearizable"),
     zookeeper("local");
 
@@ -62,6 +63,7 @@ public final class Compare implements Callable<Integer> {
     KvConnection connect(String endpoints, Duration timeout) throws Exception {
       return switch (this) {
         case roost -> new RoostConnection(endpoints, timeout);
+        case ratis -> new RatisConnection(endpoints, timeout);
         case etcd -> new EtcdConnection(endpoints, timeout);
         case zookeeper -> new ZooKeeperConnection(endpoints, timeout);
       };
@@ -77,14 +79,18 @@ public final class Compare implements Callable<Integer> {
       description = "With table: files of JSON results, one object a line.")
   List<Path> files = new ArrayList<>();
 
-  @Option(names = "--store", description = "roost, etcd or zookeeper.")
+  @Option(
+      names = "--store",
+      description =
+          "roost, etcd or zookeeper; ratis: Roost's servers through Ratis' own client, one Ratis"
+              + " request per operation (the baseline without RoostClient).")
   Store store;
 
   @Option(
       names = "--endpoints",
       paramLabel = "LIST",
       description =
-          "roost: id=host:port,... (Raft ports); etcd: host:port,... (client URLs);"
+          "roost, ratis: id=host:port,... (Raft ports); etcd: host:port,... (client URLs);"
               + " zookeeper: host:port,... (client ports).")
   String endpoints;
 

@@ -45,6 +45,12 @@ class CompareTest {
             });
     assertThat(parse("kv-put", "--store", "etcd", "--endpoints", "h:1").load().consistency())
         .isEqualTo("linearizable");
+    assertThat(parse("kv-get", "--store", "ratis", "--endpoints", "n1=h:1").load())
+        .satisfies(
+            l -> {
+              assertThat(l.store()).isEqualTo("ratis");
+              assertThat(l.consistency()).isEqualTo("linearizable");
+            });
   }
 
   @Test
