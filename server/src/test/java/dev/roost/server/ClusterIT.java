@@ -26,7 +26,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Three real roost-server processes on loopback: election, readiness, status, bad starts. */
+/**
+ * Three real roost-server processes on loopback: election, readiness, status, Ratis admin RPCs
+ * refused, bad starts.
+ */
 class ClusterIT {
   private static final Duration STARTUP = Duration.ofSeconds(60);
 
