@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -40,8 +39,12 @@ public final class ChaosRunner implements Callable<Integer> {
       description = "comma-separated: kill, pause, partition, all or none")
   String nemesis;
 
-  @Option(names = "--time", defaultValue = "60s", description = "workload time, e.g. 60s, 2m")
-  String time;
+  @Option(
+      names = "--time",
+      defaultValue = "60s",
+      converter = DurationConverter.class,
+      description = "workload time, e.g. 60s, 2m")
+  Duration time;
 
   @Option(names = "--clients", defaultValue = "10")
   int clients;
@@ -55,14 +58,26 @@ public final class ChaosRunner implements Callable<Integer> {
   @Option(names = "--out", description = "run directory (default chaos-runs/<time>-<workload>)")
   Path out;
 
-  @Option(names = "--fault-time", defaultValue = "5s-10s", description = "MIN-MAX per fault")
-  String faultTime;
+  @Option(
+      names = "--fault-time",
+      defaultValue = "5s-10s",
+      converter = RangeConverter.class,
+      description = "MIN-MAX per fault, e.g. 3s-4s")
+  MillisRange faultTime;
 
-  @Option(names = "--heal-time", defaultValue = "5s-10s", description = "MIN-MAX between faults")
-  String healTime;
+  @Option(
+      names = "--heal-time",
+      defaultValue = "5s-10s",
+      converter = RangeConverter.class,
+      description = "MIN-MAX between faults, e.g. 2s-3s")
+  MillisRange healTime;
 
-  @Option(names = "--check-time", defaultValue = "120s", description = "time limit per checker")
-  String checkTime;
+  @Option(
+      names = "--check-time",
+      defaultValue = "120s",
+      converter = DurationConverter.class,
+      description = "time limit per checker")
+  Duration checkTime;
 
   @Option(names = "--server-jar", description = "default: server/target/roost-server.jar")
   Path serverJar;
@@ -84,22 +99,31 @@ public final class ChaosRunner implements Callable<Integer> {
   @Option(names = "--matrix", description = "every nemesis against both workloads")
   boolean matrix;
 
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
-    System.exit(
-        new CommandLine(new ChaosRunner())
-            .setCaseInsensitiveEnumValuesAllowed(true)
-            .setExecutionExceptionHandler(
-                (e, cmd, parsed) -> {
-                  cmd.getErr().println("chaos harness failed: " + e);
-                  e.printStackTrace(cmd.getErr());
-                  return 3;
-                })
-            .execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line as {@link #main} runs it. */
+  static CommandLine commandLine() {
+    return new CommandLine(new ChaosRunner())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              cmd.getErr().println("chaos harness failed: " + e);
+              e.printStackTrace(cmd.getErr());
+              return 3;
+            });
   }
 
   @Override
   public Integer call() throws Exception {
+    if (nodes < 1 || clients < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--nodes and --clients must be at least 1");
+    }
     long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path dir =
@@ -112,14 +136,14 @@ public final class ChaosRunner implements Callable<Integer> {
         new RunOptions(
             workload,
             families(nemesis),
-            duration(time),
+            time,
             clients,
             nodes,
             s,
             dir.toAbsolutePath(),
-            range(faultTime),
-            range(healTime),
-            duration(checkTime),
+            faultTime.toArray(),
+            healTime.toArray(),
+            checkTime,
             jar.toAbsolutePath(),
             serverArgs,
             !noNamespaces,
@@ -148,43 +172,76 @@ public final class ChaosRunner implements Callable<Integer> {
   }
 
   /** Expands {@code all} and drops {@code none}. */
-  static List<String> families(String spec) {
+  private List<String> families(String families) {
     List<String> out = new ArrayList<>();
-    for (String f : spec.toLowerCase(Locale.ROOT).split(",")) {
+    for (String f : families.toLowerCase(Locale.ROOT).split(",")) {
       switch (f.strip()) {
         case "", "none" -> {}
         case "all" -> out.addAll(List.of("kill", "pause", "partition"));
         case "kill", "pause", "partition" -> out.add(f.strip());
         default ->
             throw new CommandLine.ParameterException(
-                new CommandLine(new ChaosRunner()),
+                spec.commandLine(),
                 "unknown nemesis '" + f + "'; use kill, pause, partition, all or none");
       }
     }
     return out.stream().distinct().toList();
   }
 
-  /** Parses {@code 500ms}, {@code 60s}, {@code 2m}. */
-  static Duration duration(String s) {
-    String t = s.strip().toLowerCase(Locale.ROOT);
-    if (t.endsWith("ms")) {
-      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+  /** {@code 500ms}, {@code 60s}, {@code 2m}; a bad one is a usage error naming the option. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String s) {
+      String t = s.strip().toLowerCase(Locale.ROOT);
+      try {
+        if (t.endsWith("ms")) {
+          return nonNegative(s, Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2))));
+        }
+        if (t.endsWith("s")) {
+          return nonNegative(s, Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1))));
+        }
+        if (t.endsWith("m")) {
+          return nonNegative(s, Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1))));
+        }
+      } catch (NumberFormatException e) {
+        // falls through to the message below
+      }
+      throw new CommandLine.TypeConversionException(
+          "bad duration '" + s + "'; use e.g. 500ms, 60s or 2m");
     }
-    if (t.endsWith("s")) {
-      return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+
+    private static Duration nonNegative(String s, Duration d) {
+      if (d.isNegative()) {
+        throw new CommandLine.TypeConversionException("negative duration '" + s + "'");
+      }
+      return d;
     }
-    if (t.endsWith("m")) {
-      return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-    }
-    throw new IllegalArgumentException("bad duration '" + s + "'; use e.g. 500ms, 60s or 2m");
   }
 
-  /** Parses {@code MIN-MAX} durations into milliseconds. */
-  static long[] range(String s) {
-    long[] r = Arrays.stream(s.split("-")).mapToLong(p -> duration(p).toMillis()).toArray();
-    if (r.length != 2 || r[0] > r[1]) {
-      throw new IllegalArgumentException("bad range '" + s + "'; use MIN-MAX, e.g. 5s-10s");
+  /** A range of durations in milliseconds, as {@link RunOptions} takes them. */
+  record MillisRange(long min, long max) {
+    long[] toArray() {
+      return new long[] {min, max};
     }
-    return r;
+  }
+
+  /** {@code MIN-MAX} durations. */
+  static final class RangeConverter implements CommandLine.ITypeConverter<MillisRange> {
+    @Override
+    public MillisRange convert(String s) {
+      String[] parts = s.split("-", -1);
+      if (parts.length != 2) {
+        throw new CommandLine.TypeConversionException(
+            "bad range '" + s + "'; use MIN-MAX, e.g. 5s-10s");
+      }
+      DurationConverter durations = new DurationConverter();
+      MillisRange r =
+          new MillisRange(
+              durations.convert(parts[0]).toMillis(), durations.convert(parts[1]).toMillis());
+      if (r.min() > r.max()) {
+        throw new CommandLine.TypeConversionException("bad range '" + s + "': MIN is above MAX");
+      }
+      return r;
+    }
   }
 }
