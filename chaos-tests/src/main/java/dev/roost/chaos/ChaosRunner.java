@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
  * every nemesis against both workloads.
  *
  * <p>Exit status: 0 every history valid, 1 an anomaly found, 2 a checker could not decide, 3 the
- * harness itself failed (cluster would not start, bad options: 3 and picocli's 2 for usage).
+ * harness itself failed or the options are wrong (one line saying which option and why): not 2, so
+ * that a typo never reads as an undecided check.
  */
 @Command(
     name = "roost chaos",
@@ -110,6 +111,13 @@ public final class ChaosRunner implements Callable<Integer> {
   static CommandLine commandLine() {
     return new CommandLine(new ChaosRunner())
         .setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(
+            (e, args) -> {
+              // The same shape as the roost CLI's usage errors.
+              e.getCommandLine().getErr().println("error: INVALID_ARGUMENT: " + e.getMessage());
+              e.getCommandLine().getErr().println("(see: roost chaos --help)");
+              return 3;
+            })
         .setExecutionExceptionHandler(
             (e, cmd, parsed) -> {
               cmd.getErr().println("chaos harness failed: " + e);
