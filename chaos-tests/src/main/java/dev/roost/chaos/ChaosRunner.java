@@ -132,6 +132,10 @@ public final class ChaosRunner implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--nodes and --clients must be at least 1");
     }
+    if (!matrix && !List.of("kv", "social").contains(workload)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "unknown workload '" + workload + "'; use kv or social");
+    }
     long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path dir =

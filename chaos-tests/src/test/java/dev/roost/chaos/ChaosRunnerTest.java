@@ -64,6 +64,12 @@ class ChaosRunnerTest {
   }
 
   @Test
+  void anUnknownWorkloadIsRefused() {
+    assertThat(run("--workload", "chat")).isEqualTo(3);
+    assertThat(err.toString()).contains("unknown workload 'chat'").doesNotContain("\tat ");
+  }
+
+  @Test
   void anUnknownNemesisIsRefused() {
     assertThat(run("--nemesis", "kill,flood")).isEqualTo(3);
     assertThat(err.toString()).contains("unknown nemesis 'flood'").doesNotContain("\tat ");
