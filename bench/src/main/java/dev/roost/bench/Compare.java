@@ -60,9 +60,10 @@ public final class Compare implements Callable<Integer> {
       this.reads = reads;
     }
 
-    KvConnection connect(String endpoints, Duration timeout) throws Exception {
+    KvConnection connect(String endpoints, Duration timeout, boolean writeGateway)
+        throws Exception {
       return switch (this) {
-        case roost -> new RoostConnection(endpoints, timeout);
+        case roost -> new RoostConnection(endpoints, timeout, writeGateway);
         case ratis -> new RatisConnection(endpoints, timeout);
         case etcd -> new EtcdConnection(endpoints, timeout);
         case zookeeper -> new ZooKeeperConnection(endpoints, timeout);
@@ -95,6 +96,17 @@ public final class Compare implements Callable<Integer> {
   String endpoints;
 
   @Mixin LoadOptions options;
+
+  @Option(
+      names = "--write-gateway",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "roost: writes through the leader's write gateway, which puts concurrent writes of"
+              + " separate clients into one log entry (the default); --no-write-gateway sends"
+              + " each client's requests as Ratis requests.")
+  boolean writeGateway;
 
   @Option(
       names = "--timeout",
@@ -175,7 +187,7 @@ public final class Compare implements Callable<Integer> {
 
   Load load() {
     return new Load(
-        store.name(),
+        store == Store.roost && !writeGateway ? "roost (no gateway)" : store.name(),
         workload,
         options.clients(),
         1,
@@ -193,7 +205,7 @@ public final class Compare implements Callable<Integer> {
     List<KvConnection> connected = new ArrayList<>();
     try {
       for (int i = 0; i < options.connections(); i++) {
-        connected.add(store.connect(endpoints, Duration.ofSeconds(timeoutSeconds)));
+        connected.add(store.connect(endpoints, Duration.ofSeconds(timeoutSeconds), writeGateway));
       }
       err.printf("preparing %d keys in %s...%n", options.keys(), store);
       err.flush();

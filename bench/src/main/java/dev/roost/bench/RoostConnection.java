@@ -10,13 +10,15 @@ final class RoostConnection implements KvConnection {
 
   /**
    * @param peers {@code id=host:port,...}, the Raft addresses
+   * @param writeGateway whether writes go through the leader's write gateway
    */
-  RoostConnection(String peers, Duration timeout) {
+  RoostConnection(String peers, Duration timeout, boolean writeGateway) {
     this.client =
         RoostClient.builder()
             .peers(peers)
             .deadline(timeout)
             .readConsistency(ReadConsistency.LINEARIZABLE)
+            .writeGateway(writeGateway)
             .build();
   }
 

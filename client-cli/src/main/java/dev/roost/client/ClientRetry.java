@@ -381,7 +381,8 @@ final class ClientRetry implements RetryPolicy {
     }
   }
 
-  private static Event causeEvent(Throwable cause) {
+  /** The event of a failed attempt that ended with {@code cause}. */
+  static Event causeEvent(Throwable cause) {
     return new Event() {
       @Override
       public int getAttemptCount() {

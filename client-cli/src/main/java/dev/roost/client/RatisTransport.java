@@ -20,6 +20,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
@@ -61,19 +62,24 @@ final class RatisTransport implements Transport {
   private final Duration retireAfter;
   private final AtomicReference<Clients> clients = new AtomicReference<>();
   private final Map<RaftPeerId, String> addresses = new ConcurrentHashMap<>();
+  private final GatewayClient gateway;
+  private volatile boolean gatewayUnsupported;
 
   /**
    * @param retireAfter how long clients replaced after a membership change stay open for the calls
    *     still using them
+   * @param writeGateway whether to send writes to the leader's write gateway
    */
   RatisTransport(
       List<RaftPeer> peers,
       RetryPolicy retryPolicy,
       TimeDuration attemptTimeout,
-      Duration retireAfter) {
+      Duration retireAfter,
+      boolean writeGateway) {
     RaftClientConfigKeys.Rpc.setRequestTimeout(properties, attemptTimeout);
     this.retryPolicy = retryPolicy;
     this.retireAfter = retireAfter;
+    this.gateway = writeGateway ? new GatewayClient(attemptTimeout) : null;
     peers.forEach(p -> addresses.put(p.getId(), p.getAddress()));
     clients.set(build(peers, null));
   }
@@ -104,9 +110,50 @@ final class RatisTransport implements Transport {
     return clientId.getUuid().toString();
   }
 
+  /**
+   * Sends a write to the leader's write gateway if it has one, else, or if that attempt fails, as a
+   * Ratis request. The gateway attempt is shown to the retry policy like one of Ratis' own attempts
+   * (it may have been taken), and the Ratis request that follows it finds the leader, or waits for
+   * a new one, as usual. A gateway attempt that timed out makes the Ratis client start from the
+   * next member, as Ratis does after its own attempt times out.
+   */
   @Override
   public RaftClientReply write(Message command) throws IOException {
-    return learn(clients.get().raft().io().send(command));
+    Clients current = clients.get();
+    if (gateway != null && !gatewayUnsupported) {
+      RaftPeerId leader = current.raft().getLeaderId();
+      String address = leader == null ? "" : addressOf(leader);
+      if (!address.isEmpty()) {
+        IOException failed;
+        try {
+          RaftClientReply reply = gateway.submit(address, command);
+          if (reply.isSuccess()) {
+            return learn(reply);
+          }
+          if (reply.getStateMachineException() != null) {
+            // The leader refused the write before the log: its answer, as Ratis' client gives it.
+            throw reply.getStateMachineException();
+          }
+          failed = reply.getException();
+        } catch (GatewayClient.Unsupported e) {
+          LOG.info("{}; sending writes as Ratis requests", e.getMessage());
+          gatewayUnsupported = true;
+          failed = null;
+        } catch (StateMachineException e) {
+          throw e;
+        } catch (IOException e) {
+          failed = e;
+          if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST) {
+            current = startAfter(current, leader);
+          }
+        }
+        if (failed != null
+            && !retryPolicy.handleAttemptFailure(ClientRetry.causeEvent(failed)).shouldRetry()) {
+          throw failed;
+        }
+      }
+    }
+    return learn(current.raft().io().send(command));
   }
 
   @Override
@@ -156,19 +203,47 @@ final class RatisTransport implements Transport {
         || current.keySet().equals(Set.copyOf(old.members()))) {
       return reply;
     }
-    Clients fresh = build(List.copyOf(current.values()), reply.getServerId());
-    if (clients.compareAndSet(old, fresh)) {
+    if (replace(old, build(List.copyOf(current.values()), reply.getServerId()))) {
       LOG.info("membership changed: now {} (was {})", current.keySet(), old.members());
-      CompletableFuture.delayedExecutor(retireAfter.toMillis(), TimeUnit.MILLISECONDS)
-          .execute(old::close);
-    } else {
-      fresh.close();
     }
     return reply;
   }
 
+  /** Ratis clients like {@code current} but starting from the member after {@code suspect}. */
+  private Clients startAfter(Clients current, RaftPeerId suspect) {
+    List<RaftPeerId> members = current.members();
+    int at = members.indexOf(suspect);
+    if (members.size() < 2 || at < 0) {
+      return current;
+    }
+    List<RaftPeer> peers =
+        members.stream()
+            .map(id -> RaftPeer.newBuilder().setId(id).setAddress(addresses.get(id)).build())
+            .toList();
+    replace(current, build(peers, members.get((at + 1) % members.size())));
+    return clients.get();
+  }
+
+  /**
+   * Installs {@code fresh} in place of {@code old}, which stays open for the calls still using it
+   * and is closed later; false (and {@code fresh} closed) if another thread replaced {@code old}
+   * first.
+   */
+  private boolean replace(Clients old, Clients fresh) {
+    if (!clients.compareAndSet(old, fresh)) {
+      fresh.close();
+      return false;
+    }
+    CompletableFuture.delayedExecutor(retireAfter.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(old::close);
+    return true;
+  }
+
   @Override
   public void close() {
+    if (gateway != null) {
+      gateway.close();
+    }
     clients.get().close();
   }
 }

@@ -727,8 +727,21 @@ public final class RoostClient implements AutoCloseable {
     private ReadConsistency readConsistency = ReadConsistency.LINEARIZABLE;
     private int batchSize = DEFAULT_BATCH_SIZE;
     private int batchesInFlight = DEFAULT_BATCHES_IN_FLIGHT;
+    private boolean writeGateway = true;
 
     private Builder() {}
+
+    /**
+     * Whether writes go to the leader's write gateway (default true), where the leader puts the
+     * writes of many clients that arrive together into one log entry; false sends each request as a
+     * Ratis request of its own, one entry each. Either way a write keeps its request id, reply and
+     * error, and a failed gateway attempt is retried the Ratis way. Servers without a gateway (not
+     * roost-server) are detected on the first write.
+     */
+    public Builder writeGateway(boolean writeGateway) {
+      this.writeGateway = writeGateway;
+      return this;
+    }
 
     /**
      * How many concurrent calls of one kind may share one request (default {@value
@@ -813,7 +826,8 @@ public final class RoostClient implements AutoCloseable {
                   peers,
                   retry,
                   ClientRetry.attemptTimeout(retry.deadline()),
-                  retry.deadline().multipliedBy(2)));
+                  retry.deadline().multipliedBy(2),
+                  writeGateway));
     }
 
     /** Builds the client on another transport: for tests. */

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.domain.Limits;
+import dev.roost.proto.Command;
 import dev.roost.proto.KvEntry;
 import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.StatusCode;
+import dev.roost.server.RoostGrpcServices;
 import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
 import dev.roost.testing.LoopbackPorts;
@@ -23,6 +26,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -30,7 +36,6 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.server.RaftServer;
@@ -59,6 +64,7 @@ class RoostClientIT {
   private final List<RoostClient> clients = new ArrayList<>();
   private final CountDownLatch serverClosed = new CountDownLatch(1);
   private RaftGroup group;
+  private boolean withGateway = true;
 
   /**
    * Ratis calls System.exit when a server cannot start (a port in use, say): that would end the
@@ -209,6 +215,74 @@ class RoostClientIT {
   }
 
   @Test
+  void separateClientsShareLogEntriesThroughTheLeadersGatewayAndEachGetsItsOwnReply()
+      throws Exception {
+    RoostClient first = client(peers, Duration.ofSeconds(20), leader -> {});
+    long before = first.kvPut("start", bytes("0")).getModRevision();
+    int clients = 16;
+    int putsEach = 25;
+    ExecutorService callers = Executors.newFixedThreadPool(clients);
+    try {
+      List<Future<List<Long>>> revisions = new ArrayList<>();
+      for (int c = 0; c < clients; c++) {
+        RoostClient client = client(peers, Duration.ofSeconds(20), leader -> {});
+        String prefix = "c" + c + "/";
+        revisions.add(
+            callers.submit(
+                () -> {
+                  List<Long> mine = new ArrayList<>();
+                  for (int i = 0; i < putsEach; i++) {
+                    KvEntry put = client.kvPut(prefix + i, bytes(prefix + i));
+                    assertThat(put.getKey()).isEqualTo(prefix + i);
+                    mine.add(put.getModRevision());
+                  }
+                  // Refused on its own, whoever shared its entry.
+                  RoostException bad =
+                      catchThrowableOfType(
+                          RoostException.class, () -> client.kvPut("", bytes("x")));
+                  assertThat(bad.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                  return mine;
+                }));
+      }
+      for (Future<List<Long>> mine : revisions) {
+        assertThat(mine.get(60, TimeUnit.SECONDS)).isSorted().allMatch(r -> r > before);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    long after = first.kvPut("end", bytes("0")).getModRevision();
+
+    assertThat(after - before)
+        .as(
+            "%d writes of %d separate clients took %d log entries: they must have shared entries",
+            clients * putsEach, clients, after - before)
+        .isLessThan(clients * putsEach / 2);
+    for (int c = 0; c < clients; c++) {
+      assertThat(first.kvGet("c" + c + "/" + (putsEach - 1)).getValue().toStringUtf8())
+          .isEqualTo("c" + c + "/" + (putsEach - 1));
+    }
+  }
+
+  @Test
+  void writesGoAsRatisRequestsToServersWithoutTheGateway() throws IOException {
+    RoostClient client = client(peers, Duration.ofSeconds(10), leader -> {});
+    client.registerUser("alice", null);
+    withGateway = false;
+    for (int i = 0; i < 3; i++) {
+      servers[i].close();
+      servers[i] = start(i, RaftStorage.StartupOption.RECOVER);
+    }
+
+    assertThat(client.post("alice", "after the restart").getText()).isEqualTo("after the restart");
+    RoostClient fresh = client(peers, Duration.ofSeconds(10), leader -> {});
+    assertThat(fresh.kvPut("k", bytes("v")).getVersion()).isEqualTo(1);
+    RoostException bad =
+        catchThrowableOfType(RoostException.class, () -> fresh.registerUser("no spaces", null));
+    assertThat(bad.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(fresh.listPosts("alice", 0, null).getPostsList()).hasSize(1);
+  }
+
+  @Test
   void aClientGivenOneFollowerFindsTheLeader() {
     RoostClient warmUp = client(peers, Duration.ofSeconds(10), leader -> {});
     warmUp.registerUser("alice", null);
@@ -252,8 +326,8 @@ class RoostClientIT {
     Post post = client.post("alice", "only once");
 
     assertThat(fired).as("the leader was killed mid-write").isTrue();
-    // Ratis re-sent the request to the new leader under the same call id; the new leader had
-    // committed the entry of the old term and answered from its retry cache.
+    // The client re-sent the post to the new leader with the same request id; the new leader had
+    // committed the entry of the old term and the state machine answered with its first reply.
     List<Post> posts = client.listPosts("alice", 0, null).getPostsList();
     assertThat(posts).extracting(Post::getText).containsExactly("only once");
     assertThat(posts.get(0).getId()).isEqualTo(post.getId());
@@ -339,13 +413,21 @@ class RoostClientIT {
     }
   }
 
+  /** Whether an entry of {@code request} carries a write of {@code client}, alone or batched. */
   private static boolean carriesAWriteOf(RoostClient client, AppendEntriesRequestProto request) {
     for (LogEntryProto entry : request.getEntriesList()) {
-      if (entry.hasStateMachineLogEntry()
-          && ClientId.valueOf(entry.getStateMachineLogEntry().getClientId())
-              .getUuid()
-              .toString()
-              .equals(client.clientId())) {
+      if (!entry.hasStateMachineLogEntry()) {
+        continue;
+      }
+      Command command;
+      try {
+        command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      } catch (InvalidProtocolBufferException e) {
+        continue;
+      }
+      List<Command> writes =
+          command.hasBatch() ? command.getBatch().getCommandsList() : List.of(command);
+      if (writes.stream().anyMatch(w -> w.getRequestId().getClientId().equals(client.clientId()))) {
         return true;
       }
     }
@@ -387,14 +469,17 @@ class RoostClientIT {
     RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("n" + i).toFile()));
     GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peers.get(i).getAddress().split(":")[1]));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServer server =
+    RoostStateMachine stateMachine = new RoostStateMachine(Limits.DEFAULT);
+    RaftServer.Builder builder =
         RaftServer.newBuilder()
             .setServerId(peers.get(i).getId())
             .setGroup(group)
-            .setStateMachine(new RoostStateMachine(Limits.DEFAULT))
+            .setStateMachine(stateMachine)
             .setProperties(p)
-            .setOption(option)
-            .build();
+            .setOption(option);
+    // As roost-server runs it, with the write gateway, unless a test wants plain Ratis servers.
+    RaftServer server =
+        withGateway ? RoostGrpcServices.build(builder, stateMachine) : builder.build();
     server.start();
     return server;
   }

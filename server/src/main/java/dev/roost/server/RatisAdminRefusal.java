@@ -1,8 +1,6 @@
 package dev.roost.server;
 
 import java.util.EnumSet;
-import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.server.GrpcServices;
 import org.apache.ratis.proto.grpc.AdminProtocolServiceGrpc;
 import org.apache.ratis.thirdparty.io.grpc.Metadata;
@@ -24,14 +22,9 @@ final class RatisAdminRefusal implements ServerInterceptor, GrpcServices.Customi
   private static final String REASON =
       "Ratis admin RPCs are disabled on Roost servers; use the HTTP endpoint's /admin/ paths";
 
-  private RatisAdminRefusal() {}
+  static final RatisAdminRefusal INSTANCE = new RatisAdminRefusal();
 
-  /** The Ratis server parameters that install the refusal on the gRPC server carrying admin. */
-  static Parameters parameters() {
-    Parameters parameters = new Parameters();
-    GrpcConfigKeys.Server.setServicesCustomizer(parameters, new RatisAdminRefusal());
-    return parameters;
-  }
+  private RatisAdminRefusal() {}
 
   @Override
   public NettyServerBuilder customize(

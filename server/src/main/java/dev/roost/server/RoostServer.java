@@ -77,20 +77,20 @@ public final class RoostServer {
     this.leaseWaitMillis =
         leases ? RaftServerConfigKeys.Rpc.timeoutMax(properties).toLong(TimeUnit.MILLISECONDS) : 0;
     this.raft =
-        RaftServer.newBuilder()
-            .setServerId(RaftPeerId.valueOf(config.id()))
-            // Joining: the Roost group with no members, as Ratis' own tests add servers. The
-            // division exists (so the leader's AppendEntries find it) but, in no configuration,
-            // it never starts an election; the leader's log brings the real configuration.
-            .setGroup(
-                config.join() ? RaftGroup.valueOf(Peers.GROUP_ID) : Peers.group(config.peers()))
-            .setStateMachine(stateMachine)
-            .setProperties(properties)
-            .setParameters(RatisAdminRefusal.parameters())
-            // The default, FORMAT, fails once the storage directory exists: a restart must
-            // recover the log and snapshots instead.
-            .setOption(RaftStorage.StartupOption.RECOVER)
-            .build();
+        RoostGrpcServices.build(
+            RaftServer.newBuilder()
+                .setServerId(RaftPeerId.valueOf(config.id()))
+                // Joining: the Roost group with no members, as Ratis' own tests add servers. The
+                // division exists (so the leader's AppendEntries find it) but, in no configuration,
+                // it never starts an election; the leader's log brings the real configuration.
+                .setGroup(
+                    config.join() ? RaftGroup.valueOf(Peers.GROUP_ID) : Peers.group(config.peers()))
+                .setStateMachine(stateMachine)
+                .setProperties(properties)
+                // The default, FORMAT, fails once the storage directory exists: a restart must
+                // recover the log and snapshots instead.
+                .setOption(RaftStorage.StartupOption.RECOVER),
+            stateMachine);
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
     this.admin = new AdminEndpoint(config.adminSecret(), new ClusterAdmin(raft, aliveWindow));

@@ -1,0 +1,263 @@
+package dev.roost.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.proto.Command;
+import dev.roost.proto.CommandBatch;
+import dev.roost.proto.Reply;
+import dev.roost.proto.ReplyBatch;
+import dev.roost.proto.StatusCode;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+
+/**
+ * Combines the writes of many clients into one Raft log entry: the server side of group commit.
+ * Each client sends its writes on its own; while the leader has {@code maxInFlight} entries being
+ * committed, the writes that arrive wait here and go into the log together, as one {@code
+ * CommandBatch}, as soon as one of those entries is answered. So, as in the client's batcher, a
+ * write that finds the leader idle goes out at once and alone, and no timer adds delay.
+ *
+ * <p>Every caller gets exactly the Ratis reply its command would have got on its own: the writes
+ * keep their request ids (exactly-once holds per write, also when a client retries a write through
+ * another path), and the combined reply is cut back into one reply per caller. A client's own batch
+ * joins a combined entry whole and gets its own part of the replies as a batch reply. A combined
+ * entry the leader refuses before the log (a {@code StateMachineException}: some caller sent a
+ * malformed batch) is sent again one caller at a time, so that only the wrong one is refused; any
+ * other failure (not the leader, stepping down, closed) goes to every caller in it, each of which
+ * then retries on its own.
+ */
+final class WriteCombiner {
+
+  /** Submits one command to the local Raft server as one client request. */
+  @FunctionalInterface
+  interface Submit {
+    CompletableFuture<RaftClientReply> submit(Command command);
+  }
+
+  private record Pending(
+      Command command,
+      int writes,
+      BooleanSupplier abandoned,
+      CompletableFuture<RaftClientReply> result) {}
+
+  private final int maxInFlight;
+  private final int maxWrites;
+  private final int maxBytes;
+  private final int maxQueued;
+  private final Submit submit;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int inFlight;
+
+  /**
+   * @param maxInFlight combined entries outstanding at once
+   * @param maxWrites writes in one combined entry (the state machine's batch limit)
+   * @param maxBytes bytes of one combined entry (the state machine's command limit)
+   * @param maxQueued writes waiting before new ones are refused with RESOURCE_EXHAUSTED
+   */
+  WriteCombiner(int maxInFlight, int maxWrites, int maxBytes, int maxQueued, Submit submit) {
+    this.maxInFlight = maxInFlight;
+    this.maxWrites = maxWrites;
+    this.maxBytes = maxBytes;
+    this.maxQueued = maxQueued;
+    this.submit = submit;
+  }
+
+  /**
+   * Queues {@code command} (one write, or one client's batch) for the next entry.
+   *
+   * @param abandoned true once its caller has gone (cancelled or past its deadline): a write that
+   *     waited that long is dropped before it is sent, its caller having moved on
+   * @return the Ratis reply to {@code command}; completes exceptionally only if the local server
+   *     failed the submission without a reply
+   */
+  CompletableFuture<RaftClientReply> submit(Command command, BooleanSupplier abandoned) {
+    int writes = command.hasBatch() ? Math.max(1, command.getBatch().getCommandsCount()) : 1;
+    Pending call = new Pending(command, writes, abandoned, new CompletableFuture<>());
+    List<Pending> batch = null;
+    synchronized (this) {
+      if (queue.size() >= maxQueued) {
+        call.result.completeExceptionally(
+            new IllegalStateException(
+                maxQueued + " writes already wait for the log on this server; try again"));
+        return call.result;
+      }
+      queue.add(call);
+      if (inFlight < maxInFlight) {
+        inFlight++;
+        batch = nextBatch();
+      }
+    }
+    if (batch != null) {
+      send(batch);
+    }
+    return call.result;
+  }
+
+  /** Writes waiting for an entry, for metrics and tests. */
+  synchronized int queued() {
+    return queue.size();
+  }
+
+  /** Takes the next entry's callers off the queue; empty gives the slot back. Holds the lock. */
+  private List<Pending> nextBatch() {
+    List<Pending> batch = new ArrayList<>();
+    int writes = 0;
+    long bytes = 0;
+    while (!queue.isEmpty()) {
+      Pending next = queue.peek();
+      int size = next.command.getSerializedSize() + 16;
+      if (!batch.isEmpty() && (writes + next.writes > maxWrites || bytes + size > maxBytes)) {
+        break;
+      }
+      queue.poll();
+      if (next.abandoned.getAsBoolean()) {
+        continue;
+      }
+      batch.add(next);
+      writes += next.writes;
+      bytes += size;
+    }
+    if (batch.isEmpty()) {
+      inFlight--;
+    }
+    return batch;
+  }
+
+  private void send(List<Pending> batch) {
+    while (!batch.isEmpty()) {
+      List<Pending> sending = batch;
+      Command entry = sending.size() == 1 ? sending.get(0).command : combine(sending);
+      CompletableFuture<RaftClientReply> reply;
+      try {
+        reply = submit.submit(entry);
+      } catch (RuntimeException e) {
+        reply = CompletableFuture.failedFuture(e);
+      }
+      if (!reply.isDone()) {
+        reply.whenComplete(
+            (r, failure) ->
+                send(
+                    answered(
+                        sending,
+                        r,
+                        failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause()
+                            : failure)));
+        return;
+      }
+      // Answered at once (e.g. not the leader): loop rather than recurse.
+      RaftClientReply now = null;
+      Throwable failure = null;
+      try {
+        now = reply.join();
+      } catch (CompletionException | CancellationException e) {
+        failure = e.getCause() == null ? e : e.getCause();
+      }
+      batch = answered(sending, now, failure);
+    }
+  }
+
+  /** Answers an entry's callers and takes the next entry's (possibly none). */
+  private List<Pending> answered(List<Pending> batch, RaftClientReply reply, Throwable failure) {
+    try {
+      answer(batch, reply, failure);
+    } catch (RuntimeException e) {
+      // Whatever went wrong with this entry's answer, the next entry must still go out.
+      batch.forEach(p -> p.result.completeExceptionally(e));
+    }
+    synchronized (this) {
+      return nextBatch();
+    }
+  }
+
+  private static Command combine(List<Pending> batch) {
+    CommandBatch.Builder writes = CommandBatch.newBuilder();
+    for (Pending p : batch) {
+      if (p.command.hasBatch()) {
+        writes.addAllCommands(p.command.getBatch().getCommandsList());
+      } else {
+        writes.addCommands(p.command);
+      }
+    }
+    return Command.newBuilder().setBatch(writes).build();
+  }
+
+  private void answer(List<Pending> batch, RaftClientReply reply, Throwable failure) {
+    if (failure != null) {
+      batch.forEach(p -> p.result.completeExceptionally(failure));
+    } else if (batch.size() == 1) {
+      batch.get(0).result.complete(reply);
+    } else if (reply.getStateMachineException() != null) {
+      // Refused before the log, so nothing of it applied: each caller's command alone gets the
+      // answer it would have had.
+      batch.forEach(
+          p ->
+              submit
+                  .submit(p.command)
+                  .whenComplete(
+                      (own, e) -> {
+                        if (e != null) {
+                          p.result.completeExceptionally(e);
+                        } else {
+                          p.result.complete(own);
+                        }
+                      }));
+    } else if (!reply.isSuccess()) {
+      batch.forEach(p -> p.result.complete(reply));
+    } else {
+      split(batch, reply);
+    }
+  }
+
+  /** Cuts the combined entry's batch reply into one reply per caller. */
+  private static void split(List<Pending> batch, RaftClientReply combined) {
+    Reply reply;
+    try {
+      reply = Reply.parseFrom(combined.getMessage().getContent().asReadOnlyByteBuffer());
+    } catch (InvalidProtocolBufferException e) {
+      batch.forEach(p -> p.result.complete(combined));
+      return;
+    }
+    int total = batch.stream().mapToInt(Pending::writes).sum();
+    if (reply.getCode() != StatusCode.OK || reply.getBatch().getRepliesCount() != total) {
+      // The entry was refused as a whole when applied: every caller gets that answer.
+      batch.forEach(p -> p.result.complete(combined));
+      return;
+    }
+    List<Reply> replies = reply.getBatch().getRepliesList();
+    int at = 0;
+    for (Pending p : batch) {
+      Reply own =
+          p.command.hasBatch()
+              ? Reply.newBuilder()
+                  .setCode(StatusCode.OK)
+                  .setAppliedIndex(reply.getAppliedIndex())
+                  .setBatch(
+                      ReplyBatch.newBuilder().addAllReplies(replies.subList(at, at + p.writes)))
+                  .build()
+              : replies.get(at);
+      at += p.writes;
+      p.result.complete(withMessage(combined, own));
+    }
+  }
+
+  private static RaftClientReply withMessage(RaftClientReply combined, Reply own) {
+    return RaftClientReply.newBuilder()
+        .setClientId(combined.getClientId())
+        .setServerId(combined.getServerId())
+        .setGroupId(combined.getRaftGroupId())
+        .setCallId(combined.getCallId())
+        .setSuccess()
+        .setLogIndex(combined.getLogIndex())
+        .setCommitInfos(combined.getCommitInfos())
+        .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(own.toByteArray())))
+        .build();
+  }
+}
