@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * The operator's client for a Roost cluster's admin operations and status, over the servers' HTTP
@@ -108,7 +109,11 @@ public final class AdminClient {
 
   /** Adds server {@code id} (started with {@code --join}) at Raft address {@code address}. */
   public JsonNode add(String id, String address) {
-    return onLeader("add", Map.of("id", id, "address", address));
+    return onLeader(
+        "add",
+        Map.of("id", id, "address", address),
+        "added",
+        peers -> peers.contains(id + "=" + address));
   }
 
   /** Removes member {@code id}; when it leads, moves leadership away first. */
@@ -118,12 +123,16 @@ public final class AdminClient {
       String successor = successor(leader.status(), id);
       transfer(successor);
     }
-    return onLeader("remove", Map.of("id", id));
+    return onLeader(
+        "remove",
+        Map.of("id", id),
+        "removed",
+        peers -> peers.stream().noneMatch(p -> p.startsWith(id + "=")));
   }
 
   /** Makes member {@code id} the leader. */
   public JsonNode transfer(String id) {
-    return onLeader("transfer", Map.of("id", id));
+    return onLeader("transfer", Map.of("id", id), null, null);
   }
 
   /**
@@ -190,9 +199,20 @@ public final class AdminClient {
   /**
    * Sends {@code op} to the leader. If leadership moved between finding the leader and asking it,
    * looks again until {@link #OPERATION_TIMEOUT}.
+   *
+   * <p>A membership change the leader answered {@code UNAVAILABLE} may still have been committed
+   * (the leader stepped down after logging it, and the next one committed it), so its retry can be
+   * refused as already done. When a retry is refused so and {@code done} holds for the leader's
+   * members ({@code id=address} each), the change is reported as {@code outcome} rather than as a
+   * refusal of a change that did happen.
+   *
+   * @param outcome what a change found already done reports, or null if {@code op} changes nothing
+   * @param done whether the leader's members show the change made
    */
-  private JsonNode onLeader(String op, Map<String, String> params) {
+  private JsonNode onLeader(
+      String op, Map<String, String> params, String outcome, Predicate<List<String>> done) {
     long deadline = System.nanoTime() + OPERATION_TIMEOUT.toNanos();
+    boolean retried = false;
     while (true) {
       EndpointStatus leader;
       try {
@@ -207,14 +227,36 @@ public final class AdminClient {
       try {
         return post(leader.endpoint(), op, params);
       } catch (RoostException e) {
-        // UNAVAILABLE from a server: it no longer leads, or it is busy stepping down; nothing
-        // was changed, so asking the new leader is safe.
+        if (retried
+            && done != null
+            && (e.code() == StatusCode.ALREADY_EXISTS || e.code() == StatusCode.NOT_FOUND)) {
+          JsonNode now = leader().status();
+          if (done.test(members(now))) {
+            return JSON.createObjectNode()
+                .put("outcome", outcome)
+                .put("id", params.get("id"))
+                .put("server", now.path("id").asText())
+                .put("term", now.path("term").asLong())
+                .put("commitIndex", now.path("commitIndex").asLong());
+          }
+        }
+        // UNAVAILABLE from a server: it no longer leads, or it is busy stepping down.
         if (e.code() != StatusCode.UNAVAILABLE || System.nanoTime() > deadline) {
           throw e;
         }
+        retried = true;
         sleep();
       }
     }
+  }
+
+  /** The members in a status, as {@code id=address}. */
+  private static List<String> members(JsonNode status) {
+    List<String> out = new ArrayList<>();
+    status
+        .path("peers")
+        .forEach(p -> out.add(p.path("id").asText() + "=" + p.path("address").asText()));
+    return out;
   }
 
   private JsonNode post(String endpoint, String op, Map<String, String> params) {
