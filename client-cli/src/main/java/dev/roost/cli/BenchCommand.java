@@ -74,6 +74,17 @@ final class BenchCommand {
     int batchesInFlight = RoostClient.DEFAULT_BATCHES_IN_FLIGHT;
 
     @Option(
+        names = "--write-gateway",
+        negatable = true,
+        defaultValue = "true",
+        fallbackValue = "true",
+        description =
+            "Send writes to the leader's write gateway, which puts the concurrent writes of"
+                + " separate clients into one log entry (default); --no-write-gateway sends each"
+                + " client's requests as Ratis requests.")
+    boolean writeGateway;
+
+    @Option(
         names = "--plot",
         paramLabel = "FILE.png",
         description = "Write the latency distribution as a PNG plot.")
@@ -124,7 +135,8 @@ final class BenchCommand {
               root.consistency.level,
               load.seed(),
               batchSize,
-              batchesInFlight);
+              batchesInFlight,
+              writeGateway);
       Result result = new RoostLoad(options, root.err()).run();
       BenchReport.print(result, output().json(), root.out());
       if (plot != null) {

@@ -52,11 +52,12 @@ public final class RoostLoad {
       ReadConsistency consistency,
       long seed,
       int batchSize,
-      int batchesInFlight) {
+      int batchesInFlight,
+      boolean writeGateway) {
     /** The store-independent part, as reported. */
     public Load load() {
       return new Load(
-          "roost",
+          writeGateway ? "roost" : "roost (no gateway)",
           workload.label(),
           clients,
           inFlight,
@@ -95,6 +96,7 @@ public final class RoostLoad {
                 .readConsistency(o.consistency())
                 .batchSize(o.batchSize())
                 .batchesInFlight(o.batchesInFlight())
+                .writeGateway(o.writeGateway())
                 .build());
       }
       try (RoostClient loader =

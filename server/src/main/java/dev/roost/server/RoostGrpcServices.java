@@ -2,6 +2,7 @@ package dev.roost.server;
 
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
+import java.util.function.IntConsumer;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServer;
@@ -19,7 +20,14 @@ public final class RoostGrpcServices {
    */
   public static RaftServer build(RaftServer.Builder builder, RoostStateMachine stateMachine)
       throws IOException {
-    WriteGateway gateway = new WriteGateway(stateMachine);
+    return build(builder, stateMachine, writes -> {});
+  }
+
+  /** As {@link #build(RaftServer.Builder, RoostStateMachine)}, counting the gateway's entries. */
+  static RaftServer build(
+      RaftServer.Builder builder, RoostStateMachine stateMachine, IntConsumer gatewayEntries)
+      throws IOException {
+    WriteGateway gateway = new WriteGateway(stateMachine, gatewayEntries);
     Parameters parameters = new Parameters();
     GrpcConfigKeys.Server.setServicesCustomizer(
         parameters,

@@ -32,8 +32,9 @@ import java.util.function.ToDoubleFunction;
  * applied by this member; {@code roost_command_latency_seconds{op}} from accept on the leader to
  * apply; {@code roost_commands_rejected_total{op,code}} refused before the log; {@code
  * roost_queries_total{query,code}} and {@code roost_query_duration_seconds{query}}; {@code
- * roost_errors_total{code}} errors that this member answered a client with; snapshot, state size
- * and Raft member gauges.
+ * roost_errors_total{code}} errors that this member answered a client with; {@code
+ * roost_gateway_writes_total} and {@code roost_gateway_entries_total}, what the write gateway put
+ * into the log; snapshot, state size and Raft member gauges.
  *
  * <p>The observer callbacks run inside the write and read paths: a metric for a label combination
  * is made on its first use, then found by array index, so a callback allocates nothing (but the
@@ -68,6 +69,8 @@ final class RoostMetrics implements RoostStateMachine.Observer {
   private final Timer[] queryDuration = new Timer[QUERIES.length];
   private final Counter[] errors = new Counter[CODES.length];
   private final Counter snapshots;
+  private final Counter gatewayWrites;
+  private final Counter gatewayEntries;
   private final Timer snapshotDuration;
   private volatile long lastSnapshotBytes;
 
@@ -84,6 +87,22 @@ final class RoostMetrics implements RoostStateMachine.Observer {
             new Series(
                 "roost_snapshot_duration_seconds",
                 "Time to write, force and record one snapshot.",
+                Labels.EMPTY));
+    gatewayWrites =
+        register(
+            "roost.gateway.writes",
+            new Counter(),
+            new Series(
+                "roost_gateway_writes",
+                "Writes this member's write gateway submitted to the log (as leader).",
+                Labels.EMPTY));
+    gatewayEntries =
+        register(
+            "roost.gateway.entries",
+            new Counter(),
+            new Series(
+                "roost_gateway_entries",
+                "Log entries those writes took: writes / entries is how many share an entry.",
                 Labels.EMPTY));
     gauge(
         "roost.snapshots.last-size",
@@ -220,6 +239,12 @@ final class RoostMetrics implements RoostStateMachine.Observer {
 
   private void gauge(String name, String family, String help, Gauge<?> gauge) {
     register(name, gauge, new Series(family, help, Labels.EMPTY));
+  }
+
+  /** The write gateway submitted one entry carrying {@code writes} writes. */
+  void gatewayEntry(int writes) {
+    gatewayEntries.inc();
+    gatewayWrites.inc(writes);
   }
 
   @Override

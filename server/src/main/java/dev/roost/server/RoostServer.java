@@ -90,7 +90,8 @@ public final class RoostServer {
                 // The default, FORMAT, fails once the storage directory exists: a restart must
                 // recover the log and snapshots instead.
                 .setOption(RaftStorage.StartupOption.RECOVER),
-            stateMachine);
+            stateMachine,
+            metrics::gatewayEntry);
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
     this.admin = new AdminEndpoint(config.adminSecret(), new ClusterAdmin(raft, aliveWindow));

@@ -13,6 +13,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
@@ -52,6 +53,7 @@ final class WriteCombiner {
   private final int maxBytes;
   private final int maxQueued;
   private final Submit submit;
+  private final IntConsumer entrySent;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
@@ -59,14 +61,22 @@ final class WriteCombiner {
    * @param maxInFlight combined entries outstanding at once
    * @param maxWrites writes in one combined entry (the state machine's batch limit)
    * @param maxBytes bytes of one combined entry (the state machine's command limit)
-   * @param maxQueued writes waiting before new ones are refused with RESOURCE_EXHAUSTED
+   * @param maxQueued writes waiting before new ones are refused
+   * @param entrySent told the number of writes of each entry sent, for metrics
    */
-  WriteCombiner(int maxInFlight, int maxWrites, int maxBytes, int maxQueued, Submit submit) {
+  WriteCombiner(
+      int maxInFlight,
+      int maxWrites,
+      int maxBytes,
+      int maxQueued,
+      Submit submit,
+      IntConsumer entrySent) {
     this.maxInFlight = maxInFlight;
     this.maxWrites = maxWrites;
     this.maxBytes = maxBytes;
     this.maxQueued = maxQueued;
     this.submit = submit;
+    this.entrySent = entrySent;
   }
 
   /**
@@ -134,6 +144,7 @@ final class WriteCombiner {
     while (!batch.isEmpty()) {
       List<Pending> sending = batch;
       Command entry = sending.size() == 1 ? sending.get(0).command : combine(sending);
+      entrySent.accept(sending.stream().mapToInt(Pending::writes).sum());
       CompletableFuture<RaftClientReply> reply;
       try {
         reply = submit.submit(entry);

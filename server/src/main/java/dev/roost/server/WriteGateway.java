@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.EnumSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.grpc.server.GrpcServices;
 import org.apache.ratis.protocol.ClientId;
@@ -51,15 +52,20 @@ final class WriteGateway implements GrpcServices.Customizer {
   private final WriteCombiner combiner;
   private volatile RaftServer server;
 
-  /** A gateway for a server running {@code stateMachine}; {@link #attach} it before it starts. */
-  WriteGateway(RoostStateMachine stateMachine) {
+  /**
+   * A gateway for a server running {@code stateMachine}; {@link #attach} it before it starts.
+   *
+   * @param entrySent told the number of writes of each entry it sends, for metrics
+   */
+  WriteGateway(RoostStateMachine stateMachine, IntConsumer entrySent) {
     this.combiner =
         new WriteCombiner(
             ENTRIES_IN_FLIGHT,
             stateMachine.maxBatchCommands(),
             RoostStateMachine.MAX_COMMAND_BYTES - 1024,
             MAX_QUEUED,
-            this::submitToRaft);
+            this::submitToRaft,
+            entrySent);
   }
 
   /** The Raft server to submit to; set before it starts, so before the first call arrives. */

@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.proto.Command;
 import dev.roost.proto.GetStateDigest;
+import dev.roost.proto.KvPut;
 import dev.roost.proto.Query;
+import dev.roost.proto.Reply;
+import dev.roost.proto.RequestId;
+import dev.roost.statemachine.GatewayMethod;
 import dev.roost.statemachine.Peers;
 import dev.roost.testing.LoopbackPorts;
 import java.nio.file.Files;
@@ -14,21 +19,30 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftClientReplyProto;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.io.grpc.CallOptions;
+import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
+import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
+import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
+import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three real roost-server processes on loopback: election, readiness, status, Ratis admin RPCs
- * refused, bad starts.
+ * refused, the write gateway, bad starts.
  */
 class ClusterIT {
   private static final Duration STARTUP = Duration.ofSeconds(60);
@@ -123,6 +137,31 @@ class ClusterIT {
     }
     assertThat(nodes.get(0).status().get("peers")).hasSize(3);
 
+    // The write gateway on the Raft port: the leader applies a write and answers it as Ratis
+    // would, and counts it; a follower refuses it as not the leader; bad bytes are refused.
+    int leaderAt = Integer.parseInt(leader.substring(1)) - 1;
+    Command put =
+        Command.newBuilder()
+            .setRequestId(RequestId.newBuilder().setClientId("cluster-it").setSequence(1))
+            .setKvPut(KvPut.newBuilder().setKey("via-gateway"))
+            .build();
+    RaftClientReply applied = gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
+    assertThat(applied.isSuccess()).isTrue();
+    assertThat(applied.getServerId().toString()).isEqualTo(leader);
+    Reply reply = Reply.parseFrom(applied.getMessage().getContent().toByteArray());
+    assertThat(reply.getKvEntry().getKey()).isEqualTo("via-gateway");
+    assertThat(applied.getCommitInfos()).hasSize(3);
+    assertThat(nodes.get(leaderAt).get("/metrics").body())
+        .contains("roost_gateway_writes_total 1.0")
+        .contains("roost_gateway_entries_total 1.0");
+    RaftClientReply refused = gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
+    assertThat(refused.isSuccess()).isFalse();
+    assertThat(refused.getNotLeaderException().getSuggestedLeader().getId().toString())
+        .isEqualTo(leader);
+    assertThatThrownBy(() -> gatewaySubmit(raftPorts[leaderAt], new byte[] {(byte) 0xff}))
+        .isInstanceOf(StatusRuntimeException.class)
+        .hasMessageContaining("INVALID_ARGUMENT: malformed command");
+
     // A fourth start on n1's Raft port, which n1's gRPC server holds, exits 2 with one line.
     ServerProcess raftClash =
         ServerProcess.start("n1", peers, dir.resolve("clash-raft"), LoopbackPorts.one());
@@ -170,5 +209,22 @@ class ClusterIT {
     await().atMost(STARTUP).pollInterval(Duration.ofMillis(200)).until(n3again::isReady);
     assertThat(n3again.status().get("term").asLong())
         .isGreaterThanOrEqualTo(statuses.get(2).get("term").asLong());
+  }
+
+  /** One call to the write gateway on a Raft port, with Ratis' reply decoded. */
+  private static RaftClientReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", raftPort).usePlaintext().build();
+    try {
+      byte[] answer =
+          ClientCalls.blockingUnaryCall(
+              channel,
+              GatewayMethod.SUBMIT,
+              CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+              command);
+      return ClientProtoUtils.toRaftClientReply(RaftClientReplyProto.parseFrom(answer));
+    } finally {
+      channel.shutdownNow();
+    }
   }
 }

@@ -73,6 +73,20 @@ class RoostMetricsTest {
   }
 
   @Test
+  void theWriteGatewayCountsWritesAndTheEntriesTheyTook() throws IOException {
+    assertThat(scrape())
+        .contains("roost_gateway_writes_total 0.0")
+        .contains("roost_gateway_entries_total 0.0");
+    metrics.gatewayEntry(1);
+    metrics.gatewayEntry(30);
+
+    assertThat(scrape())
+        .contains("# TYPE roost_gateway_writes_total counter")
+        .contains("roost_gateway_writes_total 31.0")
+        .contains("roost_gateway_entries_total 2.0");
+  }
+
+  @Test
   void snapshotsStateSizesAndTheMemberAreGauges() throws IOException {
     metrics.snapshotTaken(4096, 250_000_000);
     MemberState leader =

@@ -39,6 +39,9 @@ class WriteCombinerTest {
 
   private final List<CompletableFuture<RaftClientReply>> answers = new ArrayList<>();
 
+  /** The number of writes of each entry sent, as the metrics hear it. */
+  private final List<Integer> sentWrites = new ArrayList<>();
+
   private WriteCombiner combiner(int maxWrites, int maxBytes, int maxQueued) {
     return new WriteCombiner(
         1,
@@ -52,7 +55,8 @@ class WriteCombinerTest {
             answers.add(answer);
           }
           return answer;
-        });
+        },
+        sentWrites::add);
   }
 
   private static Command put(String key) {
@@ -159,6 +163,7 @@ class WriteCombinerTest {
     assertThat(e.join().getLogIndex()).isEqualTo(2);
     assertThat(e.join().getServerId()).isEqualTo(LEADER.getPeerId());
     assertThat(combiner.queued()).isZero();
+    assertThat(sentWrites).containsExactly(1, 4);
   }
 
   @Test
