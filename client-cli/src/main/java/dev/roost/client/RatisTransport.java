@@ -143,7 +143,10 @@ final class RatisTransport implements Transport {
           throw e;
         } catch (IOException e) {
           failed = e;
-          if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST) {
+          // Not when the call's own deadline interrupted the attempt: that says nothing of the
+          // leader.
+          if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST
+              && !Thread.currentThread().isInterrupted()) {
             current = startAfter(current, leader);
           }
         }
