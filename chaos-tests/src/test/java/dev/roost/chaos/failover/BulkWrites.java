@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Many small writes fast: key-value puts through the asynchronous client API with {@link #CLIENTS}
  * x {@link #IN_FLIGHT_PER_CLIENT} of them outstanding, so that tens of thousands of writes take
- * seconds, not minutes. Each client batches its concurrent writes, so they take fewer log entries
- * than writes.
+ * seconds, not minutes. Each client batches its concurrent writes, and the leader's write gateway
+ * combines the clients' batches, so they take fewer log entries than writes.
  *
  * <p>Why several clients rather than one with everything in flight: the state machine remembers the
  * newest 128 request ids per client, and refuses a retried request once 128 newer ones of the same
@@ -36,6 +36,22 @@ final class BulkWrites {
    */
   static void kvPuts(TestCluster cluster, String prefix, int count, int keys, int valueBytes)
       throws InterruptedException {
+    kvPuts(cluster, prefix, count, keys, valueBytes, false);
+  }
+
+  /**
+   * As {@link #kvPuts(TestCluster, String, int, int, int)}, but every write takes a log entry of
+   * its own (no batching in the clients, no write gateway): for scenarios that need many entries.
+   */
+  static void kvPutsOneEntryEach(
+      TestCluster cluster, String prefix, int count, int keys, int valueBytes)
+      throws InterruptedException {
+    kvPuts(cluster, prefix, count, keys, valueBytes, true);
+  }
+
+  private static void kvPuts(
+      TestCluster cluster, String prefix, int count, int keys, int valueBytes, boolean entryEach)
+      throws InterruptedException {
     byte[] value = "v".repeat(valueBytes).getBytes(StandardCharsets.UTF_8);
     AtomicLong failures = new AtomicLong();
     AtomicReference<Throwable> firstFailure = new AtomicReference<>();
@@ -43,8 +59,10 @@ final class BulkWrites {
     List<Semaphore> windows = new ArrayList<>();
     try {
       for (int c = 0; c < CLIENTS; c++) {
+        RoostClient.Builder builder =
+            RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(60));
         RoostClient client =
-            RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(60)).build();
+            entryEach ? builder.batchSize(1).writeGateway(false).build() : builder.build();
         // A first read makes the client find the leader, so that the writes do not all start
         // with a round of redirects.
         client.listUsers("", 1, "");

@@ -42,10 +42,11 @@ class FollowerCatchUpIT {
       // The follower goes away cleanly; the other two still form a majority and take writes.
       cluster.stop(follower);
       BulkWrites.kvPuts(cluster, "catch-up-", WRITES, 5_000, 16);
-      // The client batches concurrent writes, so the entries are fewer than the writes, and how
-      // many fewer depends on timing (50,000 writes took 6,911 entries in one clean-clone CI run).
-      // What matters is that the follower trails by far more than the ready slack: top up until
-      // it does.
+      // The clients batch concurrent writes and the leader's write gateway combines the clients'
+      // batches, so the entries are far fewer than the writes, and how many fewer depends on
+      // timing (150,000 writes took 4,817 entries in one run). What matters is that the follower
+      // trails by far more than the ready slack: top up with writes of one entry each until it
+      // does.
       long commit = topUpUntilCommitted(cluster, leader, 100 * READY_SLACK);
       assertThat(commit).isGreaterThanOrEqualTo(100 * READY_SLACK);
 
@@ -103,13 +104,14 @@ class FollowerCatchUpIT {
   }
 
   /**
-   * Writes rounds of 10,000 puts (ten at most) until the leader's commit index reaches {@code min}.
+   * Writes rounds of 2,000 puts of one entry each (ten rounds at most) until the leader's commit
+   * index reaches {@code min}.
    */
   private static long topUpUntilCommitted(TestCluster cluster, Node leader, long min)
       throws InterruptedException {
     long commit = commitIndex(cluster, leader);
     for (int round = 0; commit < min && round < 10; round++) {
-      BulkWrites.kvPuts(cluster, "catch-up-more-" + round + "-", 10_000, 5_000, 16);
+      BulkWrites.kvPutsOneEntryEach(cluster, "catch-up-more-" + round + "-", 2_000, 5_000, 16);
       commit = commitIndex(cluster, leader);
     }
     return commit;

@@ -42,8 +42,9 @@ class SnapshotCatchUpIT {
           cluster.status(follower).map(s -> s.path("appliedIndex").asLong()).orElseThrow();
       cluster.kill(follower);
 
-      // The two others carry on: more than Ratis' purge gap (1024 entries) of writes ...
-      BulkWrites.kvPuts(cluster, "snap-", 1_200, 100, 16);
+      // The two others carry on: more than Ratis' purge gap (1024 entries) of writes, one entry
+      // each ...
+      BulkWrites.kvPutsOneEntryEach(cluster, "snap-", 1_200, 100, 16);
 
       // ... a leader restart, whose new term closes the log segment holding all of them ...
       cluster.kill(leader);
@@ -58,7 +59,7 @@ class SnapshotCatchUpIT {
           .pollInterval(Duration.ofMillis(100))
           .until(
               () -> {
-                BulkWrites.kvPuts(cluster, "snap-", SNAPSHOT_THRESHOLD, 100, 16);
+                BulkWrites.kvPutsOneEntryEach(cluster, "snap-", SNAPSHOT_THRESHOLD, 100, 16);
                 return firstLogIndex(cluster, current).orElse(0) > followerLast + 1;
               });
 
