@@ -10,6 +10,7 @@ import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.proto.RaftProtos.RaftClientReplyProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.Status;
@@ -43,6 +44,7 @@ final class GatewayClient implements Closeable {
    *
    * @return the server's Ratis reply, successful or not
    * @throws Unsupported if that server has no gateway
+   * @throws ResourceUnavailableException if the server refused it, overloaded, before sending it
    * @throws IOException if the attempt got no reply (not sent, lost or timed out)
    */
   RaftClientReply submit(String address, Message command) throws IOException {
@@ -60,6 +62,11 @@ final class GatewayClient implements Closeable {
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
         throw new Unsupported(address);
+      }
+      if (e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+        // Refused before anything was sent: a refusal, as Ratis' own overload answer is.
+        throw new ResourceUnavailableException(
+            "write gateway at " + address + ": " + e.getStatus().getDescription());
       }
       throw new IOException("write gateway at " + address + ": " + e.getStatus(), e);
     }

@@ -42,6 +42,13 @@ final class WriteCombiner {
     CompletableFuture<RaftClientReply> submit(Command command);
   }
 
+  /** Refused at once: too many calls already wait; nothing of it was sent. */
+  static final class Overloaded extends IllegalStateException {
+    Overloaded(int queued) {
+      super(queued + " calls already wait for the log on this server; try again shortly");
+    }
+  }
+
   private record Pending(
       Command command,
       int writes,
@@ -61,7 +68,7 @@ final class WriteCombiner {
    * @param maxInFlight combined entries outstanding at once
    * @param maxWrites writes in one combined entry (the state machine's batch limit)
    * @param maxBytes bytes of one combined entry (the state machine's command limit)
-   * @param maxQueued writes waiting before new ones are refused
+   * @param maxQueued calls waiting before new ones are refused with {@link Overloaded}
    * @param entrySent told the number of writes of each entry sent, for metrics
    */
   WriteCombiner(
@@ -84,8 +91,8 @@ final class WriteCombiner {
    *
    * @param abandoned true once its caller has gone (cancelled or past its deadline): a write that
    *     waited that long is dropped before it is sent, its caller having moved on
-   * @return the Ratis reply to {@code command}; completes exceptionally only if the local server
-   *     failed the submission without a reply
+   * @return the Ratis reply to {@code command}; completes exceptionally with {@link Overloaded}, or
+   *     if the local server failed the submission without a reply
    */
   CompletableFuture<RaftClientReply> submit(Command command, BooleanSupplier abandoned) {
     int writes = command.hasBatch() ? Math.max(1, command.getBatch().getCommandsCount()) : 1;
@@ -93,9 +100,7 @@ final class WriteCombiner {
     List<Pending> batch = null;
     synchronized (this) {
       if (queue.size() >= maxQueued) {
-        call.result.completeExceptionally(
-            new IllegalStateException(
-                maxQueued + " writes already wait for the log on this server; try again"));
+        call.result.completeExceptionally(new Overloaded(maxQueued));
         return call.result;
       }
       queue.add(call);
@@ -110,7 +115,7 @@ final class WriteCombiner {
     return call.result;
   }
 
-  /** Writes waiting for an entry, for metrics and tests. */
+  /** Calls waiting for an entry (tests read it). */
   synchronized int queued() {
     return queue.size();
   }

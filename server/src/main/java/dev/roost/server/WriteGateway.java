@@ -44,7 +44,7 @@ final class WriteGateway implements GrpcServices.Customizer {
    */
   static final int ENTRIES_IN_FLIGHT = 1;
 
-  /** Writes waiting for the log before new ones are refused: a bound on memory, not a tuning. */
+  /** Calls waiting for the log before new ones are refused: a bound on memory, not a tuning. */
   static final int MAX_QUEUED = 20_000;
 
   private final ClientId clientId = ClientId.randomId();
@@ -103,10 +103,15 @@ final class WriteGateway implements GrpcServices.Customizer {
         .submit(command, call::isCancelled)
         .whenComplete(
             (reply, failure) -> {
-              if (failure != null) {
+              if (failure instanceof WriteCombiner.Overloaded) {
+                call.onError(
+                    Status.RESOURCE_EXHAUSTED
+                        .withDescription(failure.getMessage())
+                        .asRuntimeException());
+              } else if (failure != null) {
                 call.onError(
                     Status.UNAVAILABLE
-                        .withDescription("the write was not submitted: " + failure.getMessage())
+                        .withDescription("the write may not have been submitted: " + failure)
                         .asRuntimeException());
               } else {
                 call.onNext(ClientProtoUtils.toRaftClientReplyProto(reply).toByteArray());

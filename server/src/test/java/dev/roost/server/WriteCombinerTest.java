@@ -11,9 +11,11 @@ import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
 import dev.roost.statemachine.Peers;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import org.apache.ratis.protocol.ClientId;
@@ -250,7 +252,10 @@ class WriteCombinerTest {
     combiner.submit(put("b"), () -> false);
 
     CompletableFuture<RaftClientReply> refused = combiner.submit(put("c"), () -> false);
-    assertThat(refused).isCompletedExceptionally();
+    assertThat(refused)
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(WriteCombiner.Overloaded.class);
     answer(0, 1);
     assertThat(entries.get(1)).isEqualTo(batchOf("a", "b"));
   }
