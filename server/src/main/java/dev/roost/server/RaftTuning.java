@@ -176,12 +176,6 @@ public record RaftTuning(
     // doubled the log entries of a lightly loaded cluster; it only lets a restarted member apply
     // up to its old commit index before hearing from a leader, which Raft does not need.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-    // Off: with it on (the default), a follower chains every append onto one future, and in Ratis
-    // 3.2.2 one failed append (a race between AppendEntries arriving on two streams at once, seen
-    // on a deposed leader after a partition healed) fails every later one with the same exception,
-    // forever: the member stays a follower that never takes another entry until it is restarted.
-    // Chaos runs of partitions: 9 of 27 left a member stuck so with it on, 0 of 49 with it off.
-    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     // raft.server.log.async-flush.enabled stays off: in Ratis 3.2.2 the asynchronous flush marks
     // as flushed the last index written when the fsync completes (not when it started) and
     // ignores a failed fsync, so an entry could be acknowledged before it is on disk.

@@ -49,13 +49,6 @@ class RaftTuningTest {
   }
 
   @Test
-  void followersDoNotChainTheirAppendsOntoOneFuture() {
-    // Ratis 3.2.2's composed appends can leave a follower failing every append after one failure.
-    assertThat(RaftServerConfigKeys.Log.appendEntriesComposeEnabled(tuning().toProperties()))
-        .isFalse();
-  }
-
-  @Test
   void leasesAreOffUnlessChosenAndStayLinearizable() {
     RaftProperties readIndex = tuning().toProperties();
     assertThat(RaftServerConfigKeys.Read.leaderLeaseEnabled(readIndex)).isFalse();
