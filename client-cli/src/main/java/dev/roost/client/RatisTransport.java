@@ -125,22 +125,14 @@ final class RatisTransport implements Transport {
       String address = leader == null ? "" : addressOf(leader);
       if (!address.isEmpty()) {
         IOException failed;
+        RaftClientReply reply = null;
         try {
-          RaftClientReply reply = gateway.submit(address, command);
-          if (reply.isSuccess()) {
-            return learn(reply);
-          }
-          if (reply.getStateMachineException() != null) {
-            // The leader refused the write before the log: its answer, as Ratis' client gives it.
-            throw reply.getStateMachineException();
-          }
+          reply = gateway.submit(address, command);
           failed = reply.getException();
         } catch (GatewayClient.Unsupported e) {
           LOG.info("{}; sending writes as Ratis requests", e.getMessage());
           gatewayUnsupported = true;
           failed = null;
-        } catch (StateMachineException e) {
-          throw e;
         } catch (IOException e) {
           failed = e;
           // Not when the call's own deadline interrupted the attempt: that says nothing of the
@@ -149,6 +141,13 @@ final class RatisTransport implements Transport {
               && !Thread.currentThread().isInterrupted()) {
             current = startAfter(current, leader);
           }
+        }
+        if (reply != null && reply.isSuccess()) {
+          return learn(reply);
+        }
+        if (failed instanceof StateMachineException refused) {
+          // The leader refused the write before the log: its answer, as Ratis' client gives it.
+          throw refused;
         }
         if (failed != null
             && !retryPolicy.handleAttemptFailure(ClientRetry.causeEvent(failed)).shouldRetry()) {
