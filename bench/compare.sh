@@ -7,7 +7,7 @@
 #   1. starts a 3-node cluster on 127.0.0.1, fsync on (Roost: Ratis syncs its log; etcd: its WAL,
 #      always; ZooKeeper: forceSync=yes), in a fresh temporary directory, on its own ports
 #      (BASE_PORT+1.. Roost, +201.. etcd, +301.. ZooKeeper), and waits until every node is healthy;
-#   2. runs kv-put, then kv-get: java -jar bench/target/roost-bench.jar (dev.roost.bench.Compare),
+#   2. runs kv-put, then kv-get: java -cp bench/target/roost-bench.jar dev.roost.bench.Compare,
 #      CLIENTS closed-loop callers sharing CONNECTIONS client instances, VALUE_SIZE-byte values
 #      over KEYS keys (created first), WARMUP s unmeasured then DURATION s measured. Reads: Roost
 #      and etcd linearizable; ZooKeeper getData from the connected server (its local read);
@@ -236,7 +236,7 @@ EOF
 run_load() {
   local store="$1" workload="$2"
   log "$store $workload: $CLIENTS clients over $CONNECTIONS connections, ${WARMUP}s + ${DURATION}s"
-  java -jar "$BENCH_JAR" "$workload" --store "$store" --endpoints "$ENDPOINTS" \
+  java -cp "$BENCH_JAR" dev.roost.bench.Compare "$workload" --store "$store" --endpoints "$ENDPOINTS" \
     --clients "$CLIENTS" --connections "$CONNECTIONS" --duration "$DURATION" \
     --warmup "$WARMUP" --value-size "$VALUE_SIZE" --keys "$KEYS" -o json \
     >"$OUT/$store-$workload.json"
@@ -272,5 +272,5 @@ for store in "${STORES[@]}"; do
   stop_cluster
 done
 
-java -jar "$BENCH_JAR" table "${RESULTS[@]}" | tee "$OUT/results.txt"
+java -cp "$BENCH_JAR" dev.roost.bench.Compare table "${RESULTS[@]}" | tee "$OUT/results.txt"
 log "results in $OUT"

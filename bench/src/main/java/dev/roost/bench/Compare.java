@@ -2,12 +2,9 @@ package dev.roost.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.roost.cli.BenchReport;
-import dev.roost.cli.LoadGenerator;
-import dev.roost.cli.LoadGenerator.Caller;
-import dev.roost.cli.LoadGenerator.Load;
-import dev.roost.cli.LoadGenerator.Result;
-import dev.roost.cli.LoadOptions;
+import dev.roost.bench.LoadGenerator.Caller;
+import dev.roost.bench.LoadGenerator.Load;
+import dev.roost.bench.LoadGenerator.Result;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -2,6 +2,7 @@ package dev.roost.bench;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.KvGet;
 import dev.roost.proto.KvPut;
@@ -9,7 +10,6 @@ import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
-import dev.roost.statemachine.Peers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

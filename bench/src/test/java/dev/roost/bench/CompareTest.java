@@ -2,8 +2,7 @@ package dev.roost.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.roost.cli.BenchReport;
-import dev.roost.cli.LoadGenerator.Result;
+import dev.roost.bench.LoadGenerator.Result;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;

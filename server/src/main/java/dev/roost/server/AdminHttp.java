@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import dev.roost.statemachine.Peers;
+import dev.roost.api.Peers;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

@@ -1,8 +1,8 @@
 package dev.roost.server;
 
+import dev.roost.api.Peers;
 import dev.roost.proto.StatusCode;
 import dev.roost.server.MembershipRules.Member;
-import dev.roost.statemachine.Peers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

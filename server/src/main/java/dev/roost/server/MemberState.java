@@ -1,6 +1,6 @@
 package dev.roost.server;
 
-import dev.roost.statemachine.Peers;
+import dev.roost.api.Peers;
 import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.roost.server;
 
+import dev.roost.api.Peers;
 import dev.roost.proto.StatusCode;
-import dev.roost.statemachine.Peers;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;

@@ -156,7 +156,7 @@ public record RaftTuning(
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, snapshotThreshold);
-    // Roost caps a command at 2 MiB (RoostStateMachine.MAX_COMMAND_BYTES); the appender buffer
+    // Roost caps a command at 2 MiB (WireLimits.MAX_COMMAND_BYTES); the appender buffer
     // must hold at least one whole entry, or the leader steps down instead of replicating it.
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, APPENDER_BUFFER_LIMIT);
     // The log writer's buffer must hold the largest entry plus its 4-byte length and 4-byte

@@ -1,7 +1,7 @@
 package dev.roost.server;
 
 import com.codahale.metrics.jmx.JmxReporter;
-import dev.roost.statemachine.Peers;
+import dev.roost.api.Peers;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
 import java.time.Duration;

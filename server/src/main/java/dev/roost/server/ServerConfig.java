@@ -1,7 +1,7 @@
 package dev.roost.server;
 
+import dev.roost.api.Peers;
 import dev.roost.domain.Limits;
-import dev.roost.statemachine.Peers;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetSocketAddress;

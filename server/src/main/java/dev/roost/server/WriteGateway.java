@@ -1,9 +1,10 @@
 package dev.roost.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.GatewayMethod;
+import dev.roost.api.Peers;
+import dev.roost.api.WireLimits;
 import dev.roost.proto.Command;
-import dev.roost.statemachine.GatewayMethod;
-import dev.roost.statemachine.Peers;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
 import java.util.EnumSet;
@@ -62,7 +63,7 @@ final class WriteGateway implements GrpcServices.Customizer {
         new WriteCombiner(
             ENTRIES_IN_FLIGHT,
             stateMachine.maxBatchCommands(),
-            RoostStateMachine.MAX_COMMAND_BYTES - 1024,
+            WireLimits.MAX_COMMAND_BYTES - 1024,
             MAX_QUEUED,
             this::submitToRaft,
             entrySent);

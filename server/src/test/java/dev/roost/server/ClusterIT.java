@@ -5,15 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.api.GatewayMethod;
+import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.KvPut;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
-import dev.roost.statemachine.GatewayMethod;
-import dev.roost.statemachine.Peers;
-import dev.roost.testing.LoopbackPorts;
+import dev.roost.testkit.LoopbackPorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

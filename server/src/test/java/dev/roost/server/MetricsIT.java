@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.CreatePost;
 import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
-import dev.roost.statemachine.Peers;
-import dev.roost.testing.LoopbackPorts;
+import dev.roost.testkit.LoopbackPorts;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;

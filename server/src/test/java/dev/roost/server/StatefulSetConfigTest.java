@@ -3,7 +3,7 @@ package dev.roost.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.roost.statemachine.Peers;
+import dev.roost.api.Peers;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

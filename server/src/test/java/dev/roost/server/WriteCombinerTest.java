@@ -3,6 +3,7 @@ package dev.roost.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
 import dev.roost.proto.KvPut;
@@ -10,7 +11,6 @@ import dev.roost.proto.Reply;
 import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
-import dev.roost.statemachine.Peers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

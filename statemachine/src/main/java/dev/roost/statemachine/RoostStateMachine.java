@@ -1,6 +1,8 @@
 package dev.roost.statemachine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.RejectedCommandException;
+import dev.roost.api.WireLimits;
 import dev.roost.domain.Code;
 import dev.roost.domain.Limits;
 import dev.roost.domain.Payload;
@@ -82,25 +84,6 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public class RoostStateMachine extends BaseStateMachine {
-  /**
-   * The largest command accepted, in bytes. It stays well below the Raft log appender's buffer (an
-   * entry larger than that makes the leader step down instead of replicating it).
-   */
-  public static final int MAX_COMMAND_BYTES = 2 << 20;
-
-  /**
-   * The most writes one {@code CommandBatch} may carry. A batch is also refused when it carries
-   * more writes than {@link Limits#dedupWindow()}: the state machine remembers only that many
-   * request ids per client, so a retry of a larger batch could not be told from a new one.
-   */
-  public static final int MAX_BATCH_COMMANDS = 1024;
-
-  /**
-   * The most reads one {@code QueryBatch} may carry: they are answered under one read lock, which
-   * holds back apply meanwhile.
-   */
-  public static final int MAX_BATCH_QUERIES = 1024;
-
   private static final Logger LOG = LoggerFactory.getLogger(RoostStateMachine.class);
 
   /**
@@ -239,10 +222,13 @@ public class RoostStateMachine extends BaseStateMachine {
     ByteString content = request.getMessage().getContent();
     OpCase op = OpCase.OP_NOT_SET;
     try {
-      if (content.size() > MAX_COMMAND_BYTES) {
+      if (content.size() > WireLimits.MAX_COMMAND_BYTES) {
         throw new Rejection(
             Code.RESOURCE_EXHAUSTED,
-            "command is " + content.size() + " bytes; the limit is " + MAX_COMMAND_BYTES);
+            "command is "
+                + content.size()
+                + " bytes; the limit is "
+                + WireLimits.MAX_COMMAND_BYTES);
       }
       Command command = parseCommand(content);
       op = command.getOpCase();
@@ -302,11 +288,11 @@ public class RoostStateMachine extends BaseStateMachine {
   }
 
   /**
-   * The most writes a batch may carry here: {@link #MAX_BATCH_COMMANDS}, and no more than the
-   * request ids remembered per client, so that a retried batch is recognised in full.
+   * The most writes a batch may carry here: {@link WireLimits#MAX_BATCH_COMMANDS}, and no more than
+   * the request ids remembered per client, so that a retried batch is recognised in full.
    */
   public int maxBatchCommands() {
-    return Math.min(MAX_BATCH_COMMANDS, limits.dedupWindow());
+    return Math.min(WireLimits.MAX_BATCH_COMMANDS, limits.dedupWindow());
   }
 
   @Override
@@ -433,11 +419,14 @@ public class RoostStateMachine extends BaseStateMachine {
    */
   private Reply queryBatch(QueryBatch batch, long started) {
     int n = batch.getQueriesCount();
-    if (n < 1 || n > MAX_BATCH_QUERIES) {
+    if (n < 1 || n > WireLimits.MAX_BATCH_QUERIES) {
       Reply refused =
           errorReply(
               StatusCode.INVALID_ARGUMENT,
-              "a query batch carries 1 to " + MAX_BATCH_QUERIES + " queries; this one has " + n);
+              "a query batch carries 1 to "
+                  + WireLimits.MAX_BATCH_QUERIES
+                  + " queries; this one has "
+                  + n);
       observer.queryServed(QCase.BATCH, refused.getCode(), System.nanoTime() - started);
       return refused;
     }

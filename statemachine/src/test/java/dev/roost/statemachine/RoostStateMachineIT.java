@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import dev.roost.api.Peers;
+import dev.roost.api.RejectedCommandException;
 import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
@@ -19,7 +21,7 @@ import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
-import dev.roost.testing.LoopbackPorts;
+import dev.roost.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

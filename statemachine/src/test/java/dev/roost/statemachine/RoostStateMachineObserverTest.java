@@ -3,6 +3,8 @@ package dev.roost.statemachine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.roost.api.Peers;
+import dev.roost.api.RejectedCommandException;
 import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.Command.OpCase;

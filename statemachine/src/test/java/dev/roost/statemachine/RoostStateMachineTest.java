@@ -3,6 +3,9 @@ package dev.roost.statemachine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.Peers;
+import dev.roost.api.RejectedCommandException;
+import dev.roost.api.WireLimits;
 import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
@@ -338,7 +341,7 @@ class RoostStateMachineTest {
   void aBatchIsCappedByTheRequestIdsRememberedPerClientAndByTheConstant() {
     assertThat(new RoostStateMachine(new Limits(280, 10, 5)).maxBatchCommands()).isEqualTo(5);
     assertThat(new RoostStateMachine(new Limits(280, 10, 5000)).maxBatchCommands())
-        .isEqualTo(RoostStateMachine.MAX_BATCH_COMMANDS);
+        .isEqualTo(WireLimits.MAX_BATCH_COMMANDS);
   }
 
   @Test
@@ -391,7 +394,7 @@ class RoostStateMachineTest {
   @Test
   void aQueryBatchOfNoneOrTooManyQueriesIsRefusedWhole() {
     List<Query> tooMany = new ArrayList<>();
-    for (int i = 0; i <= RoostStateMachine.MAX_BATCH_QUERIES; i++) {
+    for (int i = 0; i <= WireLimits.MAX_BATCH_QUERIES; i++) {
       tooMany.add(getUser("alice"));
     }
     for (List<Query> queries : List.of(List.<Query>of(), tooMany)) {
@@ -399,7 +402,7 @@ class RoostStateMachineTest {
       assertThat(r.getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT);
       assertThat(r.hasBatch()).isFalse();
     }
-    assertThat(query(sm, queryBatch(tooMany.subList(0, RoostStateMachine.MAX_BATCH_QUERIES))))
+    assertThat(query(sm, queryBatch(tooMany.subList(0, WireLimits.MAX_BATCH_QUERIES))))
         .satisfies(r -> assertThat(r.getBatch().getRepliesCount()).isEqualTo(1024));
   }
 

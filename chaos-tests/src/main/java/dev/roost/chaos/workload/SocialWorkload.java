@@ -3,6 +3,7 @@ package dev.roost.chaos.workload;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.chaos.checker.Checker;
 import dev.roost.chaos.checker.SocialChecker;
 import dev.roost.chaos.history.Op;
@@ -12,7 +13,6 @@ import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.User;
-import dev.roost.proto.UserPage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -27,7 +27,6 @@ import java.util.stream.IntStream;
  */
 public final class SocialWorkload implements Workload {
   static final int TIMELINE_PAGE = 20;
-  private static final int FINAL_PAGE = 200;
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private final List<String> users;
@@ -104,10 +103,16 @@ public final class SocialWorkload implements Workload {
 
   private static ArrayNode page(PostPage page) {
     ArrayNode a = NODES.arrayNode();
-    for (Post p : page.getPostsList()) {
-      a.addObject().put("id", p.getId()).put("author", p.getAuthor()).put("text", p.getText());
-    }
+    page.getPostsList().stream().map(SocialWorkload::post).forEach(a::add);
     return a;
+  }
+
+  private static ObjectNode post(Post p) {
+    return NODES
+        .objectNode()
+        .put("id", p.getId())
+        .put("author", p.getAuthor())
+        .put("text", p.getText());
   }
 
   @Override
@@ -122,12 +127,7 @@ public final class SocialWorkload implements Workload {
                   NullNode.getInstance(),
                   () -> {
                     ArrayNode all = NODES.arrayNode();
-                    String token = "";
-                    do {
-                      PostPage p = client.listPosts(u, FINAL_PAGE, token);
-                      all.addAll(page(p));
-                      token = p.getNextPageToken();
-                    } while (!token.isEmpty());
+                    client.allPosts(u).map(SocialWorkload::post).forEach(all::add);
                     return all;
                   }));
       retry(
@@ -139,12 +139,7 @@ public final class SocialWorkload implements Workload {
                   NullNode.getInstance(),
                   () -> {
                     ArrayNode all = NODES.arrayNode();
-                    String token = "";
-                    do {
-                      UserPage p = client.listFollowing(u, FINAL_PAGE, token);
-                      p.getUsersList().stream().map(User::getHandle).forEach(all::add);
-                      token = p.getNextPageToken();
-                    } while (!token.isEmpty());
+                    client.allFollowing(u).map(User::getHandle).forEach(all::add);
                     return all;
                   }));
     }

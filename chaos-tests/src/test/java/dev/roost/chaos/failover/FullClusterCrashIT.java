@@ -1,7 +1,7 @@
 package dev.roost.chaos.failover;
 
-import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.RoostClient;
+import dev.roost.testkit.LocalCluster.Node;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

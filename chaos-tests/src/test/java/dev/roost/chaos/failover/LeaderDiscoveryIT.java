@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.roost.cli.LocalCluster.Node;
 import dev.roost.cli.RoostCli;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
 import dev.roost.proto.StatusCode;
-import dev.roost.testing.LoopbackPorts;
+import dev.roost.testkit.LocalCluster.Node;
+import dev.roost.testkit.LoopbackPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -3,11 +3,11 @@ package dev.roost.chaos.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Reply;
 import dev.roost.proto.StatusCode;
+import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -142,7 +142,7 @@ class LeaderPauseIT {
         cluster.awaitSameState();
         writers.checkAgainst(client);
         // None of the posts sent to the old leader exists.
-        assertThat(PostWriters.allPosts(client, "pinned")).isEmpty();
+        assertThat(client.allPosts("pinned").toList()).isEmpty();
       }
     } finally {
       pool.shutdownNow();

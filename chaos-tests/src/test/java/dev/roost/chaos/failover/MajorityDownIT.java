@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.roost.cli.LocalCluster.Node;
 import dev.roost.cli.RoostCli;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
 import dev.roost.proto.StatusCode;
+import dev.roost.testkit.LocalCluster.Node;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -120,8 +120,7 @@ class MajorityDownIT {
             .ignoreExceptionsInstanceOf(RoostException.class)
             .until(() -> client.post("alice", "after one node returned") != null);
         // Nothing sent while there was no majority was applied.
-        List<String> texts =
-            PostWriters.allPosts(client, "alice").stream().map(Post::getText).toList();
+        List<String> texts = client.allPosts("alice").map(Post::getText).toList();
         assertThat(texts).contains("before the outage", "after one node returned");
         assertThat(texts).doesNotContainAnyElementsOf(attempted);
       }

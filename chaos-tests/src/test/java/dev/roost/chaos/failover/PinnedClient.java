@@ -1,13 +1,13 @@
 package dev.roost.chaos.failover;
 
-import dev.roost.cli.LocalCluster.Node;
+import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.CreatePost;
 import dev.roost.proto.KvGet;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
-import dev.roost.statemachine.Peers;
+import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.UUID;

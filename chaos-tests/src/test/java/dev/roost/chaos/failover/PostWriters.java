@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
-import dev.roost.proto.PostPage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -122,7 +121,7 @@ final class PostWriters implements AutoCloseable {
   void checkAgainst(RoostClient reader) {
     Map<String, List<Long>> copies = new HashMap<>();
     for (int i = 0; i < writers; i++) {
-      for (Post p : allPosts(reader, user(i))) {
+      for (Post p : reader.allPosts(user(i)).toList()) {
         copies.computeIfAbsent(p.getText(), k -> new ArrayList<>()).add(p.getId());
       }
     }
@@ -148,17 +147,5 @@ final class PostWriters implements AutoCloseable {
     assertThat(copies.keySet())
         .as("posts that no writer sent")
         .allMatch(t -> acknowledged.containsKey(t) || unknown.containsKey(t));
-  }
-
-  /** Every post of {@code author}, following the page tokens. */
-  static List<Post> allPosts(RoostClient client, String author) {
-    List<Post> all = new ArrayList<>();
-    String token = "";
-    do {
-      PostPage page = client.listPosts(author, 200, token);
-      all.addAll(page.getPostsList());
-      token = page.getNextPageToken();
-    } while (!token.isEmpty());
-    return all;
   }
 }

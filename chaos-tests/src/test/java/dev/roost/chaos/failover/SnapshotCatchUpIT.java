@@ -3,8 +3,8 @@ package dev.roost.chaos.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.roost.cli.LocalCluster.Node;
 import dev.roost.proto.StateDigest;
+import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,14 +3,14 @@ package dev.roost.chaos.failover;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.roost.cli.CliException;
-import dev.roost.cli.LocalCluster;
-import dev.roost.cli.LocalCluster.Node;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.StateDigest;
-import dev.roost.testing.LoopbackPorts;
+import dev.roost.testkit.ClusterException;
+import dev.roost.testkit.LocalCluster;
+import dev.roost.testkit.LocalCluster.Node;
+import dev.roost.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -78,7 +78,7 @@ final class TestCluster implements AutoCloseable {
   Node node(String id) {
     try {
       return local.node(id);
-    } catch (CliException e) {
+    } catch (ClusterException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
@@ -139,11 +139,11 @@ final class TestCluster implements AutoCloseable {
     return local.ready(node(node.id()));
   }
 
-  void awaitAllReady() throws CliException {
+  void awaitAllReady() throws ClusterException {
     local.awaitReady(local.nodes(), PATIENCE);
   }
 
-  void awaitReady(Node node) throws CliException {
+  void awaitReady(Node node) throws ClusterException {
     local.awaitReady(List.of(node(node.id())), PATIENCE);
   }
 
@@ -176,7 +176,7 @@ final class TestCluster implements AutoCloseable {
   }
 
   /** Starts a stopped or killed node again on its data directory. */
-  void restart(Node node) throws IOException, CliException {
+  void restart(Node node) throws IOException, ClusterException {
     local.start(node(node.id()));
   }
 

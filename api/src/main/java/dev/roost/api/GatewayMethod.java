@@ -1,0 +1,53 @@
+package dev.roost.api;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
+
+/**
+ * The write gateway's one RPC, {@code roost.v1.WriteGateway/Submit}, served by every roost-server
+ * on its Raft port next to Ratis' own services (see roost.proto, "The write gateway").
+ *
+ * <p>Request: the bytes of one {@code Command}, a single write or one client's {@code
+ * CommandBatch}. Answer: the bytes of Ratis' {@code RaftClientReplyProto}, exactly what Ratis' own
+ * client would have got for that command sent alone, so the client reads both the same way. The
+ * leader combines the commands that arrive while its previous entry is being committed into one log
+ * entry.
+ *
+ * <p>Defined by hand, with byte-array marshallers, because Ratis serves gRPC through its shaded
+ * copy of grpc-java, which generated stubs would not match.
+ */
+public final class GatewayMethod {
+  /** The gRPC service name. */
+  public static final String SERVICE = "roost.v1.WriteGateway";
+
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
+
+  /** {@code Submit}: Command bytes in, RaftClientReplyProto bytes out. */
+  public static final MethodDescriptor<byte[], byte[]> SUBMIT =
+      MethodDescriptor.<byte[], byte[]>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Submit"))
+          .setRequestMarshaller(BYTES)
+          .setResponseMarshaller(BYTES)
+          .build();
+
+  private GatewayMethod() {}
+}

@@ -1,0 +1,251 @@
+package dev.roost.client;
+
+import dev.roost.api.Peers;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real {@link Transport}: one Ratis {@link RaftClient} over gRPC, used only through its
+ * blocking {@link RaftClient#io() io()} API (see {@link ClientRetry} for why not {@code async()}).
+ *
+ * <p><b>Membership.</b> Ratis' client refreshes its peer list only from a {@code
+ * NotLeaderException}, so a client that keeps talking to one leader while the other members are
+ * replaced would be left with a list of dead servers the moment that leader goes. Every successful
+ * reply carries the commit index of each member of the current configuration, with its address
+ * ({@link RaftClientReply#getCommitInfos()}); when that set of members differs from the client's
+ * list, the transport builds new Ratis clients for the new list, with the same client id (so
+ * request ids and the servers' retry cache still match) and the same retry policy, starting at the
+ * server that answered. Calls already running finish on the old clients, which are closed once no
+ * call can still be using them (twice the deadline later).
+ */
+final class RatisTransport implements Transport {
+  private static final Logger LOG = LoggerFactory.getLogger(RatisTransport.class);
+
+  /** The two Ratis clients for one peer list. */
+  private record Clients(RaftClient raft, RaftClient oneShot, List<RaftPeerId> members) {
+    void close() {
+      try {
+        oneShot.close();
+        raft.close();
+      } catch (IOException e) {
+        LOG.warn("closing the Ratis client failed", e);
+      }
+    }
+  }
+
+  private final ClientId clientId = ClientId.randomId();
+  private final RetryPolicy retryPolicy;
+  private final RaftProperties properties = new RaftProperties();
+  private final Duration retireAfter;
+  private final AtomicReference<Clients> clients = new AtomicReference<>();
+  private final Map<RaftPeerId, String> addresses = new ConcurrentHashMap<>();
+  private final GatewayClient gateway;
+  private volatile boolean gatewayUnsupported;
+
+  /**
+   * @param retireAfter how long clients replaced after a membership change stay open for the calls
+   *     still using them
+   * @param writeGateway whether to send writes to the leader's write gateway
+   */
+  RatisTransport(
+      List<RaftPeer> peers,
+      RetryPolicy retryPolicy,
+      TimeDuration attemptTimeout,
+      Duration retireAfter,
+      boolean writeGateway) {
+    RaftClientConfigKeys.Rpc.setRequestTimeout(properties, attemptTimeout);
+    this.retryPolicy = retryPolicy;
+    this.retireAfter = retireAfter;
+    this.gateway = writeGateway ? new GatewayClient(attemptTimeout) : null;
+    peers.forEach(p -> addresses.put(p.getId(), p.getAddress()));
+    clients.set(build(peers, null));
+  }
+
+  private Clients build(List<RaftPeer> peers, RaftPeerId leader) {
+    RaftClient.Builder raft =
+        RaftClient.newBuilder()
+            .setClientId(clientId)
+            .setRaftGroup(Peers.group(peers))
+            .setProperties(properties)
+            .setRetryPolicy(retryPolicy);
+    if (leader != null) {
+      raft.setLeaderId(leader);
+    }
+    // Reads addressed to one member must not be retried against that member until the deadline:
+    // the caller moves on to another member instead.
+    RaftClient oneShot =
+        RaftClient.newBuilder()
+            .setRaftGroup(Peers.group(peers))
+            .setProperties(properties)
+            .setRetryPolicy(RetryPolicies.noRetry())
+            .build();
+    return new Clients(raft.build(), oneShot, peers.stream().map(RaftPeer::getId).toList());
+  }
+
+  @Override
+  public String clientId() {
+    return clientId.getUuid().toString();
+  }
+
+  /**
+   * Sends a write to the leader's write gateway if it has one, else, or if that attempt fails, as a
+   * Ratis request. The gateway attempt is shown to the retry policy like one of Ratis' own attempts
+   * (it may have been taken), and the Ratis request that follows it finds the leader, or waits for
+   * a new one, as usual. A gateway attempt that timed out makes the Ratis client start from the
+   * next member, as Ratis does after its own attempt times out.
+   */
+  @Override
+  public RaftClientReply write(Message command) throws IOException {
+    Clients current = clients.get();
+    if (gateway != null && !gatewayUnsupported) {
+      RaftPeerId leader = current.raft().getLeaderId();
+      String address = leader == null ? "" : addressOf(leader);
+      if (!address.isEmpty()) {
+        IOException failed;
+        RaftClientReply reply = null;
+        try {
+          reply = gateway.submit(address, command);
+          failed = reply.getException();
+        } catch (GatewayClient.Unsupported e) {
+          LOG.info("{}; sending writes as Ratis requests", e.getMessage());
+          gatewayUnsupported = true;
+          failed = null;
+        } catch (IOException e) {
+          failed = e;
+          // Not when the call's own deadline interrupted the attempt: that says nothing of the
+          // leader.
+          if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST
+              && !Thread.currentThread().isInterrupted()) {
+            current = startAfter(current, leader);
+          }
+        }
+        if (reply != null && reply.isSuccess()) {
+          return learn(reply);
+        }
+        if (failed instanceof StateMachineException refused) {
+          // The leader refused the write before the log: its answer, as Ratis' client gives it.
+          throw refused;
+        }
+        if (failed != null
+            && !retryPolicy.handleAttemptFailure(ClientRetry.causeEvent(failed)).shouldRetry()) {
+          throw failed;
+        }
+      }
+    }
+    return learn(current.raft().io().send(command));
+  }
+
+  @Override
+  public RaftClientReply read(Message query) throws IOException {
+    return learn(clients.get().raft().io().sendReadOnly(query));
+  }
+
+  @Override
+  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
+      throws IOException {
+    return clients.get().oneShot().io().sendStaleRead(query, minIndex, member);
+  }
+
+  @Override
+  public List<RaftPeerId> members() {
+    return clients.get().members();
+  }
+
+  @Override
+  public RaftPeerId currentLeader() {
+    return clients.get().raft().getLeaderId();
+  }
+
+  /** From the members' commit infos of a reply: addresses are learned from every reply. */
+  @Override
+  public String addressOf(RaftPeerId peer) {
+    return addresses.getOrDefault(peer, "");
+  }
+
+  /** Switches to new clients when a reply shows that the membership changed. */
+  private RaftClientReply learn(RaftClientReply reply) {
+    if (reply == null || !reply.isSuccess() || reply.getCommitInfos().isEmpty()) {
+      return reply;
+    }
+    Map<RaftPeerId, RaftPeer> current = new LinkedHashMap<>();
+    for (CommitInfoProto info : reply.getCommitInfos()) {
+      RaftPeer peer =
+          RaftPeer.newBuilder()
+              .setId(RaftPeerId.valueOf(info.getServer().getId()))
+              .setAddress(info.getServer().getAddress())
+              .build();
+      current.put(peer.getId(), peer);
+      addresses.put(peer.getId(), peer.getAddress());
+    }
+    Clients old = clients.get();
+    if (!current.containsKey(reply.getServerId())
+        || current.keySet().equals(Set.copyOf(old.members()))) {
+      return reply;
+    }
+    if (replace(old, build(List.copyOf(current.values()), reply.getServerId()))) {
+      LOG.info("membership changed: now {} (was {})", current.keySet(), old.members());
+    }
+    return reply;
+  }
+
+  /** Ratis clients like {@code current} but starting from the member after {@code suspect}. */
+  private Clients startAfter(Clients current, RaftPeerId suspect) {
+    List<RaftPeerId> members = current.members();
+    int at = members.indexOf(suspect);
+    if (members.size() < 2 || at < 0) {
+      return current;
+    }
+    List<RaftPeer> peers =
+        members.stream()
+            .map(id -> RaftPeer.newBuilder().setId(id).setAddress(addresses.get(id)).build())
+            .toList();
+    replace(current, build(peers, members.get((at + 1) % members.size())));
+    return clients.get();
+  }
+
+  /**
+   * Installs {@code fresh} in place of {@code old}, which stays open for the calls still using it
+   * and is closed later; false (and {@code fresh} closed) if another thread replaced {@code old}
+   * first.
+   */
+  private boolean replace(Clients old, Clients fresh) {
+    if (!clients.compareAndSet(old, fresh)) {
+      fresh.close();
+      return false;
+    }
+    CompletableFuture.delayedExecutor(retireAfter.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(old::close);
+    return true;
+  }
+
+  @Override
+  public void close() {
+    if (gateway != null) {
+      gateway.close();
+    }
+    clients.get().close();
+  }
+}

@@ -1,0 +1,127 @@
+package dev.roost.client;
+
+import dev.roost.api.Peers;
+import dev.roost.proto.Reply;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+
+/**
+ * A {@link Transport} without servers: each call runs the test's {@link Server} on the calling
+ * thread, which may answer, throw, or fail attempts through the retry policy as Ratis' blocking
+ * loop does.
+ */
+final class FakeTransport implements Transport {
+  /** What the servers do with one call. */
+  @FunctionalInterface
+  interface Server {
+    RaftClientReply handle(boolean write, Message message) throws IOException;
+  }
+
+  final RetryPolicy policy;
+  final List<byte[]> writes = new CopyOnWriteArrayList<>();
+  final List<byte[]> reads = new CopyOnWriteArrayList<>();
+  volatile Server server = (write, m) -> reply("n1", Reply.getDefaultInstance());
+  volatile RaftPeerId leader = RaftPeerId.valueOf("n1");
+  volatile boolean closed;
+
+  FakeTransport(RetryPolicy policy) {
+    this.policy = policy;
+  }
+
+  /** A Ratis reply from {@code server} carrying {@code reply}. */
+  static RaftClientReply reply(String server, Reply reply) {
+    return RaftClientReply.newBuilder()
+        .setClientId(ClientId.randomId())
+        .setServerId(RaftGroupMemberId.valueOf(RaftPeerId.valueOf(server), Peers.GROUP_ID))
+        .setCallId(1)
+        .setSuccess()
+        .setMessage(Message.valueOf(ByteString.copyFrom(reply.toByteArray())))
+        .build();
+  }
+
+  /**
+   * Fails attempts with {@code cause} the way Ratis' blocking loop does: asks the policy after
+   * each, sleeps as told, and throws the cause when the policy gives up.
+   */
+  RaftClientReply failEveryAttempt(IOException cause) throws IOException {
+    while (true) {
+      RetryPolicy.Action action =
+          policy.handleAttemptFailure(
+              new RetryPolicy.Event() {
+                @Override
+                public int getAttemptCount() {
+                  return 0;
+                }
+
+                @Override
+                public Throwable getCause() {
+                  return cause;
+                }
+              });
+      if (!action.shouldRetry()) {
+        throw cause;
+      }
+      try {
+        action.getSleepTime().sleep();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted");
+      }
+    }
+  }
+
+  @Override
+  public String clientId() {
+    return "fake-client";
+  }
+
+  @Override
+  public RaftClientReply write(Message command) throws IOException {
+    writes.add(command.getContent().toByteArray());
+    return server.handle(true, command);
+  }
+
+  @Override
+  public RaftClientReply read(Message query) throws IOException {
+    reads.add(query.getContent().toByteArray());
+    return server.handle(false, query);
+  }
+
+  /** Reads addressed to one member, with the minimum index asked for. */
+  final List<String> memberReads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
+      throws IOException {
+    memberReads.add(member + "@" + minIndex);
+    return server.handle(false, query);
+  }
+
+  @Override
+  public List<RaftPeerId> members() {
+    return List.of(RaftPeerId.valueOf("n1"), RaftPeerId.valueOf("n2"), RaftPeerId.valueOf("n3"));
+  }
+
+  @Override
+  public RaftPeerId currentLeader() {
+    return leader;
+  }
+
+  @Override
+  public String addressOf(RaftPeerId peer) {
+    return "10.0.0." + peer.toString().substring(1) + ":7001";
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+}

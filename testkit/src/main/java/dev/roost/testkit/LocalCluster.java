@@ -1,0 +1,502 @@
+package dev.roost.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * A Roost cluster of local {@code roost-server} processes on loopback, remembered in one directory
+ * so that later commands find it: {@code cluster.properties} (nodes, ports, pids), {@code
+ * data/<id>/} and {@code logs/<id>.log} per node.
+ *
+ * <p>The cluster has an admin secret, generated when it is created and kept in {@code admin-secret}
+ * (readable by its owner only); servers get it through {@code ROOST_ADMIN_SECRET}, never on the
+ * command line, where other users could read it, and the local admin commands ({@code add-node},
+ * {@code remove-node}, {@code cluster add} and the like) read it from there.
+ *
+ * <p>Processes are started detached (they outlive the CLI) and controlled with real signals by pid:
+ * SIGTERM to stop, SIGKILL to kill, SIGSTOP/SIGCONT to pause and resume.
+ */
+public final class LocalCluster {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ADMIN_SECRET_FILE = "admin-secret";
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+  /** One local node: its id, ports and the pid of its process (0 when never started). */
+  public record Node(String id, int raftPort, int httpPort, long pid) {
+    public String raftAddress() {
+      return "127.0.0.1:" + raftPort;
+    }
+
+    public String httpAddress() {
+      return "127.0.0.1:" + httpPort;
+    }
+
+    public Node withPid(long newPid) {
+      return new Node(id, raftPort, httpPort, newPid);
+    }
+
+    public boolean alive() {
+      return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+  }
+
+  private final Path home;
+  private final Path serverJar;
+  private final List<Node> nodes;
+  private final List<String> serverArgs = new ArrayList<>();
+  private boolean readLease;
+
+  private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
+    this.home = home;
+    this.serverJar = serverJar;
+    this.nodes = new ArrayList<>(nodes);
+  }
+
+  /** The directory the launcher passes as {@code roost.home}, else {@code ./.roost}. */
+  public static Path defaultHome() {
+    String env = System.getenv("ROOST_HOME");
+    String prop = System.getProperty("roost.home");
+    return Path.of(prop != null ? prop : env != null ? env : ".roost").toAbsolutePath();
+  }
+
+  /** The server jar the launcher passes as {@code roost.server.jar}. */
+  public static Path defaultServerJar() {
+    String prop = System.getProperty("roost.server.jar");
+    return Path.of(prop != null ? prop : "server/target/roost-server.jar").toAbsolutePath();
+  }
+
+  /** The cluster remembered in {@code home}, if there is one. */
+  public static Optional<LocalCluster> load(Path home, Path serverJar) throws IOException {
+    Path file = home.resolve("cluster.properties");
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    List<Node> nodes = new ArrayList<>();
+    for (String id : p.getProperty("nodes", "").split(",")) {
+      if (!id.isBlank()) {
+        nodes.add(
+            new Node(
+                id,
+                Integer.parseInt(p.getProperty(id + ".raft-port")),
+                Integer.parseInt(p.getProperty(id + ".http-port")),
+                Long.parseLong(p.getProperty(id + ".pid", "0"))));
+      }
+    }
+    LocalCluster cluster = new LocalCluster(home, serverJar, nodes);
+    cluster.readLease = Boolean.parseBoolean(p.getProperty("read-lease", "false"));
+    return Optional.of(cluster);
+  }
+
+  /**
+   * A new cluster of {@code size} nodes n1..nN with Raft ports from {@code basePort} and HTTP ports
+   * from {@code basePort + 100}.
+   */
+  public static LocalCluster create(Path home, Path serverJar, int size, int basePort) {
+    List<Node> nodes = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      nodes.add(new Node("n" + i, basePort + i - 1, basePort + 100 + i - 1, 0));
+    }
+    return new LocalCluster(home, serverJar, nodes);
+  }
+
+  /**
+   * A new cluster of {@code size} nodes on the first block of ports from 17001 up (in steps of 200)
+   * that is free now, for throwaway clusters (the demo, benchmarks).
+   *
+   * @throws ClusterException if no block below 30000 is free
+   */
+  public static LocalCluster createOnFreePorts(Path home, Path serverJar, int size)
+      throws ClusterException {
+    for (int base = 17001; base < 30000; base += 200) {
+      LocalCluster candidate = create(home, serverJar, size, base);
+      try {
+        candidate.checkPortsFree();
+        return candidate;
+      } catch (ClusterException portTaken) {
+        // the next block
+      }
+    }
+    throw ClusterException.unavailable("no free ports for a local cluster between 17001 and 30000");
+  }
+
+  public Path home() {
+    return home;
+  }
+
+  /**
+   * Sets {@code --read-lease} for every later {@link #start}, remembered in {@code
+   * cluster.properties}; every member must have the same setting, so change it only while all are
+   * stopped.
+   */
+  public LocalCluster readLease(boolean on) {
+    this.readLease = on;
+    return this;
+  }
+
+  /**
+   * Extra {@code roost-server} flags for every later {@link #start}, e.g. {@code
+   * ("--snapshot-threshold", "200")}; they come after the flags this class sets. They are not
+   * remembered in {@code cluster.properties}: a later command that loads the cluster starts nodes
+   * without them.
+   */
+  public LocalCluster serverArgs(List<String> args) {
+    serverArgs.clear();
+    serverArgs.addAll(args);
+    return this;
+  }
+
+  /** The data directory of node {@code id} (its Raft log and snapshots are under {@code raft/}). */
+  public Path dataDir(String id) {
+    return home.resolve("data").resolve(id);
+  }
+
+  public List<Node> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  /** The peer list in the {@code id=host:port,...} syntax. */
+  public String peers() {
+    return String.join(",", nodes.stream().map(n -> n.id() + "=" + n.raftAddress()).toList());
+  }
+
+  public Path logFile(String id) {
+    return home.resolve("logs").resolve(id + ".log");
+  }
+
+  private Path outFile(String id) {
+    return home.resolve("logs").resolve(id + ".out");
+  }
+
+  /** The node named {@code id}, or the current leader for {@code leader}. */
+  public Node node(String id) throws ClusterException {
+    if (id.equalsIgnoreCase("leader")) {
+      return leader()
+          .orElseThrow(() -> ClusterException.unavailable("no node reports a leader now"));
+    }
+    return nodes.stream()
+        .filter(n -> n.id().equals(id))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                ClusterException.input(
+                    "no node '"
+                        + id
+                        + "' in the local cluster; nodes: "
+                        + String.join(", ", nodes.stream().map(Node::id).toList())));
+  }
+
+  /**
+   * Checks that no port of {@code which} (all nodes when none are given) is taken, naming the first
+   * one that is.
+   */
+  public void checkPortsFree(Node... which) throws ClusterException {
+    for (Node n : which.length == 0 ? nodes : List.of(which)) {
+      for (int port : new int[] {n.raftPort(), n.httpPort()}) {
+        try (ServerSocket s = new ServerSocket()) {
+          s.bind(new InetSocketAddress("127.0.0.1", port));
+        } catch (IOException e) {
+          throw ClusterException.input(
+              "port " + port + " is in use; choose other ports with --base-port");
+        }
+      }
+    }
+  }
+
+  /** The HTTP endpoints of the nodes, for the admin commands. */
+  public List<String> httpEndpoints() {
+    return nodes.stream().map(Node::httpAddress).toList();
+  }
+
+  /**
+   * The cluster's admin secret, created (random, owner-only file) on first use.
+   *
+   * @throws IOException if the file cannot be read or written
+   */
+  public String adminSecret() throws IOException {
+    Path file = home.resolve(ADMIN_SECRET_FILE);
+    if (Files.exists(file)) {
+      return Files.readString(file).strip();
+    }
+    Files.createDirectories(home);
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String secret = HexFormat.of().formatHex(random);
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, secret + "\n");
+    return secret;
+  }
+
+  /**
+   * A new node, next in id and ports after the highest existing ones, remembered but not started:
+   * start it with {@link #startJoining}.
+   */
+  public Node newNode() throws IOException {
+    int next =
+        nodes.stream().mapToInt(n -> Integer.parseInt(n.id().substring(1))).max().orElse(0) + 1;
+    int baseRaft =
+        nodes.stream().mapToInt(n -> n.raftPort() - nodeNumber(n) + 1).min().orElse(7001);
+    Node node = new Node("n" + next, baseRaft + next - 1, baseRaft + 100 + next - 1, 0);
+    nodes.add(node);
+    save();
+    return node;
+  }
+
+  private static int nodeNumber(Node n) {
+    return Integer.parseInt(n.id().substring(1));
+  }
+
+  /** Forgets {@code node} (stop it first): it is no longer part of the local cluster. */
+  public void forget(Node node) throws IOException {
+    nodes.removeIf(n -> n.id().equals(node.id()));
+    save();
+  }
+
+  /** Starts {@code node}'s server process in join mode: it waits to be added to the group. */
+  public void startJoining(Node node) throws IOException, ClusterException {
+    start(node, true);
+  }
+
+  /** Starts {@code node}'s server process and remembers its pid. */
+  public void start(Node node) throws IOException, ClusterException {
+    start(node, false);
+  }
+
+  private void start(Node node, boolean join) throws IOException, ClusterException {
+    if (!Files.isRegularFile(serverJar)) {
+      throw ClusterException.input(
+          "server jar not found at " + serverJar + "; build with ./mvnw package");
+    }
+    Files.createDirectories(home.resolve("logs"));
+    Files.createDirectories(dataDir(node.id()));
+    ProcessBuilder builder = new ProcessBuilder(serverCommand(node, join));
+    builder.environment().put("ROOST_ADMIN_SECRET", adminSecret());
+    Process p =
+        builder
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(node.id()).toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .start();
+    replace(node.withPid(p.pid()));
+    save();
+  }
+
+  /** The command line that starts {@code node}'s server with this cluster's settings. */
+  List<String> serverCommand(Node node, boolean join) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // Room for the state of `roost bench timeline` (10k users following 50 each, 400k posts)
+    // beside Ratis' log cache; a server out of memory ends rather than limp on.
+    command.add("-Xmx1g");
+    command.add("-XX:+ExitOnOutOfMemoryError");
+    command.add("-XX:+UseSerialGC");
+    command.add("-jar");
+    command.add(serverJar.toString());
+    command.addAll(
+        List.of(
+            "--id", node.id(),
+            // A joining node needs only its own address; the group's members come with the log.
+            "--peers", join ? node.id() + "=" + node.raftAddress() : peers(),
+            "--data-dir", dataDir(node.id()).toString(),
+            "--http", node.httpAddress(),
+            "--log-file", logFile(node.id()).toString()));
+    if (join) {
+      command.add("--join");
+    }
+    if (readLease) {
+      command.add("--read-lease");
+    }
+    command.addAll(serverArgs);
+    return command;
+  }
+
+  /** Starts every node's process. */
+  public void startAll() throws IOException, ClusterException {
+    for (Node n : nodes()) {
+      start(n);
+    }
+  }
+
+  /** Stops every node as {@link #stop} does, each within {@code grace}. */
+  public void stopAll(Duration grace) throws IOException {
+    for (Node n : nodes()) {
+      stop(n, grace);
+    }
+  }
+
+  /** Sends SIGTERM and waits for the process to exit, then SIGKILL if it did not in time. */
+  public void stop(Node node, Duration grace) throws IOException {
+    Optional<ProcessHandle> handle = ProcessHandle.of(node.pid()).filter(ProcessHandle::isAlive);
+    if (handle.isPresent()) {
+      signal(node, "CONT"); // a paused process cannot act on SIGTERM
+      handle.get().destroy();
+      try {
+        handle.get().onExit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (Exception timedOutOrInterrupted) {
+        handle.get().destroyForcibly();
+      }
+    }
+    replace(node.withPid(0));
+    save();
+  }
+
+  /** Kills the process with SIGKILL, as a crash would. */
+  public void kill(Node node) throws IOException {
+    ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    ProcessHandle.of(node.pid()).ifPresent(h -> h.onExit().join());
+    replace(node.withPid(0));
+    save();
+  }
+
+  /** Sends {@code signal} (STOP, CONT) to the node's process with kill(1). */
+  public void signal(Node node, String signal) throws IOException {
+    if (!node.alive()) {
+      return;
+    }
+    try {
+      int rc =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).start().waitFor();
+      if (rc != 0) {
+        throw new IOException("kill -" + signal + " " + node.pid() + " exited " + rc);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  /** Deletes the cluster's data, logs and state file. */
+  public void wipe() throws IOException {
+    if (!Files.exists(home)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(home)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** The {@code /status} JSON of a node, or empty when it does not answer. */
+  public Optional<JsonNode> status(Node node) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://" + node.httpAddress() + "/status"))
+                  .timeout(Duration.ofSeconds(1))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** The node that reports itself leader, if one does now. */
+  public Optional<Node> leader() {
+    for (Node n : nodes) {
+      if (n.alive()) {
+        Optional<JsonNode> s = status(n);
+        if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
+          return Optional.of(n);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether {@code /ready} answers 200 for this node. */
+  public boolean ready(Node node) {
+    return status(node).map(s -> s.path("ready").asBoolean()).orElse(false);
+  }
+
+  /**
+   * Waits until every node in {@code which} is ready.
+   *
+   * @throws ClusterException naming the nodes that are not, after {@code timeout}
+   */
+  public void awaitReady(List<Node> which, Duration timeout) throws ClusterException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<String> notReady = which.stream().filter(n -> !ready(current(n))).map(Node::id).toList();
+      if (notReady.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw ClusterException.unavailable(
+            "not ready after "
+                + timeout.toSeconds()
+                + " s: "
+                + String.join(", ", notReady)
+                + " (see "
+                + home.resolve("logs")
+                + ")");
+      }
+      sleep(Duration.ofMillis(200));
+    }
+  }
+
+  private Node current(Node n) {
+    return nodes.stream().filter(x -> x.id().equals(n.id())).findFirst().orElse(n);
+  }
+
+  public static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void replace(Node node) {
+    nodes.replaceAll(n -> n.id().equals(node.id()) ? node : n);
+  }
+
+  /** Writes {@code cluster.properties}. */
+  public void save() throws IOException {
+    Files.createDirectories(home);
+    Properties p = new Properties();
+    p.setProperty("nodes", String.join(",", nodes.stream().map(Node::id).toList()));
+    p.setProperty("read-lease", Boolean.toString(readLease));
+    for (Node n : nodes) {
+      p.setProperty(n.id() + ".raft-port", Integer.toString(n.raftPort()));
+      p.setProperty(n.id() + ".http-port", Integer.toString(n.httpPort()));
+      p.setProperty(n.id() + ".pid", Long.toString(n.pid()));
+    }
+    Path tmp = home.resolve("cluster.properties.tmp");
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      p.store(out, "Roost local cluster; written by ./roost, read by ./roost");
+    }
+    Files.move(
+        tmp, home.resolve("cluster.properties"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+}
