@@ -7,10 +7,10 @@ import dev.roost.cli.Output;
 import dev.roost.cli.Verb;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
-import dev.roost.proto.Post;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
+import dev.roost.testkit.PostAudit;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -18,10 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -254,14 +252,12 @@ final class FailoverBench extends Verb {
     long unknown = 0;
     try (RoostClient reader = client(cluster, Duration.ofSeconds(30))) {
       for (Writer w : all) {
-        Map<String, Integer> copies = new HashMap<>();
-        for (Post p : reader.allPosts(w.user).toList()) {
-          copies.merge(p.getText(), 1, Integer::sum);
-        }
-        acknowledged += w.acknowledged.size();
+        PostAudit audit =
+            PostAudit.of(reader.allPosts(w.user).toList(), w.acknowledged, w.unknown, Set.of());
+        acknowledged += audit.acknowledged();
         unknown += w.unknown.size();
-        lost += w.acknowledged.stream().filter(text -> !copies.containsKey(text)).count();
-        duplicated += copies.values().stream().filter(n -> n > 1).count();
+        lost += audit.lost().size();
+        duplicated += audit.duplicated().size();
       }
     }
     return new Trial(

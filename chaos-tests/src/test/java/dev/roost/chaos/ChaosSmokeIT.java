@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.roost.chaos.checker.Verdict;
 import dev.roost.chaos.cluster.ProcessCluster;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.History;
-import dev.roost.chaos.history.Op;
 import dev.roost.client.ReadConsistency;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,7 +140,7 @@ class ChaosSmokeIT {
     } else {
       assertThat(o.skippedFaults()).isPositive();
     }
-    assertThat(history.ops()).anyMatch(op -> op.type() == Op.Type.OK);
+    assertThat(history.ops()).anyMatch(op -> op.type() == Event.Type.OK);
     assertThat(Files.readString(o.dir().resolve("results.json"))).contains("\"command\"");
   }
 }

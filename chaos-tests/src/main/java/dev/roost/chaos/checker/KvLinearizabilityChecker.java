@@ -1,8 +1,8 @@
 package dev.roost.chaos.checker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.History;
-import dev.roost.chaos.history.Op;
 import dev.roost.chaos.history.Operation;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -65,11 +65,12 @@ public final class KvLinearizabilityChecker implements Checker {
       if (!FUNCTIONS.contains(op.f())) {
         continue;
       }
-      if (op.outcome() == Op.Type.OK) {
+      if (op.outcome() == Event.Type.OK) {
         ok++;
       }
       boolean relevant =
-          op.outcome() == Op.Type.OK || (op.outcome() == Op.Type.INFO && !op.f().equals("read"));
+          op.outcome() == Event.Type.OK
+              || (op.outcome() == Event.Type.INFO && !op.f().equals("read"));
       if (relevant) {
         byKey.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
       }
@@ -143,7 +144,7 @@ public final class KvLinearizabilityChecker implements Checker {
         Operation op = ops.get(i);
         Entry call = new Entry(i, true, op.invoke().time());
         entries.add(call);
-        if (op.outcome() == Op.Type.OK) {
+        if (op.outcome() == Event.Type.OK) {
           Entry ret = new Entry(i, false, op.completion().time());
           call.match = ret;
           entries.add(ret);
@@ -161,7 +162,7 @@ public final class KvLinearizabilityChecker implements Checker {
     }
 
     Verdict run() {
-      int pendingReturns = (int) ops.stream().filter(o -> o.outcome() == Op.Type.OK).count();
+      int pendingReturns = (int) ops.stream().filter(o -> o.outcome() == Event.Type.OK).count();
       Set<Configuration> seen = new HashSet<>();
       Deque<Step> stack = new ArrayDeque<>();
       BitSet linearized = new BitSet(ops.size());

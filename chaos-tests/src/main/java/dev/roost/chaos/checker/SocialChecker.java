@@ -1,8 +1,8 @@
 package dev.roost.chaos.checker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.History;
-import dev.roost.chaos.history.Op;
 import dev.roost.chaos.history.Operation;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -67,7 +67,7 @@ public final class SocialChecker implements Checker {
     Map<String, Operation> finalFollowing = new HashMap<>();
     int ok = 0;
     for (Operation op : ops) {
-      boolean isOk = op.outcome() == Op.Type.OK;
+      boolean isOk = op.outcome() == Event.Type.OK;
       switch (op.f()) {
         case "post" -> {
           postsByText.put(op.invoke().value().asText(), op);
@@ -146,14 +146,14 @@ public final class SocialChecker implements Checker {
         continue;
       }
       int n = copies.getOrDefault(post.invoke().value().asText(), 0);
-      Op.Type outcome = post.outcome();
-      if (outcome == Op.Type.OK && n == 0) {
+      Event.Type outcome = post.outcome();
+      if (outcome == Event.Type.OK && n == 0) {
         anomalies.add(
             new Anomaly(
                 "lost-post",
                 "acknowledged post missing from its author's final read",
                 List.of(post.describe(), finalPosts.get(post.key()).describe())));
-      } else if (outcome == Op.Type.FAIL && n > 0) {
+      } else if (outcome == Event.Type.FAIL && n > 0) {
         anomalies.add(
             new Anomaly(
                 "failed-post-applied",
@@ -184,7 +184,7 @@ public final class SocialChecker implements Checker {
       Set<String> following = new HashSet<>();
       read.completion().value().forEach(n -> following.add(n.asText()));
       for (Operation follow : e.getValue()) {
-        if (follow.outcome() == Op.Type.OK
+        if (follow.outcome() == Event.Type.OK
             && !following.contains(follow.invoke().value().asText())) {
           anomalies.add(
               new Anomaly(
@@ -208,7 +208,7 @@ public final class SocialChecker implements Checker {
     // Acknowledged posts by author, by completion time: what a later read must show.
     Map<String, List<Operation>> ackedPostsBy = new HashMap<>();
     for (Operation p : postsByText.values()) {
-      if (p.outcome() == Op.Type.OK) {
+      if (p.outcome() == Event.Type.OK) {
         ackedPostsBy.computeIfAbsent(p.key(), k -> new ArrayList<>()).add(p);
       }
     }
@@ -256,7 +256,7 @@ public final class SocialChecker implements Checker {
         Set<String> authors = new HashSet<>();
         authors.add(user);
         for (Operation f : followsOf.getOrDefault(user, List.of())) {
-          if (f.outcome() == Op.Type.OK && f.completion().time() < read.invoke().time()) {
+          if (f.outcome() == Event.Type.OK && f.completion().time() < read.invoke().time()) {
             authors.add(f.invoke().value().asText());
           }
         }
@@ -291,7 +291,7 @@ public final class SocialChecker implements Checker {
     }
     for (Seen s : page) {
       Operation post = postsByText.get(s.text());
-      if (post == null || post.outcome() == Op.Type.FAIL || !post.key().equals(s.author())) {
+      if (post == null || post.outcome() == Event.Type.FAIL || !post.key().equals(s.author())) {
         out.add(
             new Anomaly(
                 "phantom-post",

@@ -66,16 +66,6 @@ public interface ClusterControl extends AutoCloseable {
   /** Removes every cut; a no-op on a backend without partitions. */
   void heal() throws IOException;
 
-  /** Adds a member to the Raft group: not supported by the process backend yet. */
-  default void addMember(String node) throws IOException {
-    throw new UnsupportedOperationException("membership changes are not supported yet");
-  }
-
-  /** Removes a member from the Raft group: not supported by the process backend yet. */
-  default void removeMember(String node) throws IOException {
-    throw new UnsupportedOperationException("membership changes are not supported yet");
-  }
-
   /** A description of the backend for reports (network kind, addresses). */
   String describe();
 

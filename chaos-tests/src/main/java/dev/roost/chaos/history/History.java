@@ -19,10 +19,10 @@ import java.util.Map;
 public final class History {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final List<Op> ops;
+  private final List<Event> ops;
 
   /** A history of these entries, in file order. */
-  public History(List<Op> ops) {
+  public History(List<Event> ops) {
     this.ops = List.copyOf(ops);
   }
 
@@ -32,7 +32,7 @@ public final class History {
    * @throws IOException naming the line that is not a valid entry
    */
   public static History read(Path file) throws IOException {
-    List<Op> ops = new ArrayList<>();
+    List<Event> ops = new ArrayList<>();
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String line;
       int number = 0;
@@ -52,10 +52,10 @@ public final class History {
     return new History(ops);
   }
 
-  static Op parse(JsonNode o) {
-    return new Op(
+  static Event parse(JsonNode o) {
+    return new Event(
         o.get("process").asInt(),
-        Op.Type.fromWire(o.get("type").asText()),
+        Event.Type.fromWire(o.get("type").asText()),
         o.get("f").asText(),
         o.hasNonNull("key") ? o.get("key").asText() : null,
         o.get("value"),
@@ -64,23 +64,23 @@ public final class History {
   }
 
   /** Every entry, in file order. */
-  public List<Op> ops() {
+  public List<Event> ops() {
     return ops;
   }
 
   /**
    * The client operations, each an invocation with its completion; an invocation without a
-   * completion (the harness stopped first) counts as {@link Op.Type#INFO} completing at the end of
-   * time. Nemesis entries are left out.
+   * completion (the harness stopped first) counts as {@link Event.Type#INFO} completing at the end
+   * of time. Nemesis entries are left out.
    */
   public List<Operation> operations() {
     List<Operation> result = new ArrayList<>();
     Map<Integer, Integer> open = new HashMap<>();
-    for (Op op : ops) {
-      if (op.process() == Op.NEMESIS) {
+    for (Event op : ops) {
+      if (op.process() == Event.NEMESIS) {
         continue;
       }
-      if (op.type() == Op.Type.INVOKE) {
+      if (op.type() == Event.Type.INVOKE) {
         open.put(op.process(), result.size());
         result.add(new Operation(result.size(), op, null));
       } else {
@@ -96,7 +96,7 @@ public final class History {
   }
 
   /** The nemesis entries, in time order. */
-  public List<Op> nemesis() {
-    return ops.stream().filter(o -> o.process() == Op.NEMESIS).toList();
+  public List<Event> nemesis() {
+    return ops.stream().filter(o -> o.process() == Event.NEMESIS).toList();
   }
 }

@@ -11,9 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Appends {@link Op}s to a JSON-lines history file, one object per line, flushed after each line so
- * that a crashed harness still leaves a readable history. Safe for concurrent use; the time of an
- * entry is taken under the lock, so lines are in time order.
+ * Appends {@link Event}s to a JSON-lines history file, one object per line, flushed after each line
+ * so that a crashed harness still leaves a readable history. Safe for concurrent use; the time of
+ * an entry is taken under the lock, so lines are in time order.
  */
 public final class HistoryWriter implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,9 +32,9 @@ public final class HistoryWriter implements AutoCloseable {
   }
 
   /** Records an entry stamped now, and returns it. */
-  public synchronized Op append(
-      int process, Op.Type type, String f, String key, JsonNode value, String error) {
-    Op op = new Op(process, type, f, key, value, System.nanoTime() - origin, error);
+  public synchronized Event append(
+      int process, Event.Type type, String f, String key, JsonNode value, String error) {
+    Event op = new Event(process, type, f, key, value, System.nanoTime() - origin, error);
     try {
       out.write(JSON.writeValueAsString(toJson(op)));
       out.newLine();
@@ -46,7 +46,7 @@ public final class HistoryWriter implements AutoCloseable {
   }
 
   /** The JSON object of one line; see the README for the field list. */
-  static ObjectNode toJson(Op op) {
+  static ObjectNode toJson(Event op) {
     ObjectNode o = JSON.createObjectNode();
     o.put("process", op.process());
     o.put("type", op.type().wire());

@@ -7,11 +7,11 @@ package dev.roost.chaos.history;
  * @param invoke the invocation
  * @param completion the completion, or null if the history ends before it
  */
-public record Operation(int index, Op invoke, Op completion) {
+public record Operation(int index, Event invoke, Event completion) {
 
-  /** The outcome; {@link Op.Type#INFO} when there is no completion. */
-  public Op.Type outcome() {
-    return completion == null ? Op.Type.INFO : completion.type();
+  /** The outcome; {@link Event.Type#INFO} when there is no completion. */
+  public Event.Type outcome() {
+    return completion == null ? Event.Type.INFO : completion.type();
   }
 
   /** The operation name. */
@@ -26,7 +26,7 @@ public record Operation(int index, Op invoke, Op completion) {
 
   /** Time of completion; {@link Long#MAX_VALUE} for one that may take effect at any later time. */
   public long end() {
-    return outcome() == Op.Type.INFO ? Long.MAX_VALUE : completion.time();
+    return outcome() == Event.Type.INFO ? Long.MAX_VALUE : completion.time();
   }
 
   /** A compact one-line form for reports. */

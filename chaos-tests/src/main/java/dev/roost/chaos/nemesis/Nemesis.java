@@ -3,8 +3,8 @@ package dev.roost.chaos.nemesis;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.chaos.cluster.ClusterControl;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.HistoryWriter;
-import dev.roost.chaos.history.Op;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a {@link Schedule} against a cluster and writes each fault's start and end into the history
- * as entries of process {@link Op#NEMESIS} ({@code f} {@code start} or {@code stop}, {@code key}
+ * as entries of process {@link Event#NEMESIS} ({@code f} {@code start} or {@code stop}, {@code key}
  * the fault, {@code value} the nodes and details), so that the report reads the fault intervals
  * from the history file like everything else.
  *
@@ -194,7 +194,7 @@ public final class Nemesis implements Runnable {
     if (!detail.isEmpty()) {
       value.put("detail", detail);
     }
-    history.append(Op.NEMESIS, Op.Type.INFO, f, kind.wire(), value, null);
+    history.append(Event.NEMESIS, Event.Type.INFO, f, kind.wire(), value, null);
     LOG.info("nemesis {} {} {} {}", f, kind.wire(), nodes, detail);
   }
 

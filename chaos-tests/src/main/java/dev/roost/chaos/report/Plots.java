@@ -1,7 +1,7 @@
 package dev.roost.chaos.report;
 
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.History;
-import dev.roost.chaos.history.Op;
 import dev.roost.chaos.history.Operation;
 import java.awt.Color;
 import java.io.IOException;
@@ -34,9 +34,9 @@ public final class Plots {
     List<Interval> out = new ArrayList<>();
     Map<String, Double> open = new TreeMap<>();
     double last = 0;
-    for (Op op : history.ops()) {
+    for (Event op : history.ops()) {
       last = Math.max(last, op.time() / 1e9);
-      if (op.process() != Op.NEMESIS) {
+      if (op.process() != Event.NEMESIS) {
         continue;
       }
       if (op.f().equals("start")) {
@@ -98,7 +98,7 @@ public final class Plots {
     Map<String, TreeMap<Long, Integer>> perSecond = new TreeMap<>();
     long lastSecond = 0;
     for (Operation o : history.operations()) {
-      if (o.outcome() == Op.Type.OK) {
+      if (o.outcome() == Event.Type.OK) {
         long second = o.completion().time() / 1_000_000_000L;
         lastSecond = Math.max(lastSecond, second);
         perSecond.computeIfAbsent(o.f(), k -> new TreeMap<>()).merge(second, 1, Integer::sum);

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.chaos.checker.Anomaly;
 import dev.roost.chaos.checker.CheckResult;
 import dev.roost.chaos.checker.Verdict;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.History;
-import dev.roost.chaos.history.Op;
 import dev.roost.chaos.history.Operation;
 import dev.roost.chaos.nemesis.ScheduleStep;
 import java.io.IOException;
@@ -56,7 +56,7 @@ public record RunReport(
     root.set("counts", JSON.valueToTree(counts(history)));
     root.set("schedule", JSON.valueToTree(planned));
     ArrayNode faults = root.putArray("faults");
-    for (Op op : history.nemesis()) {
+    for (Event op : history.nemesis()) {
       ObjectNode f = faults.addObject();
       f.put("event", op.f()).put("fault", op.key()).put("timeMillis", op.time() / 1_000_000);
       f.set("value", op.value());
@@ -118,7 +118,7 @@ public record RunReport(
     b.append("<img src=\"throughput.png\" alt=\"throughput\">");
     b.append("<h2>Faults that ran</h2><table><tr><th>t (s)</th><th>event</th><th>fault</th>");
     b.append("<th>details</th></tr>");
-    for (Op op : history.nemesis()) {
+    for (Event op : history.nemesis()) {
       b.append("<tr><td>").append(String.format("%.1f", op.time() / 1e9)).append("</td><td>");
       b.append(esc(op.f())).append("</td><td>").append(esc(op.key())).append("</td><td>");
       b.append(esc(op.value().toString())).append("</td></tr>");

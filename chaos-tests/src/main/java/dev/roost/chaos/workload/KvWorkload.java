@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.roost.chaos.checker.Checker;
 import dev.roost.chaos.checker.KvLinearizabilityChecker;
-import dev.roost.chaos.history.Op;
+import dev.roost.chaos.history.Event;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.KvEntry;
@@ -58,14 +58,14 @@ public final class KvWorkload implements Workload {
       }
       int dice = random.nextInt(4);
       if (dice < 2) {
-        Op op =
+        Event op =
             recorder.record(process, "read", key, NullNode.getInstance(), () -> read(client, key));
-        if (op.type() == Op.Type.OK) {
+        if (op.type() == Event.Type.OK) {
           lastSeen = op.value().isNull() ? null : op.value().asText();
         }
       } else if (dice == 2 || lastSeen == null) {
         String v = Long.toString(values.incrementAndGet());
-        Op op =
+        Event op =
             recorder.record(
                 process,
                 "write",
@@ -75,11 +75,11 @@ public final class KvWorkload implements Workload {
                   client.kvPut(key, bytes(v));
                   return NullNode.getInstance();
                 });
-        lastSeen = op.type() == Op.Type.OK ? v : lastSeen;
+        lastSeen = op.type() == Event.Type.OK ? v : lastSeen;
       } else {
         String expected = lastSeen;
         String v = Long.toString(values.incrementAndGet());
-        Op op =
+        Event op =
             recorder.record(
                 process,
                 "cas",
@@ -89,7 +89,7 @@ public final class KvWorkload implements Workload {
                   client.kvCompareAndSetValue(key, bytes(expected), bytes(v));
                   return NullNode.getInstance();
                 });
-        lastSeen = op.type() == Op.Type.OK ? v : null;
+        lastSeen = op.type() == Event.Type.OK ? v : null;
       }
     }
   }

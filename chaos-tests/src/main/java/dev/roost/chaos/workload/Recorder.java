@@ -1,8 +1,8 @@
 package dev.roost.chaos.workload;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.HistoryWriter;
-import dev.roost.chaos.history.Op;
 import dev.roost.client.RoostException;
 import dev.roost.proto.StatusCode;
 
@@ -40,16 +40,16 @@ public final class Recorder {
    *
    * @return the completion entry
    */
-  public Op record(int process, String f, String key, JsonNode argument, Call call) {
-    history.append(process, Op.Type.INVOKE, f, key, argument, null);
+  public Event record(int process, String f, String key, JsonNode argument, Call call) {
+    history.append(process, Event.Type.INVOKE, f, key, argument, null);
     try {
       JsonNode result = call.run();
-      return history.append(process, Op.Type.OK, f, key, result, null);
+      return history.append(process, Event.Type.OK, f, key, result, null);
     } catch (RoostException e) {
-      Op.Type type = e.outcomeUnknown() ? Op.Type.INFO : Op.Type.FAIL;
+      Event.Type type = e.outcomeUnknown() ? Event.Type.INFO : Event.Type.FAIL;
       return history.append(process, type, f, key, null, e.code() + ": " + e.getMessage());
     } catch (RuntimeException e) {
-      return history.append(process, Op.Type.INFO, f, key, null, String.valueOf(e));
+      return history.append(process, Event.Type.INFO, f, key, null, String.valueOf(e));
     }
   }
 

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.chaos.checker.Checker;
 import dev.roost.chaos.checker.SocialChecker;
-import dev.roost.chaos.history.Op;
+import dev.roost.chaos.history.Event;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
@@ -146,9 +146,9 @@ public final class SocialWorkload implements Workload {
   }
 
   /** Repeats a recorded operation until it is ok, at most ten times. */
-  private static void retry(Supplier<Op> attempt) {
+  private static void retry(Supplier<Event> attempt) {
     for (int i = 0; i < 10; i++) {
-      if (attempt.get().type() == Op.Type.OK) {
+      if (attempt.get().type() == Event.Type.OK) {
         return;
       }
       try {

@@ -2,8 +2,8 @@ package dev.roost.chaos.checker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.chaos.history.Event;
 import dev.roost.chaos.history.History;
-import dev.roost.chaos.history.Op;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +20,7 @@ import java.util.List;
 final class Histories {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final List<Op> ops = new ArrayList<>();
+  private final List<Event> ops = new ArrayList<>();
 
   /** An operation of {@code process} from {@code start} to {@code end} (ms); end -1: no reply. */
   Histories op(
@@ -32,9 +32,11 @@ final class Histories {
       String result,
       long start,
       long end) {
-    ops.add(new Op(process, Op.Type.INVOKE, f, key, json(arg), start * 1_000_000, null));
+    ops.add(new Event(process, Event.Type.INVOKE, f, key, json(arg), start * 1_000_000, null));
     if (end >= 0) {
-      ops.add(new Op(process, Op.Type.fromWire(type), f, key, json(result), end * 1_000_000, null));
+      ops.add(
+          new Event(
+              process, Event.Type.fromWire(type), f, key, json(result), end * 1_000_000, null));
     }
     return this;
   }
@@ -49,10 +51,10 @@ final class Histories {
 
   /** Writes the file in time order and reads it back. */
   History build(Path dir) {
-    List<Op> sorted = new ArrayList<>(ops);
-    sorted.sort(Comparator.comparingLong(Op::time));
+    List<Event> sorted = new ArrayList<>(ops);
+    sorted.sort(Comparator.comparingLong(Event::time));
     StringBuilder b = new StringBuilder();
-    for (Op op : sorted) {
+    for (Event op : sorted) {
       b.append("{\"process\":").append(op.process());
       b.append(",\"type\":\"").append(op.type().wire()).append('"');
       b.append(",\"f\":\"").append(op.f()).append('"');

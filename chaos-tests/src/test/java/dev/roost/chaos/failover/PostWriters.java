@@ -6,9 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.proto.Post;
+import dev.roost.testkit.PostAudit;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -119,33 +119,11 @@ final class PostWriters implements AutoCloseable {
    * most once; a write that failed definitely is absent; nothing else is there.
    */
   void checkAgainst(RoostClient reader) {
-    Map<String, List<Long>> copies = new HashMap<>();
+    List<Post> posts = new ArrayList<>();
     for (int i = 0; i < writers; i++) {
-      for (Post p : reader.allPosts(user(i)).toList()) {
-        copies.computeIfAbsent(p.getText(), k -> new ArrayList<>()).add(p.getId());
-      }
+      posts.addAll(reader.allPosts(user(i)).toList());
     }
-    acknowledged.forEach(
-        (text, id) ->
-            assertThat(copies.get(text))
-                .as("copies of acknowledged write '%s' (acknowledged as post %d)", text, id)
-                .containsExactly(id));
-    unknown
-        .keySet()
-        .forEach(
-            text ->
-                assertThat(copies.getOrDefault(text, List.of()))
-                    .as("copies of outcome-unknown write '%s'", text)
-                    .hasSizeLessThanOrEqualTo(1));
-    failed
-        .keySet()
-        .forEach(
-            text ->
-                assertThat(copies)
-                    .as("definitely failed write '%s' (%s)", text, failed.get(text))
-                    .doesNotContainKey(text));
-    assertThat(copies.keySet())
-        .as("posts that no writer sent")
-        .allMatch(t -> acknowledged.containsKey(t) || unknown.containsKey(t));
+    PostAudit audit = PostAudit.of(posts, acknowledged, unknown.keySet(), failed.keySet());
+    assertThat(audit.clean()).as(audit.summary()).isTrue();
   }
 }

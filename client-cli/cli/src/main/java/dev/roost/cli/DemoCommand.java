@@ -3,11 +3,11 @@ package dev.roost.cli;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
-import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.StateDigest;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
+import dev.roost.testkit.PostAudit;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
@@ -137,22 +138,19 @@ final class DemoCommand extends Verb {
               + " failed");
 
       step("5. Checking every acknowledged post is there exactly once");
-      Map<String, Integer> seen = new HashMap<>();
-      for (Post p : client.allPosts("bob").toList()) {
-        seen.merge(p.getText(), 1, Integer::sum);
-      }
-      long missing = writer.ackedTexts.stream().filter(t -> !seen.containsKey(t)).count();
-      long duplicated = seen.values().stream().filter(c -> c > 1).count();
+      PostAudit audit =
+          PostAudit.of(
+              client.allPosts("bob").toList(), Set.copyOf(writer.ackedTexts), Set.of(), Set.of());
       say(
           "   "
-              + writer.ackedTexts.size()
+              + audit.acknowledged()
               + " acknowledged, "
-              + missing
+              + audit.lost().size()
               + " missing, "
-              + duplicated
+              + audit.duplicated().size()
               + " duplicated");
-      check(missing == 0, "no acknowledged post was lost");
-      check(duplicated == 0, "no post was applied twice");
+      check(audit.lost().isEmpty(), "no acknowledged post was lost");
+      check(audit.duplicated().isEmpty(), "no post was applied twice");
 
       step("6. Restarting " + oldLeader.id() + ": it catches up from the leader");
       cluster.start(cluster.node(oldLeader.id()));

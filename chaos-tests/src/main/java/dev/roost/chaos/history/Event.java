@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 
 /**
- * One line of a history: an invocation or a completion of one operation by one process.
+ * One line of a history: an invocation or a completion of one operation by one process (an {@link
+ * Operation} pairs the two).
  *
  * <p>Outcomes follow Jepsen's rules: {@link Type#OK} happened exactly once, {@link Type#FAIL}
  * surely did not happen, {@link Type#INFO} may or may not have happened (a timeout, a lost
@@ -19,7 +20,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
  * @param time nanoseconds since the start of the run, from a monotonic clock
  * @param error the error's code and message on a fail or info completion, else null
  */
-public record Op(
+public record Event(
     int process, Type type, String f, String key, JsonNode value, long time, String error) {
 
   /** The process number of the nemesis, whose entries the checkers skip. */
@@ -44,12 +45,7 @@ public record Op(
   }
 
   /** Normalises a missing value to {@link NullNode}. */
-  public Op {
+  public Event {
     value = value == null ? NullNode.getInstance() : value;
-  }
-
-  /** True for a client's completion (not an invocation, not the nemesis). */
-  public boolean isClientCompletion() {
-    return process != NEMESIS && type != Type.INVOKE;
   }
 }
