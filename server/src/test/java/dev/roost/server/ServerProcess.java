@@ -2,6 +2,7 @@ package dev.roost.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.testkit.ServerJvm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -84,21 +86,12 @@ final class ServerProcess implements AutoCloseable {
   }
 
   private static ServerProcess launch(String id, Path dataDir, int httpPort, List<String> args) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-jar");
-    command.add(jar().toString());
-    command.addAll(args);
+    List<String> command = ServerJvm.command(jar(), List.of("-Xmx256m"), args);
     Path stdout = dataDir.resolveSibling(dataDir.getFileName() + ".out");
     Path stderr = dataDir.resolveSibling(dataDir.getFileName() + ".err");
     try {
-      Process p =
-          new ProcessBuilder(command)
-              .redirectOutput(stdout.toFile())
-              .redirectError(stderr.toFile())
-              .start();
-      return new ServerProcess(id, p, dataDir, stderr, httpPort);
+      return new ServerProcess(
+          id, ServerJvm.start(command, stdout, stderr, Map.of()), dataDir, stderr, httpPort);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + command, e);
     }

@@ -20,22 +20,30 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 /**
- * A Roost cluster of local {@code roost-server} processes on loopback, remembered in one directory
- * so that later commands find it: {@code cluster.properties} (nodes, ports, pids), {@code
- * data/<id>/} and {@code logs/<id>.log} per node.
+ * A Roost cluster of {@code roost-server} processes on this machine, remembered in one directory so
+ * that later commands find it: {@code cluster.properties} (nodes, addresses, pids), {@code
+ * data/<id>/} and {@code logs/<id>.log} per node. The one process cluster of the project: behind
+ * the CLI's {@code up}, {@code kill}, {@code demo}, the failover benchmark, the chaos suite and the
+ * integration tests.
+ *
+ * <p>Nodes run on loopback unless a {@linkplain #placement placement} puts each node's process into
+ * a place of its own (the chaos suite's network namespaces, where partitions drop real packets);
+ * the node's host is then the address it has there.
  *
  * <p>The cluster has an admin secret, generated when it is created and kept in {@code admin-secret}
  * (readable by its owner only); servers get it through {@code ROOST_ADMIN_SECRET}, never on the
  * command line, where other users could read it, and the local admin commands ({@code add-node},
  * {@code remove-node}, {@code cluster add} and the like) read it from there.
  *
- * <p>Processes are started detached (they outlive the CLI) and controlled with real signals by pid:
- * SIGTERM to stop, SIGKILL to kill, SIGSTOP/SIGCONT to pause and resume.
+ * <p>Processes are started detached (they outlive the CLI) and controlled by pid through {@link
+ * ServerJvm}. Safe for one thread changing the cluster while others read its state.
  */
 public final class LocalCluster {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,35 +51,56 @@ public final class LocalCluster {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
-  /** One local node: its id, ports and the pid of its process (0 when never started). */
-  public record Node(String id, int raftPort, int httpPort, long pid) {
+  /**
+   * One node: its id, the host its ports are on, its ports and the pid of its process (0 when not
+   * started by this cluster).
+   */
+  public record Node(String id, String host, int raftPort, int httpPort, long pid) {
+    /** A node on loopback. */
+    public Node(String id, int raftPort, int httpPort) {
+      this(id, LOOPBACK, raftPort, httpPort, 0);
+    }
+
     public String raftAddress() {
-      return "127.0.0.1:" + raftPort;
+      return host + ":" + raftPort;
     }
 
     public String httpAddress() {
-      return "127.0.0.1:" + httpPort;
+      return host + ":" + httpPort;
     }
 
     public Node withPid(long newPid) {
-      return new Node(id, raftPort, httpPort, newPid);
+      return new Node(id, host, raftPort, httpPort, newPid);
     }
 
     public boolean alive() {
-      return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+      return ServerJvm.alive(pid);
     }
   }
+
+  /**
+   * Runs a node's server command in the node's place: given the node id and the command, returns
+   * the command to start instead (e.g. prefixed with {@code ip netns exec NS}).
+   */
+  @FunctionalInterface
+  public interface Placement {
+    List<String> wrap(String node, List<String> command);
+  }
+
+  private static final String LOOPBACK = "127.0.0.1";
 
   private final Path home;
   private final Path serverJar;
   private final List<Node> nodes;
   private final List<String> serverArgs = new ArrayList<>();
+  private List<String> jvm = ServerJvm.DEFAULT_JVM;
+  private Placement placement = (node, command) -> command;
   private boolean readLease;
 
   private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
     this.home = home;
     this.serverJar = serverJar;
-    this.nodes = new ArrayList<>(nodes);
+    this.nodes = new CopyOnWriteArrayList<>(nodes);
   }
 
   /** The directory the launcher passes as {@code roost.home}, else {@code ./.roost}. */
@@ -103,6 +132,7 @@ public final class LocalCluster {
         nodes.add(
             new Node(
                 id,
+                p.getProperty(id + ".host", LOOPBACK),
                 Integer.parseInt(p.getProperty(id + ".raft-port")),
                 Integer.parseInt(p.getProperty(id + ".http-port")),
                 Long.parseLong(p.getProperty(id + ".pid", "0"))));
@@ -120,9 +150,14 @@ public final class LocalCluster {
   public static LocalCluster create(Path home, Path serverJar, int size, int basePort) {
     List<Node> nodes = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
-      nodes.add(new Node("n" + i, basePort + i - 1, basePort + 100 + i - 1, 0));
+      nodes.add(new Node("n" + i, basePort + i - 1, basePort + 100 + i - 1));
     }
     return new LocalCluster(home, serverJar, nodes);
+  }
+
+  /** A new cluster of the given nodes (not started; their pids are ignored). */
+  public static LocalCluster create(Path home, Path serverJar, List<Node> nodes) {
+    return new LocalCluster(home, serverJar, nodes.stream().map(n -> n.withPid(0)).toList());
   }
 
   /**
@@ -168,6 +203,24 @@ public final class LocalCluster {
   public LocalCluster serverArgs(List<String> args) {
     serverArgs.clear();
     serverArgs.addAll(args);
+    return this;
+  }
+
+  /**
+   * The JVM flags of every later {@link #start} ({@link ServerJvm#DEFAULT_JVM} unless set); not
+   * remembered in {@code cluster.properties}.
+   */
+  public LocalCluster jvm(List<String> flags) {
+    this.jvm = List.copyOf(flags);
+    return this;
+  }
+
+  /**
+   * Where every later {@link #start} runs a node's process (on this host as it is, unless set); not
+   * remembered in {@code cluster.properties}.
+   */
+  public LocalCluster placement(Placement placement) {
+    this.placement = placement;
     return this;
   }
 
@@ -219,7 +272,7 @@ public final class LocalCluster {
     for (Node n : which.length == 0 ? nodes : List.of(which)) {
       for (int port : new int[] {n.raftPort(), n.httpPort()}) {
         try (ServerSocket s = new ServerSocket()) {
-          s.bind(new InetSocketAddress("127.0.0.1", port));
+          s.bind(new InetSocketAddress(n.host(), port));
         } catch (IOException e) {
           throw ClusterException.input(
               "port " + port + " is in use; choose other ports with --base-port");
@@ -262,7 +315,7 @@ public final class LocalCluster {
         nodes.stream().mapToInt(n -> Integer.parseInt(n.id().substring(1))).max().orElse(0) + 1;
     int baseRaft =
         nodes.stream().mapToInt(n -> n.raftPort() - nodeNumber(n) + 1).min().orElse(7001);
-    Node node = new Node("n" + next, baseRaft + next - 1, baseRaft + 100 + next - 1, 0);
+    Node node = new Node("n" + next, baseRaft + next - 1, baseRaft + 100 + next - 1);
     nodes.add(node);
     save();
     return node;
@@ -295,14 +348,13 @@ public final class LocalCluster {
     }
     Files.createDirectories(home.resolve("logs"));
     Files.createDirectories(dataDir(node.id()));
-    ProcessBuilder builder = new ProcessBuilder(serverCommand(node, join));
-    builder.environment().put("ROOST_ADMIN_SECRET", adminSecret());
+    Path out = outFile(node.id());
     Process p =
-        builder
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile(node.id()).toFile()))
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .start();
+        ServerJvm.start(
+            placement.wrap(node.id(), serverCommand(node, join)),
+            out,
+            out,
+            Map.of("ROOST_ADMIN_SECRET", adminSecret()));
     replace(node.withPid(p.pid()));
     save();
   }
@@ -310,14 +362,6 @@ public final class LocalCluster {
   /** The command line that starts {@code node}'s server with this cluster's settings. */
   List<String> serverCommand(Node node, boolean join) {
     List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    // Room for the state of `roost bench timeline` (10k users following 50 each, 400k posts)
-    // beside Ratis' log cache; a server out of memory ends rather than limp on.
-    command.add("-Xmx1g");
-    command.add("-XX:+ExitOnOutOfMemoryError");
-    command.add("-XX:+UseSerialGC");
-    command.add("-jar");
-    command.add(serverJar.toString());
     command.addAll(
         List.of(
             "--id", node.id(),
@@ -333,7 +377,7 @@ public final class LocalCluster {
       command.add("--read-lease");
     }
     command.addAll(serverArgs);
-    return command;
+    return ServerJvm.command(serverJar, jvm, command);
   }
 
   /** Starts every node's process. */
@@ -352,43 +396,21 @@ public final class LocalCluster {
 
   /** Sends SIGTERM and waits for the process to exit, then SIGKILL if it did not in time. */
   public void stop(Node node, Duration grace) throws IOException {
-    Optional<ProcessHandle> handle = ProcessHandle.of(node.pid()).filter(ProcessHandle::isAlive);
-    if (handle.isPresent()) {
-      signal(node, "CONT"); // a paused process cannot act on SIGTERM
-      handle.get().destroy();
-      try {
-        handle.get().onExit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      } catch (Exception timedOutOrInterrupted) {
-        handle.get().destroyForcibly();
-      }
-    }
+    ServerJvm.stop(current(node).pid(), grace);
     replace(node.withPid(0));
     save();
   }
 
   /** Kills the process with SIGKILL, as a crash would. */
   public void kill(Node node) throws IOException {
-    ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
-    ProcessHandle.of(node.pid()).ifPresent(h -> h.onExit().join());
+    ServerJvm.kill(current(node).pid());
     replace(node.withPid(0));
     save();
   }
 
-  /** Sends {@code signal} (STOP, CONT) to the node's process with kill(1). */
+  /** Sends {@code signal} (STOP, CONT) to the node's process. */
   public void signal(Node node, String signal) throws IOException {
-    if (!node.alive()) {
-      return;
-    }
-    try {
-      int rc =
-          new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).start().waitFor();
-      if (rc != 0) {
-        throw new IOException("kill -" + signal + " " + node.pid() + " exited " + rc);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
+    ServerJvm.signal(current(node).pid(), signal);
   }
 
   /** Deletes the cluster's data, logs and state file. */
@@ -421,17 +443,25 @@ public final class LocalCluster {
     }
   }
 
-  /** The node that reports itself leader, if one does now. */
+  /**
+   * The node that reports itself leader with the highest term now, if any (an old leader cut off
+   * from the others may still believe it leads, in an older term).
+   */
   public Optional<Node> leader() {
+    Node best = null;
+    long bestTerm = -1;
     for (Node n : nodes) {
       if (n.alive()) {
         Optional<JsonNode> s = status(n);
-        if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
-          return Optional.of(n);
+        if (s.isPresent()
+            && "LEADER".equals(s.get().path("role").asText())
+            && s.get().path("term").asLong() > bestTerm) {
+          best = n;
+          bestTerm = s.get().path("term").asLong();
         }
       }
     }
-    return Optional.empty();
+    return Optional.ofNullable(best);
   }
 
   /** Whether {@code /ready} answers 200 for this node. */
@@ -488,6 +518,7 @@ public final class LocalCluster {
     p.setProperty("nodes", String.join(",", nodes.stream().map(Node::id).toList()));
     p.setProperty("read-lease", Boolean.toString(readLease));
     for (Node n : nodes) {
+      p.setProperty(n.id() + ".host", n.host());
       p.setProperty(n.id() + ".raft-port", Integer.toString(n.raftPort()));
       p.setProperty(n.id() + ".http-port", Integer.toString(n.httpPort()));
       p.setProperty(n.id() + ".pid", Long.toString(n.pid()));

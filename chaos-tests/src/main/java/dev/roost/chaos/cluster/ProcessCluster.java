@@ -1,49 +1,34 @@
 package dev.roost.chaos.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.testkit.ClusterException;
+import dev.roost.testkit.LocalCluster;
+import dev.roost.testkit.LocalCluster.Node;
+import dev.roost.testkit.ServerJvm;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * A cluster of real {@code roost-server} processes started from the built jar, each with its own
- * data directory and log file under the run directory, on a {@link Network}: one Linux network
- * namespace per node when running as root with {@code ip} (partitions drop real packets), else
- * loopback (partitions unsupported).
+ * The chaos suite's cluster: the test kit's {@link LocalCluster} of real {@code roost-server}
+ * processes under the run directory, placed on a {@link Network}: one Linux network namespace per
+ * node when running as root with {@code ip} (partitions drop real packets), else loopback
+ * (partitions unsupported).
  */
 public final class ProcessCluster implements ClusterControl {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+  private static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
-  private final List<String> nodes;
-  private final Path dir;
-  private final Path serverJar;
-  private final List<String> serverArgs;
+  private final LocalCluster cluster;
   private final Network network;
-  private final Map<String, Process> processes = new HashMap<>();
 
-  private ProcessCluster(
-      List<String> nodes, Path dir, Path serverJar, List<String> serverArgs, Network network) {
-    this.nodes = nodes;
-    this.dir = dir;
-    this.serverJar = serverJar;
-    this.serverArgs = List.copyOf(serverArgs);
+  private ProcessCluster(LocalCluster cluster, Network network) {
+    this.cluster = cluster;
     this.network = network;
   }
 
@@ -61,10 +46,20 @@ public final class ProcessCluster implements ClusterControl {
     if (!Files.isRegularFile(serverJar)) {
       throw new IOException("server jar not found at " + serverJar + "; build it first");
     }
-    List<String> nodes = IntStream.rangeClosed(1, size).mapToObj(i -> "n" + i).toList();
+    List<String> ids = IntStream.rangeClosed(1, size).mapToObj(i -> "n" + i).toList();
     Files.createDirectories(dir);
-    Network network = namespaces ? new NamespaceNetwork(nodes) : new LoopbackNetwork(nodes);
-    return new ProcessCluster(nodes, dir, serverJar, serverArgs, network);
+    Network network = namespaces ? new NamespaceNetwork(ids) : new LoopbackNetwork(ids);
+    List<Node> nodes =
+        ids.stream()
+            .map(n -> new Node(n, network.host(n), network.raftPort(n), network.httpPort(n), 0))
+            .toList();
+    LocalCluster cluster =
+        LocalCluster.create(dir, serverJar, nodes)
+            // Five JVMs share two cores in CI.
+            .jvm(ServerJvm.SMALL_JVM)
+            .serverArgs(serverArgs)
+            .placement(network::wrap);
+    return new ProcessCluster(cluster, network);
   }
 
   /** Whether this machine can give each node a network namespace (root, {@code ip}). */
@@ -74,176 +69,73 @@ public final class ProcessCluster implements ClusterControl {
 
   @Override
   public List<String> nodes() {
-    return nodes;
+    return cluster.nodes().stream().map(Node::id).toList();
   }
 
   @Override
   public String peers() {
-    return nodes.stream()
-        .map(n -> n + "=" + network.host(n) + ":" + network.raftPort(n))
-        .collect(Collectors.joining(","));
+    return cluster.peers();
   }
 
   /** Starts every node. */
   public void startAll() throws IOException {
-    for (String n : nodes) {
+    for (String n : nodes()) {
       start(n);
     }
   }
 
   @Override
   public synchronized void start(String node) throws IOException {
-    if (running(node)) {
-      return;
+    if (!running(node)) {
+      try {
+        cluster.start(node(node));
+      } catch (ClusterException e) {
+        throw new IOException(e.getMessage(), e);
+      }
     }
-    Path data = dir.resolve("data").resolve(node);
-    Files.createDirectories(data);
-    Files.createDirectories(dir.resolve("logs"));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    // Small heaps and the serial collector: five JVMs share two cores in CI.
-    command.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
-    command.addAll(List.of("-jar", serverJar.toString()));
-    command.addAll(
-        List.of(
-            "--id", node,
-            "--peers", peers(),
-            "--data-dir", data.toString(),
-            "--http", network.host(node) + ":" + network.httpPort(node),
-            "--log-file", dir.resolve("logs").resolve(node + ".log").toString()));
-    command.addAll(serverArgs);
-    Process p =
-        new ProcessBuilder(network.wrap(node, command))
-            .redirectErrorStream(true)
-            .redirectOutput(
-                ProcessBuilder.Redirect.appendTo(
-                    dir.resolve("logs").resolve(node + ".out").toFile()))
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .start();
-    processes.put(node, p);
   }
 
   @Override
   public synchronized void stop(String node) throws IOException {
-    Process p = processes.remove(node);
-    if (p != null && p.isAlive()) {
-      signal(p, "CONT"); // a stopped process cannot act on SIGTERM
-      p.destroy();
-      try {
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-          p.destroyForcibly().waitFor();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        p.destroyForcibly();
-      }
-    }
+    cluster.stop(node(node), STOP_GRACE);
   }
 
   @Override
   public synchronized void kill(String node) throws IOException {
-    Process p = processes.remove(node);
-    if (p != null) {
-      p.destroyForcibly();
-      try {
-        p.waitFor();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    cluster.kill(node(node));
   }
 
   @Override
   public synchronized void pause(String node) throws IOException {
-    Process p = processes.get(node);
-    if (p != null && p.isAlive()) {
-      signal(p, "STOP");
-    }
+    cluster.signal(node(node), "STOP");
   }
 
   @Override
   public synchronized void resume(String node) throws IOException {
-    Process p = processes.get(node);
-    if (p != null && p.isAlive()) {
-      signal(p, "CONT");
-    }
-  }
-
-  private static void signal(Process p, String signal) throws IOException {
-    Commands.run(List.of("kill", "-" + signal, Long.toString(p.pid())));
+    cluster.signal(node(node), "CONT");
   }
 
   @Override
-  public synchronized boolean running(String node) {
-    Process p = processes.get(node);
-    return p != null && p.isAlive();
+  public boolean running(String node) {
+    return node(node).alive();
   }
 
   /** The node's {@code /status} JSON, or empty when it does not answer within a second. */
   public Optional<JsonNode> status(String node) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://"
-                              + network.host(node)
-                              + ":"
-                              + network.httpPort(node)
-                              + "/status"))
-                  .timeout(Duration.ofSeconds(1))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
+    return cluster.status(node(node));
   }
 
   @Override
   public Optional<String> leader() {
-    String best = null;
-    long bestTerm = -1;
-    for (String n : nodes) {
-      if (!running(n)) {
-        continue;
-      }
-      Optional<JsonNode> s = status(n);
-      if (s.isPresent()
-          && "LEADER".equals(s.get().path("role").asText())
-          && s.get().path("term").asLong() > bestTerm) {
-        best = n;
-        bestTerm = s.get().path("term").asLong();
-      }
-    }
-    return Optional.ofNullable(best);
+    return cluster.leader().map(Node::id);
   }
 
   @Override
   public void awaitReady(Duration timeout) throws IOException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      List<String> notReady =
-          nodes.stream()
-              .filter(this::running)
-              .filter(n -> !status(n).map(s -> s.path("ready").asBoolean()).orElse(false))
-              .toList();
-      if (notReady.isEmpty()) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException(
-            "not ready after " + timeout.toSeconds() + " s: " + notReady + " (see " + dir + ")");
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while waiting for the cluster", e);
-      }
+    try {
+      cluster.awaitReady(cluster.nodes().stream().filter(Node::alive).toList(), timeout);
+    } catch (ClusterException e) {
+      throw new IOException(e.getMessage(), e);
     }
   }
 
@@ -267,14 +159,21 @@ public final class ProcessCluster implements ClusterControl {
 
   @Override
   public String describe() {
-    return nodes.size() + " roost-server processes, " + network.describe();
+    return cluster.nodes().size() + " roost-server processes, " + network.describe();
   }
 
   @Override
   public synchronized void close() throws IOException {
-    for (String n : List.copyOf(processes.keySet())) {
-      kill(n);
+    for (Node n : cluster.nodes()) {
+      cluster.kill(n);
     }
     network.close();
+  }
+
+  private Node node(String id) {
+    return cluster.nodes().stream()
+        .filter(n -> n.id().equals(id))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no node " + id));
   }
 }
