@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.roost.api.Peers;
 import dev.roost.api.RejectedCommandException;
-import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
 import dev.roost.proto.CreatePost;
@@ -21,7 +20,6 @@ import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
-import dev.roost.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -34,22 +32,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.util.ExitUtils;
 import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,40 +52,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RoostStateMachineIT {
   @TempDir Path dir;
-  private final List<RaftPeer> peers = new ArrayList<>();
-  private final RaftServer[] servers = new RaftServer[3];
-  private RaftGroup group;
+  private InJvmGroup cluster;
   private RaftClient client;
   private final String clientId = UUID.randomUUID().toString();
   private long sequence;
 
-  /**
-   * Ratis calls System.exit when a server cannot start (a port in use, say): that would end the
-   * test JVM with no report of which test failed. Disabled, a failed start throws, and {@code
-   * stopGroup} fails the test for any other exit Ratis asked for (an uncaught exception in one of
-   * its threads).
-   */
-  @BeforeAll
-  static void keepTheJvmOnRatisFailures() {
-    ExitUtils.disableSystemExit();
-  }
-
   @BeforeEach
   void startGroup() throws IOException {
-    for (int i = 0; i < 3; i++) {
-      peers.add(
-          RaftPeer.newBuilder()
-              .setId("n" + i)
-              .setAddress("127.0.0.1:" + LoopbackPorts.one())
-              .build());
-    }
-    group = Peers.group(peers);
-    for (int i = 0; i < 3; i++) {
-      servers[i] = start(i, RaftStorage.StartupOption.FORMAT);
-    }
+    cluster =
+        InJvmGroup.start(
+            dir, 3, p -> RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2), InJvmGroup.PLAIN);
     client =
         RaftClient.newBuilder()
-            .setRaftGroup(group)
+            .setRaftGroup(cluster.group())
             .setProperties(new RaftProperties())
             .setRetryPolicy(
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
@@ -105,36 +75,11 @@ class RoostStateMachineIT {
   @AfterEach
   void stopGroup() throws IOException {
     client.close();
-    for (RaftServer s : servers) {
-      if (s != null) {
-        s.close();
-      }
-    }
-    ExitUtils.ExitException exit = ExitUtils.getFirstExitException();
-    ExitUtils.clear();
-    assertThat(exit).as("Ratis asked to end the JVM").isNull();
-  }
-
-  private RaftServer start(int i, RaftStorage.StartupOption option) throws IOException {
-    RaftProperties p = new RaftProperties();
-    RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("n" + i).toFile()));
-    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peers.get(i).getAddress().split(":")[1]));
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    RaftServer server =
-        RaftServer.newBuilder()
-            .setServerId(peers.get(i).getId())
-            .setGroup(group)
-            .setStateMachine(new RoostStateMachine(Limits.DEFAULT))
-            .setProperties(p)
-            .setOption(option)
-            .build();
-    server.start();
-    return server;
+    cluster.close();
   }
 
   private RoostStateMachine stateMachine(int i) throws IOException {
-    return (RoostStateMachine) servers[i].getDivision(Peers.GROUP_ID).getStateMachine();
+    return cluster.stateMachine(i);
   }
 
   private Reply write(Command.Builder command) throws IOException {
@@ -208,7 +153,7 @@ class RoostStateMachineIT {
             () -> {
               String expected = stateMachine(0).digest().sha256();
               for (int i = 1; i < 3; i++) {
-                if (servers[i] != null) {
+                if (cluster.server(i) != null) {
                   assertThat(stateMachine(i).digest().sha256()).isEqualTo(expected);
                 }
               }
@@ -255,7 +200,7 @@ class RoostStateMachineIT {
   void restartedMemberReloadsItsSnapshotAndLogAndSkipsACorruptSnapshot() throws Exception {
     writeSomeData("one", 20);
     awaitSameStateEverywhere();
-    RaftPeerId lagger = peers.get(2).getId();
+    RaftPeerId lagger = cluster.peers().get(2).getId();
     assertThat(client.getSnapshotManagementApi(lagger).create(true, 10_000).isSuccess()).isTrue();
     writeSomeData("two", 20);
     awaitSameStateEverywhere();
@@ -268,8 +213,7 @@ class RoostStateMachineIT {
     awaitSameStateEverywhere();
     String expected = stateMachine(0).digest().sha256();
 
-    servers[2].close();
-    servers[2] = null;
+    cluster.stop(2);
     Path smDir;
     try (Stream<Path> files = Files.walk(dir.resolve("n2"))) {
       List<Path> snapshots =
@@ -287,7 +231,7 @@ class RoostStateMachineIT {
       }
     }
 
-    servers[2] = start(2, RaftStorage.StartupOption.RECOVER);
+    cluster.restart(2);
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(() -> assertThat(stateMachine(2).digest().sha256()).isEqualTo(expected));
@@ -321,11 +265,10 @@ class RoostStateMachineIT {
     // A follower snapshots right after that entry and restarts from the snapshot. The next
     // entries' indexes are ids the batch already took (30 of them, so that the few entries Ratis
     // adds itself cannot move past them): the follower must know that from the snapshot alone.
-    int f = servers[0].getDivision(Peers.GROUP_ID).getInfo().isLeader() ? 1 : 0;
-    assertThat(client.getSnapshotManagementApi(peers.get(f).getId()).create(true, 10_000))
+    int f = cluster.server(0).getDivision(Peers.GROUP_ID).getInfo().isLeader() ? 1 : 0;
+    assertThat(client.getSnapshotManagementApi(cluster.peers().get(f).getId()).create(true, 10_000))
         .matches(RaftClientReply::isSuccess);
-    servers[f].close();
-    servers[f] = start(f, RaftStorage.StartupOption.RECOVER);
+    cluster.restart(f);
 
     Reply second = writeBatch(post("batcher", "late0"), post("batcher", "late1"));
     assertThat(second.getAppliedIndex()).isLessThan(entry + 29);

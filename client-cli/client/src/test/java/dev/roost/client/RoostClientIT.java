@@ -6,13 +6,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.api.Peers;
-import dev.roost.domain.Limits;
 import dev.roost.proto.Command;
 import dev.roost.proto.KvEntry;
 import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.StatusCode;
 import dev.roost.server.RoostGrpcServices;
+import dev.roost.statemachine.InJvmGroup;
 import dev.roost.statemachine.RoostStateMachine;
 import dev.roost.testkit.LoopbackPorts;
 import java.io.IOException;
@@ -32,19 +32,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.CodeInjectionForTesting;
-import org.apache.ratis.util.ExitUtils;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,47 +51,25 @@ class RoostClientIT {
   private static final String APPEND_ENTRIES = "RaftServerImpl.appendEntries";
 
   @TempDir Path dir;
-  private final List<RaftPeer> peers = new ArrayList<>();
-  private final RaftServer[] servers = new RaftServer[3];
+  private InJvmGroup cluster;
+  private List<RaftPeer> peers;
   private final List<RoostClient> clients = new ArrayList<>();
   private final CountDownLatch serverClosed = new CountDownLatch(1);
-  private RaftGroup group;
-  private boolean withGateway = true;
 
-  /**
-   * Ratis calls System.exit when a server cannot start (a port in use, say): that would end the
-   * test JVM with no report of which test failed. Disabled, a failed start throws, and {@code
-   * stopGroup} fails the test for any other exit Ratis asked for (an uncaught exception in one of
-   * its threads).
-   */
-  @BeforeAll
-  static void keepTheJvmOnRatisFailures() {
-    ExitUtils.disableSystemExit();
-  }
+  /** As roost-server runs it, with the write gateway. */
+  private static final InJvmGroup.ServerFactory WITH_GATEWAY = RoostGrpcServices::build;
 
   @BeforeEach
   void startGroup() throws IOException {
-    for (int i = 0; i < 3; i++) {
-      peers.add(loopbackPeer("n" + i));
-    }
-    group = Peers.group(peers);
-    for (int i = 0; i < 3; i++) {
-      servers[i] = start(i, RaftStorage.StartupOption.FORMAT);
-    }
+    cluster = InJvmGroup.start(dir, 3, p -> {}, WITH_GATEWAY);
+    peers = cluster.peers();
   }
 
   @AfterEach
   void stopGroup() throws IOException {
     CodeInjectionForTesting.remove(APPEND_ENTRIES);
     clients.forEach(RoostClient::close);
-    for (RaftServer s : servers) {
-      if (s != null) {
-        s.close();
-      }
-    }
-    ExitUtils.ExitException exit = ExitUtils.getFirstExitException();
-    ExitUtils.clear();
-    assertThat(exit).as("Ratis asked to end the JVM").isNull();
+    cluster.close();
   }
 
   @Test
@@ -261,10 +231,9 @@ class RoostClientIT {
   void writesGoAsRatisRequestsToServersWithoutTheGateway() throws IOException {
     RoostClient client = client(peers, Duration.ofSeconds(10), leader -> {});
     client.registerUser("alice", null);
-    withGateway = false;
+    cluster.factory(InJvmGroup.PLAIN);
     for (int i = 0; i < 3; i++) {
-      servers[i].close();
-      servers[i] = start(i, RaftStorage.StartupOption.RECOVER);
+      cluster.restart(i);
     }
 
     assertThat(client.post("alice", "after the restart").getText()).isEqualTo("after the restart");
@@ -333,11 +302,12 @@ class RoostClientIT {
     // The dead member comes back and catches up to the same state.
     CodeInjectionForTesting.remove(APPEND_ENTRIES);
     assertThat(serverClosed.await(20, TimeUnit.SECONDS)).as("the old leader closed").isTrue();
-    servers[leader] = start(leader, RaftStorage.StartupOption.RECOVER);
+    cluster.restart(leader);
     String digest = client.stateDigest().getSha256();
     await()
         .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(stateMachine(leader).digest().sha256()).isEqualTo(digest));
+        .untilAsserted(
+            () -> assertThat(cluster.stateMachine(leader).digest().sha256()).isEqualTo(digest));
   }
 
   @Test
@@ -386,7 +356,7 @@ class RoostClientIT {
     assertThat(read.outcomeUnknown()).isFalse();
 
     // A majority again: the same client (not a new one) serves calls.
-    servers[follower] = start(follower, RaftStorage.StartupOption.RECOVER);
+    cluster.restart(follower);
     await()
         .atMost(Duration.ofSeconds(30))
         .ignoreException(RoostException.class)
@@ -398,11 +368,10 @@ class RoostClientIT {
 
   private void closeServer(int i) {
     try {
-      servers[i].close();
+      cluster.stop(i);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } finally {
-      servers[i] = null;
       serverClosed.countDown();
     }
   }
@@ -443,8 +412,7 @@ class RoostClientIT {
         .until(
             () -> {
               for (int i = 0; i < 3; i++) {
-                if (servers[i] != null
-                    && servers[i].getDivision(Peers.GROUP_ID).getInfo().isLeaderReady()) {
+                if (cluster.isLeaderReady(i)) {
                   found[0] = i;
                   return true;
                 }
@@ -452,30 +420,6 @@ class RoostClientIT {
               return false;
             });
     return found[0];
-  }
-
-  private RoostStateMachine stateMachine(int i) throws IOException {
-    return (RoostStateMachine) servers[i].getDivision(Peers.GROUP_ID).getStateMachine();
-  }
-
-  private RaftServer start(int i, RaftStorage.StartupOption option) throws IOException {
-    RaftProperties p = new RaftProperties();
-    RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("n" + i).toFile()));
-    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peers.get(i).getAddress().split(":")[1]));
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RoostStateMachine stateMachine = new RoostStateMachine(Limits.DEFAULT);
-    RaftServer.Builder builder =
-        RaftServer.newBuilder()
-            .setServerId(peers.get(i).getId())
-            .setGroup(group)
-            .setStateMachine(stateMachine)
-            .setProperties(p)
-            .setOption(option);
-    // As roost-server runs it, with the write gateway, unless a test wants plain Ratis servers.
-    RaftServer server =
-        withGateway ? RoostGrpcServices.build(builder, stateMachine) : builder.build();
-    server.start();
-    return server;
   }
 
   private static RaftPeer loopbackPeer(String id) {
