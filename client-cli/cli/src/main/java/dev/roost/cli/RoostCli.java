@@ -33,6 +33,11 @@ import picocli.CommandLine.Spec;
     scope = ScopeType.INHERIT,
     version = "roost 0.1.0",
     description = "Roost: a fault-tolerant social network on Raft.",
+    footer = {
+      "",
+      "Load generation and fault injection have their own jars, run the same way:"
+          + " ./roost bench --help, ./roost chaos --help."
+    },
     subcommands = {
       LocalClusterCommand.Up.class,
       LocalClusterCommand.Down.class,
