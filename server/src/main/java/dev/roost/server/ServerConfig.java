@@ -463,7 +463,7 @@ public record ServerConfig(
     if (port == port(self.getAddress())) {
       throw v.error("port " + port + " is also the Raft port of " + self.getId() + " in --peers");
     }
-    // Resolved when the endpoint binds (AdminHttp.start): a name lookup is a check of the
+    // Resolved when the endpoint binds (HttpEndpoint.start): a name lookup is a check of the
     // machine, not of the configuration.
     return InetSocketAddress.createUnresolved(
         v.text().substring(0, v.text().lastIndexOf(':')), port);

@@ -1,7 +1,7 @@
 package dev.roost.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.proto.MemberStatus;
+import dev.roost.testkit.StatusProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 final class ServerProcess implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final StatusProbe STATUS = new StatusProbe(Duration.ofSeconds(2));
 
   private final String id;
   private final Process process;
@@ -135,14 +135,11 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** The {@code /status} document. */
-  JsonNode status() throws IOException, InterruptedException {
-    HttpResponse<String> response = get("/status");
-    if (response.statusCode() != 200) {
-      throw new IOException(
-          "/status of " + id + ": " + response.statusCode() + " " + response.body());
-    }
-    return JSON.readTree(response.body());
+  /** The {@code /status} of this member; fails when it gives none. */
+  MemberStatus status() throws IOException {
+    return STATUS
+        .fetch("127.0.0.1:" + httpPort)
+        .orElseThrow(() -> new IOException(id + " gave no /status"));
   }
 
   /** Sends SIGTERM and waits for the exit status. */
