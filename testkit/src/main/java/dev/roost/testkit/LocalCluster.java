@@ -1,16 +1,12 @@
 package dev.roost.testkit;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.Role;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -38,10 +34,7 @@ import java.util.stream.Stream;
  * SIGTERM to stop, SIGKILL to kill, SIGSTOP/SIGCONT to pause and resume.
  */
 public final class LocalCluster {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ADMIN_SECRET_FILE = "admin-secret";
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
   /** One local node: its id, ports and the pid of its process (0 when never started). */
   public record Node(String id, int raftPort, int httpPort, long pid) {
@@ -403,30 +396,17 @@ public final class LocalCluster {
     }
   }
 
-  /** The {@code /status} JSON of a node, or empty when it does not answer. */
-  public Optional<JsonNode> status(Node node) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://" + node.httpAddress() + "/status"))
-                  .timeout(Duration.ofSeconds(1))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
+  /** The {@code /status} of a node, or empty when it does not answer within a second. */
+  public Optional<MemberStatus> status(Node node) {
+    return StatusProbe.standard().fetch(node.httpAddress());
   }
 
   /** The node that reports itself leader, if one does now. */
   public Optional<Node> leader() {
     for (Node n : nodes) {
       if (n.alive()) {
-        Optional<JsonNode> s = status(n);
-        if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
+        Optional<MemberStatus> s = status(n);
+        if (s.isPresent() && s.get().getRole() == Role.LEADER) {
           return Optional.of(n);
         }
       }
@@ -434,9 +414,9 @@ public final class LocalCluster {
     return Optional.empty();
   }
 
-  /** Whether {@code /ready} answers 200 for this node. */
+  /** Whether the node's {@code /status} says it is ready (what {@code /ready} answers). */
   public boolean ready(Node node) {
-    return status(node).map(s -> s.path("ready").asBoolean()).orElse(false);
+    return status(node).map(MemberStatus::getReady).orElse(false);
   }
 
   /**

@@ -1,12 +1,9 @@
 package dev.roost.chaos.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.Role;
+import dev.roost.testkit.StatusProbe;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +24,6 @@ import java.util.stream.IntStream;
  * loopback (partitions unsupported).
  */
 public final class ProcessCluster implements ClusterControl {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
-
   private final List<String> nodes;
   private final Path dir;
   private final Path serverJar;
@@ -179,28 +172,9 @@ public final class ProcessCluster implements ClusterControl {
     return p != null && p.isAlive();
   }
 
-  /** The node's {@code /status} JSON, or empty when it does not answer within a second. */
-  public Optional<JsonNode> status(String node) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://"
-                              + network.host(node)
-                              + ":"
-                              + network.httpPort(node)
-                              + "/status"))
-                  .timeout(Duration.ofSeconds(1))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
+  /** The node's {@code /status}, or empty when it does not answer within a second. */
+  public Optional<MemberStatus> status(String node) {
+    return StatusProbe.standard().fetch(network.host(node) + ":" + network.httpPort(node));
   }
 
   @Override
@@ -211,12 +185,10 @@ public final class ProcessCluster implements ClusterControl {
       if (!running(n)) {
         continue;
       }
-      Optional<JsonNode> s = status(n);
-      if (s.isPresent()
-          && "LEADER".equals(s.get().path("role").asText())
-          && s.get().path("term").asLong() > bestTerm) {
+      Optional<MemberStatus> s = status(n);
+      if (s.isPresent() && s.get().getRole() == Role.LEADER && s.get().getTerm() > bestTerm) {
         best = n;
-        bestTerm = s.get().path("term").asLong();
+        bestTerm = s.get().getTerm();
       }
     }
     return Optional.ofNullable(best);
@@ -229,7 +201,7 @@ public final class ProcessCluster implements ClusterControl {
       List<String> notReady =
           nodes.stream()
               .filter(this::running)
-              .filter(n -> !status(n).map(s -> s.path("ready").asBoolean()).orElse(false))
+              .filter(n -> !status(n).map(MemberStatus::getReady).orElse(false))
               .toList();
       if (notReady.isEmpty()) {
         return;
