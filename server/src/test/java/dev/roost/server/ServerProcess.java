@@ -114,7 +114,7 @@ final class ServerProcess implements AutoCloseable {
     return Files.readString(stderr);
   }
 
-  /** GET {@code path} on the admin endpoint. */
+  /** GET {@code path} on the HTTP endpoint. */
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
