@@ -7,6 +7,7 @@ import dev.roost.cli.Output;
 import dev.roost.cli.Verb;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
@@ -353,7 +354,7 @@ final class FailoverBench extends Verb {
               .filter(n -> !n.id().equals(leader.id()))
               .findFirst()
               .orElseThrow();
-      long followerApplied = status(cluster, follower, "appliedIndex");
+      long followerApplied = status(cluster, follower).getAppliedIndex();
       cluster.stop(follower, Duration.ofSeconds(30));
       progress.printf(
           Locale.ROOT,
@@ -363,7 +364,7 @@ final class FailoverBench extends Verb {
           catchUpWrites);
       kvPuts(cluster, catchUpWrites);
       Node current = awaitLeader(cluster);
-      long behind = status(cluster, current, "commitIndex") - followerApplied;
+      long behind = status(cluster, current).getCommitIndex() - followerApplied;
 
       long started = System.nanoTime();
       cluster.start(cluster.node(follower.id()));
@@ -483,11 +484,10 @@ final class FailoverBench extends Verb {
     }
   }
 
-  private static long status(LocalCluster cluster, Node node, String field)
+  private static MemberStatus status(LocalCluster cluster, Node node)
       throws CliException, ClusterException {
     return cluster
         .status(cluster.node(node.id()))
-        .map(s -> s.path(field).asLong())
         .orElseThrow(() -> CliException.cluster(node.id() + " does not answer /status"));
   }
 

@@ -1,15 +1,25 @@
 package dev.roost.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageOrBuilder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.roost.api.ControlJson;
+import dev.roost.api.HttpStatus;
+import dev.roost.proto.AddMemberRequest;
+import dev.roost.proto.AdminReply;
+import dev.roost.proto.ErrorReply;
+import dev.roost.proto.RemoveMemberRequest;
 import dev.roost.proto.StatusCode;
+import dev.roost.proto.TransferLeadershipRequest;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,11 +31,16 @@ import org.slf4j.LoggerFactory;
  * The authenticated admin operations of one server, under {@code /admin/} on its HTTP endpoint:
  *
  * <pre>
- * POST /admin/add?id=ID&amp;address=HOST:PORT   add a server started with --join (on the leader)
- * POST /admin/remove?id=ID                  remove a member (on the leader; not the leader itself)
- * POST /admin/transfer?id=ID                make ID the leader (on the leader)
- * POST /admin/snapshot                      take a snapshot of this member now (any member)
+ * POST /admin/add       AddMemberRequest            add a server started with --join (on the leader)
+ * POST /admin/remove    RemoveMemberRequest         remove a member (on the leader; not itself)
+ * POST /admin/transfer  TransferLeadershipRequest   make a member the leader (on the leader)
+ * POST /admin/snapshot  SnapshotRequest             take a snapshot of this member now (any member)
  * </pre>
+ *
+ * <p>The request is its message in proto-JSON ({@link ControlJson}) as the body, e.g. {@code
+ * {"id":"n4","address":"10.0.0.4:7001"}}; with an empty body the fields are read from query
+ * parameters of the same names ({@code ?id=n4&amp;address=...}), for {@code curl} and for clients
+ * older than the typed body.
  *
  * <p>Every request must carry {@code Authorization: Bearer SECRET} with the server's {@code
  * --admin-secret}; without it, or when the server has none, the answer is 403 with code {@code
@@ -33,15 +48,17 @@ import org.slf4j.LoggerFactory;
  * Ratis' own admin RPC service has no authentication hook, so Roost servers refuse it ({@link
  * RatisAdminRefusal}), and {@link ClusterAdmin} calls the Ratis server in-process.
  *
- * <p>Every answer is a JSON object with {@code code} ({@code OK} or an error code of the Roost
- * vocabulary) and either the operation's result or a {@code message}. A leader-only operation sent
- * to a follower answers {@code UNAVAILABLE} with {@code leader}: the id of the leader to ask (""
- * when none is known). Operations run on a small pool of their own, so that a membership change
+ * <p>Every answer is proto-JSON: an {@link AdminReply} with HTTP 200 once the operation is done, or
+ * an {@link ErrorReply} with its code's HTTP status ({@link HttpStatus}). A leader-only operation
+ * sent to a follower answers {@code UNAVAILABLE} with {@code leader}: the id of the leader to ask
+ * ("" when none is known). Operations run on a small pool of their own, so that a membership change
  * that waits for a new server to catch up never delays {@code /health} or {@code /ready}.
  */
 final class AdminEndpoint implements HttpHandler {
   private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoint.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The largest request body read; a request is a few short strings. */
+  private static final int MAX_BODY_BYTES = 64 * 1024;
 
   private final AdminSecret secret;
   private final ClusterAdmin admin;
@@ -73,29 +90,26 @@ final class AdminEndpoint implements HttpHandler {
 
   private void serve(HttpExchange exchange) {
     int status;
-    Map<String, Object> body;
+    MessageOrBuilder body;
     try {
-      Map<String, Object> result = dispatch(exchange);
+      body = dispatch(exchange);
       status = 200;
-      body = new LinkedHashMap<>();
-      body.put("code", "OK");
-      body.putAll(result);
     } catch (AdminException e) {
-      status = httpStatus(e.code());
-      body = new LinkedHashMap<>();
-      body.put("code", e.code().name());
-      body.put("message", e.getMessage());
+      ErrorReply.Builder error =
+          ErrorReply.newBuilder().setCode(e.code()).setMessage(e.getMessage());
       if (e.leader() != null) {
-        body.put("leader", e.leader());
+        error.setLeader(e.leader());
       }
+      body = error;
+      status = HttpStatus.of(e.code());
     } catch (RuntimeException e) {
       LOG.warn("admin request {} failed", exchange.getRequestURI().getPath(), e);
-      status = 500;
-      body = Map.of("code", "INTERNAL", "message", e.toString());
+      body = ErrorReply.newBuilder().setCode(StatusCode.INTERNAL).setMessage(e.toString());
+      status = HttpStatus.of(StatusCode.INTERNAL);
     }
     try {
-      byte[] bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      byte[] bytes = (ControlJson.print(body) + "\n").getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", ControlJson.CONTENT_TYPE);
       exchange.sendResponseHeaders(status, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
@@ -107,7 +121,7 @@ final class AdminEndpoint implements HttpHandler {
     }
   }
 
-  private Map<String, Object> dispatch(HttpExchange exchange) throws AdminException {
+  private AdminReply dispatch(HttpExchange exchange) throws AdminException {
     if (!exchange.getRequestMethod().equals("POST")) {
       throw new AdminException(StatusCode.INVALID_ARGUMENT, "use POST");
     }
@@ -122,24 +136,81 @@ final class AdminEndpoint implements HttpHandler {
           StatusCode.PERMISSION_DENIED,
           "admin operations need the admin secret (--admin-secret or ROOST_ADMIN_SECRET)");
     }
+    String path = exchange.getRequestURI().getPath();
+    String body = body(exchange);
     Map<String, String> params = query(exchange.getRequestURI().getRawQuery());
-    return switch (exchange.getRequestURI().getPath()) {
-      case "/admin/add" -> admin.add(param(params, "id"), param(params, "address"));
-      case "/admin/remove" -> admin.remove(param(params, "id"));
-      case "/admin/transfer" -> admin.transfer(param(params, "id"));
-      case "/admin/snapshot" -> admin.snapshot();
-      default ->
-          throw new AdminException(
-              StatusCode.NOT_FOUND, "no admin operation " + exchange.getRequestURI().getPath());
-    };
+    AdminReply reply =
+        switch (path) {
+          case "/admin/add" -> {
+            AddMemberRequest r = request(body, params, AddMemberRequest.getDefaultInstance());
+            yield admin.add(required(r.getId(), "id"), required(r.getAddress(), "address"));
+          }
+          case "/admin/remove" ->
+              admin.remove(
+                  required(
+                      request(body, params, RemoveMemberRequest.getDefaultInstance()).getId(),
+                      "id"));
+          case "/admin/transfer" ->
+              admin.transfer(
+                  required(
+                      request(body, params, TransferLeadershipRequest.getDefaultInstance()).getId(),
+                      "id"));
+          case "/admin/snapshot" -> admin.snapshot();
+          default -> throw new AdminException(StatusCode.NOT_FOUND, "no admin operation " + path);
+        };
+    return reply.toBuilder().setCode(StatusCode.OK).build();
   }
 
-  private static String param(Map<String, String> params, String name) throws AdminException {
-    String v = params.get(name);
-    if (v == null || v.isBlank()) {
+  private static String body(HttpExchange exchange) throws AdminException {
+    try (InputStream in = exchange.getRequestBody()) {
+      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+      if (bytes.length > MAX_BODY_BYTES) {
+        throw new AdminException(
+            StatusCode.INVALID_ARGUMENT,
+            "request body over " + MAX_BODY_BYTES + " bytes; an admin request is a few fields");
+      }
+      return new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new AdminException(
+          StatusCode.INVALID_ARGUMENT, "could not read the request body: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The request: the body parsed as {@code prototype}'s message, or, when the body is empty, its
+   * string fields from the query parameters named as in the JSON (or as in the proto).
+   */
+  private static <T extends Message> T request(String body, Map<String, String> params, T prototype)
+      throws AdminException {
+    if (!body.isBlank()) {
+      try {
+        return ControlJson.parse(body, prototype);
+      } catch (InvalidProtocolBufferException e) {
+        throw new AdminException(
+            StatusCode.INVALID_ARGUMENT,
+            "the body is not a "
+                + prototype.getDescriptorForType().getName()
+                + " in JSON: "
+                + e.getMessage());
+      }
+    }
+    Message.Builder builder = prototype.newBuilderForType();
+    for (FieldDescriptor field : prototype.getDescriptorForType().getFields()) {
+      String value = params.getOrDefault(field.getJsonName(), params.get(field.getName()));
+      if (value != null && field.getJavaType() == FieldDescriptor.JavaType.STRING) {
+        builder.setField(field, value);
+      }
+    }
+    @SuppressWarnings("unchecked") // a builder of T's type builds a T
+    T built = (T) builder.build();
+    return built;
+  }
+
+  private static String required(String value, String name) throws AdminException {
+    if (value.isBlank()) {
       throw new AdminException(StatusCode.INVALID_ARGUMENT, "missing parameter '" + name + "'");
     }
-    return v.strip();
+    return value.strip();
   }
 
   private static Map<String, String> query(String raw) {
@@ -156,18 +227,6 @@ final class AdminEndpoint implements HttpHandler {
       }
     }
     return out;
-  }
-
-  private static int httpStatus(StatusCode code) {
-    return switch (code) {
-      case INVALID_ARGUMENT -> 400;
-      case PERMISSION_DENIED -> 403;
-      case NOT_FOUND -> 404;
-      case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
-      case DEADLINE_EXCEEDED -> 504;
-      case UNAVAILABLE -> 503;
-      default -> 500;
-    };
   }
 
   /** Stops taking requests; operations in flight finish on their own. */

@@ -1,6 +1,7 @@
 package dev.roost.server;
 
 import dev.roost.api.Peers;
+import dev.roost.proto.AdminReply;
 import dev.roost.proto.StatusCode;
 import dev.roost.server.MembershipRules.Member;
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -89,7 +89,7 @@ final class ClusterAdmin {
    * run in join mode (or otherwise hold the group with no log). Returns when the new configuration
    * is committed.
    */
-  Map<String, Object> add(String id, String address) throws AdminException {
+  AdminReply add(String id, String address) throws AdminException {
     RaftServer.Division leader = leaderDivision();
     List<Member> current = members(leader);
     MembershipRules.checkAdd(current, id, address);
@@ -104,7 +104,7 @@ final class ClusterAdmin {
    * Removes {@code id}. The leader cannot remove itself here: {@code roost cluster remove} first
    * moves leadership with {@link #transfer}, so that the group never waits for an election.
    */
-  Map<String, Object> remove(String id) throws AdminException {
+  AdminReply remove(String id) throws AdminException {
     RaftServer.Division leader = leaderDivision();
     List<Member> current = members(leader);
     MembershipRules.checkRemove(current, id);
@@ -127,7 +127,7 @@ final class ClusterAdmin {
   }
 
   /** Makes {@code id} the leader; returns once it leads. */
-  Map<String, Object> transfer(String id) throws AdminException {
+  AdminReply transfer(String id) throws AdminException {
     RaftServer.Division leader = leaderDivision();
     if (id.equals(leader.getId().toString())) {
       return result(leader, "already leads", id);
@@ -163,7 +163,7 @@ final class ClusterAdmin {
   }
 
   /** Takes a snapshot of this member's state now (any member, leader or not). */
-  Map<String, Object> snapshot() throws AdminException {
+  AdminReply snapshot() throws AdminException {
     RaftServer.Division self = division();
     RaftClientReply reply =
         await(
@@ -186,9 +186,9 @@ final class ClusterAdmin {
         self.getId(),
         reply.getLogIndex(),
         self.getInfo().getCurrentTerm());
-    Map<String, Object> out = result(self, "snapshot taken", self.getId().toString());
-    out.put("snapshotIndex", reply.getLogIndex());
-    return out;
+    return result(self, "snapshot taken", self.getId().toString()).toBuilder()
+        .setSnapshotIndex(reply.getLogIndex())
+        .build();
   }
 
   private void changeTo(
@@ -344,14 +344,14 @@ final class ClusterAdmin {
     return List.copyOf(d.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER));
   }
 
-  private static Map<String, Object> result(RaftServer.Division d, String outcome, String id) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("outcome", outcome);
-    out.put("id", id);
-    out.put("server", d.getId().toString());
-    out.put("term", d.getInfo().getCurrentTerm());
-    out.put("commitIndex", d.getRaftLog().getLastCommittedIndex());
-    return out;
+  private static AdminReply result(RaftServer.Division d, String outcome, String id) {
+    return AdminReply.newBuilder()
+        .setOutcome(outcome)
+        .setId(id)
+        .setServer(d.getId().toString())
+        .setTerm(d.getInfo().getCurrentTerm())
+        .setCommitIndex(d.getRaftLog().getLastCommittedIndex())
+        .build();
   }
 
   private static AdminException inProgress() {

@@ -1,6 +1,7 @@
 package dev.roost.server;
 
 import dev.roost.api.Peers;
+import dev.roost.proto.Peer;
 import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
@@ -12,7 +13,7 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 
 /**
- * One reading of this member's Raft state, taken once per admin request so that {@code /ready} and
+ * One reading of this member's Raft state, taken once per HTTP request so that {@code /ready} and
  * {@code /status} judge one consistent set of numbers.
  *
  * @param id this member's id
@@ -41,9 +42,6 @@ record MemberState(
     long appliedIndex,
     long leaderCommitIndex,
     List<Peer> peers) {
-
-  /** A member of the group. */
-  record Peer(String id, String address) {}
 
   /**
    * Reads the state of this server's member of the Roost group.
@@ -91,8 +89,13 @@ record MemberState(
             != null;
     List<Peer> peers =
         division.getGroup().getPeers().stream()
-            .map(p -> new Peer(p.getId().toString(), p.getAddress()))
-            .sorted(Comparator.comparing(Peer::id))
+            .map(
+                p ->
+                    Peer.newBuilder()
+                        .setId(p.getId().toString())
+                        .setAddress(p.getAddress())
+                        .build())
+            .sorted(Comparator.comparing(Peer::getId))
             .toList();
     return new MemberState(
         division.getId().toString(),

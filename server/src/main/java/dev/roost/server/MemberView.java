@@ -1,6 +1,9 @@
 package dev.roost.server;
 
+import dev.roost.proto.MemberProgress;
+import dev.roost.proto.Role;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,17 +27,19 @@ import org.apache.ratis.statemachine.SnapshotInfo;
  * @param members on the leader, every member of the configuration with the leader's view of it;
  *     empty elsewhere
  */
-record MemberView(String address, long lastContactMs, long snapshotIndex, List<Member> members) {
+record MemberView(
+    String address, long lastContactMs, long snapshotIndex, List<MemberProgress> members) {
 
-  /**
-   * One member as the leader sees it.
-   *
-   * @param role LEADER, FOLLOWER (a voter) or LISTENER (a non-voting member)
-   * @param commitIndex its commit index as the leader last learned it, -1 if unknown
-   * @param lastContactMs milliseconds since it last answered the leader (0 for the leader), -1 if
-   *     it never did
-   */
-  record Member(String id, String address, String role, long commitIndex, long lastContactMs) {}
+  /** The control plane's role for Ratis' role name; unspecified for one it does not know. */
+  static Role role(String ratisRole) {
+    return switch (ratisRole) {
+      case "LEADER" -> Role.LEADER;
+      case "FOLLOWER" -> Role.FOLLOWER;
+      case "CANDIDATE" -> Role.CANDIDATE;
+      case "LISTENER" -> Role.LISTENER;
+      default -> Role.ROLE_UNSPECIFIED;
+    };
+  }
 
   static MemberView read(RaftServer.Division d) {
     RaftPeer self =
@@ -47,7 +52,7 @@ record MemberView(String address, long lastContactMs, long snapshotIndex, List<M
       lastContact = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
     }
     SnapshotInfo snapshot = d.getStateMachine().getLatestSnapshot();
-    List<Member> members = new ArrayList<>();
+    List<MemberProgress> members = new ArrayList<>();
     if (role.hasLeaderInfo()) {
       Map<String, Long> elapsed = new HashMap<>();
       for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
@@ -62,15 +67,16 @@ record MemberView(String address, long lastContactMs, long snapshotIndex, List<M
           String id = p.getId().toString();
           boolean leader = p.getId().equals(d.getId());
           members.add(
-              new Member(
-                  id,
-                  p.getAddress(),
-                  leader ? "LEADER" : r.name(),
-                  commits.getOrDefault(id, -1L),
-                  leader ? 0 : elapsed.getOrDefault(id, -1L)));
+              MemberProgress.newBuilder()
+                  .setId(id)
+                  .setAddress(p.getAddress())
+                  .setRole(leader ? Role.LEADER : role(r.name()))
+                  .setCommitIndex(commits.getOrDefault(id, -1L))
+                  .setLastContactMs(leader ? 0 : elapsed.getOrDefault(id, -1L))
+                  .build());
         }
       }
-      members.sort(java.util.Comparator.comparing(Member::id));
+      members.sort(Comparator.comparing(MemberProgress::getId));
     }
     return new MemberView(
         self == null ? "" : self.getAddress(),

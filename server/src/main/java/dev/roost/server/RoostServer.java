@@ -20,7 +20,7 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * The roost-server process: one member of a Roost cluster, that is a Ratis server running {@link
- * RoostStateMachine} in the Roost group, plus the HTTP admin endpoint ({@link AdminHttp}).
+ * RoostStateMachine} in the Roost group, plus the HTTP endpoint ({@link HttpEndpoint}).
  *
  * <pre>
  * java -jar roost-server.jar --id n1 --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003 \
@@ -49,7 +49,7 @@ public final class RoostServer {
   private static final Logger LOG = LoggerFactory.getLogger(RoostServer.class);
 
   private final ServerConfig config;
-  private final AdminHttp http;
+  private final HttpEndpoint http;
   private final RaftServer raft;
   private final AdminEndpoint admin;
   private final JmxReporter jmx;
@@ -63,7 +63,7 @@ public final class RoostServer {
   /** With leader leases on, how long to sit out before starting Raft (see {@link #start}). */
   private final long leaseWaitMillis;
 
-  private RoostServer(ServerConfig config, AdminHttp http, RoostMetrics metrics)
+  private RoostServer(ServerConfig config, HttpEndpoint http, RoostMetrics metrics)
       throws IOException {
     this.config = config;
     this.http = http;
@@ -102,7 +102,7 @@ public final class RoostServer {
   /** Starts a server as configured by {@code args}, the config file and the environment. */
   public static void main(String[] args) {
     ServerConfig config;
-    AdminHttp http;
+    HttpEndpoint http;
     RoostMetrics metrics = new RoostMetrics();
     try {
       ParseResult parsed = ServerConfig.commandLine().parseArgs(args);
@@ -113,7 +113,7 @@ public final class RoostServer {
       Preflight.checkDataDir(config.dataDir());
       Preflight.checkLogFile(config.logFile());
       Preflight.checkRaftPort(config);
-      http = AdminHttp.start(config.http(), PrometheusExport.forServer(metrics));
+      http = HttpEndpoint.start(config.http(), PrometheusExport.forServer(metrics));
     } catch (ParameterException e) {
       System.err.println("roost-server: " + e.getMessage() + " (see --help)");
       System.exit(2);

@@ -41,7 +41,7 @@ import picocli.CommandLine.ParseResult;
  * @param peers the initial members of the group: {@code --peers}, or the pods of {@code
  *     --statefulset}; a StatefulSet pod beyond the initial members adds its own entry and joins
  * @param dataDir the Raft log and snapshots live under {@code dataDir/raft}
- * @param http the address of the HTTP admin endpoint, unresolved
+ * @param http the address of the HTTP endpoint ({@link HttpEndpoint}), unresolved
  * @param electionTimeoutMin lower bound of the randomized election timeout
  * @param electionTimeoutMax upper bound of the randomized election timeout
  * @param snapshotThreshold applied entries between two automatic snapshots
@@ -127,7 +127,8 @@ public record ServerConfig(
               "With --statefulset: every member's Raft port (default " + DEFAULT_RAFT_PORT + ")."),
           new Setting(
               "data-dir", "DIR", "Raft log and snapshots (under DIR/raft); created if missing."),
-          new Setting("http", "HOST:PORT", "Address of the HTTP admin endpoint."),
+          new Setting(
+              "http", "HOST:PORT", "Address of the HTTP endpoint: probes, status, metrics, admin."),
           new Setting(
               "election-timeout-min",
               "MS",
@@ -463,7 +464,7 @@ public record ServerConfig(
     if (port == port(self.getAddress())) {
       throw v.error("port " + port + " is also the Raft port of " + self.getId() + " in --peers");
     }
-    // Resolved when the endpoint binds (AdminHttp.start): a name lookup is a check of the
+    // Resolved when the endpoint binds (HttpEndpoint.start): a name lookup is a check of the
     // machine, not of the configuration.
     return InetSocketAddress.createUnresolved(
         v.text().substring(0, v.text().lastIndexOf(':')), port);

@@ -4,15 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.api.GatewayMethod;
 import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.KvPut;
+import dev.roost.proto.MemberStatus;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
+import dev.roost.proto.Role;
 import dev.roost.testkit.LoopbackPorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,29 +86,30 @@ class ClusterIT {
         .until(() -> nodes.stream().allMatch(ServerProcess::isReady));
 
     // /status agrees across the members: one leader, one term, the same three peers.
-    List<JsonNode> statuses = new ArrayList<>();
+    List<MemberStatus> statuses = new ArrayList<>();
     for (ServerProcess n : nodes) {
       statuses.add(n.status());
     }
-    String leader = statuses.get(0).get("leader").asText();
+    String leader = statuses.get(0).getLeader();
     for (int i = 0; i < 3; i++) {
-      JsonNode s = statuses.get(i);
-      assertThat(s.get("id").asText()).isEqualTo("n" + (i + 1));
-      assertThat(s.get("leader").asText()).isEqualTo(leader);
-      assertThat(s.get("role").asText())
-          .isEqualTo(s.get("id").asText().equals(leader) ? "LEADER" : "FOLLOWER");
-      assertThat(s.get("term").asLong()).isPositive();
-      assertThat(s.get("appliedIndex").asLong()).isGreaterThanOrEqualTo(0);
-      assertThat(s.get("commitIndex").asLong())
-          .isGreaterThanOrEqualTo(s.get("appliedIndex").asLong());
-      assertThat(s.get("ready").asBoolean()).isTrue();
-      assertThat(s.get("peers").toString())
-          .isEqualTo(
-              "[{\"id\":\"n1\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n2\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n3\",\"address\":\"127.0.0.1:%d\"}]"
-                  .formatted(raftPorts[0], raftPorts[1], raftPorts[2]));
+      MemberStatus s = statuses.get(i);
+      assertThat(s.getId()).isEqualTo("n" + (i + 1));
+      assertThat(s.getLeader()).isEqualTo(leader);
+      assertThat(s.getRole()).isEqualTo(s.getId().equals(leader) ? Role.LEADER : Role.FOLLOWER);
+      assertThat(s.getTerm()).isPositive();
+      assertThat(s.getAppliedIndex()).isGreaterThanOrEqualTo(0);
+      assertThat(s.getCommitIndex()).isGreaterThanOrEqualTo(s.getAppliedIndex());
+      assertThat(s.getReady()).isTrue();
     }
-    assertThat(statuses).filteredOn(s -> s.get("role").asText().equals("LEADER")).hasSize(1);
-    assertThat(statuses.stream().map(s -> s.get("term").asLong()).distinct()).hasSize(1);
+    // The JSON on the wire, as scripts read it.
+    assertThat(nodes.get(0).get("/status").body())
+        .contains(
+            "\"peers\":[{\"id\":\"n1\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n2\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n3\",\"address\":\"127.0.0.1:%d\"}]"
+                .formatted(raftPorts[0], raftPorts[1], raftPorts[2]),
+            "\"role\":\"" + statuses.get(0).getRole() + "\"",
+            "\"ready\":true");
+    assertThat(statuses).filteredOn(s -> s.getRole() == Role.LEADER).hasSize(1);
+    assertThat(statuses.stream().map(MemberStatus::getTerm).distinct()).hasSize(1);
     assertThat(nodes.get(0).get("/health").body()).isEqualTo("ok\n");
     assertThat(Files.readString(nodes.get(0).logFile()))
         .contains(
@@ -135,7 +137,7 @@ class ClusterIT {
       assertThatThrownBy(() -> ratis.admin().setConfiguration(raftPeers.subList(0, 1)))
           .hasMessageContaining("PERMISSION_DENIED");
     }
-    assertThat(nodes.get(0).status().get("peers")).hasSize(3);
+    assertThat(nodes.get(0).status().getPeersList()).hasSize(3);
 
     // The write gateway on the Raft port: the leader applies a write and answers it as Ratis
     // would, and counts it; a follower refuses it as not the leader; bad bytes are refused.
@@ -207,8 +209,7 @@ class ClusterIT {
     // Restarted on the same data directory, n3 recovers its log and becomes ready again.
     ServerProcess n3again = start("n3", peers, httpPorts[2]);
     await().atMost(STARTUP).pollInterval(Duration.ofMillis(200)).until(n3again::isReady);
-    assertThat(n3again.status().get("term").asLong())
-        .isGreaterThanOrEqualTo(statuses.get(2).get("term").asLong());
+    assertThat(n3again.status().getTerm()).isGreaterThanOrEqualTo(statuses.get(2).getTerm());
   }
 
   /** One call to the write gateway on a Raft port, with Ratis' reply decoded. */

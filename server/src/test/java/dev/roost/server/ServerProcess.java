@@ -1,8 +1,8 @@
 package dev.roost.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ServerJvm;
+import dev.roost.testkit.StatusProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 final class ServerProcess implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final StatusProbe STATUS = new StatusProbe(Duration.ofSeconds(2));
 
   private final String id;
   private final Process process;
@@ -107,7 +107,7 @@ final class ServerProcess implements AutoCloseable {
     return Files.readString(stderr);
   }
 
-  /** GET {@code path} on the admin endpoint. */
+  /** GET {@code path} on the HTTP endpoint. */
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
@@ -128,14 +128,11 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** The {@code /status} document. */
-  JsonNode status() throws IOException, InterruptedException {
-    HttpResponse<String> response = get("/status");
-    if (response.statusCode() != 200) {
-      throw new IOException(
-          "/status of " + id + ": " + response.statusCode() + " " + response.body());
-    }
-    return JSON.readTree(response.body());
+  /** The {@code /status} of this member; fails when it gives none. */
+  MemberStatus status() throws IOException {
+    return STATUS
+        .fetch("127.0.0.1:" + httpPort)
+        .orElseThrow(() -> new IOException(id + " gave no /status"));
   }
 
   /** Sends SIGTERM and waits for the exit status. */

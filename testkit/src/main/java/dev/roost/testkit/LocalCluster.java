@@ -1,16 +1,12 @@
 package dev.roost.testkit;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.Role;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -46,10 +42,7 @@ import java.util.stream.Stream;
  * ServerJvm}. Safe for one thread changing the cluster while others read its state.
  */
 public final class LocalCluster {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ADMIN_SECRET_FILE = "admin-secret";
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
   /**
    * One node: its id, the host its ports are on, its ports and the pid of its process (0 when not
@@ -425,22 +418,9 @@ public final class LocalCluster {
     }
   }
 
-  /** The {@code /status} JSON of a node, or empty when it does not answer. */
-  public Optional<JsonNode> status(Node node) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://" + node.httpAddress() + "/status"))
-                  .timeout(Duration.ofSeconds(1))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
+  /** The {@code /status} of a node, or empty when it does not answer within a second. */
+  public Optional<MemberStatus> status(Node node) {
+    return StatusProbe.standard().fetch(node.httpAddress());
   }
 
   /**
@@ -452,21 +432,19 @@ public final class LocalCluster {
     long bestTerm = -1;
     for (Node n : nodes) {
       if (n.alive()) {
-        Optional<JsonNode> s = status(n);
-        if (s.isPresent()
-            && "LEADER".equals(s.get().path("role").asText())
-            && s.get().path("term").asLong() > bestTerm) {
+        Optional<MemberStatus> s = status(n);
+        if (s.isPresent() && s.get().getRole() == Role.LEADER && s.get().getTerm() > bestTerm) {
           best = n;
-          bestTerm = s.get().path("term").asLong();
+          bestTerm = s.get().getTerm();
         }
       }
     }
     return Optional.ofNullable(best);
   }
 
-  /** Whether {@code /ready} answers 200 for this node. */
+  /** Whether the node's {@code /status} says it is ready (what {@code /ready} answers). */
   public boolean ready(Node node) {
-    return status(node).map(s -> s.path("ready").asBoolean()).orElse(false);
+    return status(node).map(MemberStatus::getReady).orElse(false);
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.roost.chaos.cluster;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
@@ -120,8 +120,8 @@ public final class ProcessCluster implements ClusterControl {
     return node(node).alive();
   }
 
-  /** The node's {@code /status} JSON, or empty when it does not answer within a second. */
-  public Optional<JsonNode> status(String node) {
+  /** The node's {@code /status}, or empty when it does not answer within a second. */
+  public Optional<MemberStatus> status(String node) {
     return cluster.status(node(node));
   }
 

@@ -3,7 +3,7 @@ package dev.roost.chaos.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.LocalCluster.Node;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,11 +87,8 @@ class FollowerCatchUpIT {
     }
   }
 
-  private static Sample sample(JsonNode status) {
-    return new Sample(
-        status.path("ready").asBoolean(),
-        status.path("appliedIndex").asLong(),
-        status.path("leaderCommitIndex").asLong());
+  private static Sample sample(MemberStatus status) {
+    return new Sample(status.getReady(), status.getAppliedIndex(), status.getLeaderCommitIndex());
   }
 
   private static int indexOfFirstReady(List<Sample> samples) {
@@ -118,6 +115,6 @@ class FollowerCatchUpIT {
   }
 
   private static long commitIndex(TestCluster cluster, Node leader) {
-    return cluster.status(leader).map(s -> s.path("commitIndex").asLong()).orElseThrow();
+    return cluster.status(leader).map(MemberStatus::getCommitIndex).orElseThrow();
   }
 }

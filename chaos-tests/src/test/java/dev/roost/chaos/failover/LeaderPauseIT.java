@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.proto.MemberStatus;
 import dev.roost.proto.Reply;
+import dev.roost.proto.Role;
 import dev.roost.proto.StatusCode;
 import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
@@ -98,8 +100,8 @@ class LeaderPauseIT {
                 () ->
                     cluster
                         .status(old)
-                        .filter(s -> "FOLLOWER".equals(s.path("role").asText()))
-                        .filter(s -> s.path("term").asLong() >= newTerm)
+                        .filter(s -> s.getRole() == Role.FOLLOWER)
+                        .filter(s -> s.getTerm() >= newTerm)
                         .isPresent());
 
         // Linearizable reads sent to the resumed node, now a follower: each is served through a
@@ -150,7 +152,7 @@ class LeaderPauseIT {
   }
 
   private static long term(TestCluster cluster, Node node) {
-    return cluster.status(node).map(s -> s.path("term").asLong()).orElseThrow();
+    return cluster.status(node).map(MemberStatus::getTerm).orElseThrow();
   }
 
   /** Overwrites {@link #KEY} in a loop through the client library, remembering what was acked. */

@@ -3,6 +3,7 @@ package dev.roost.chaos.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.roost.proto.MemberStatus;
 import dev.roost.proto.StateDigest;
 import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
@@ -38,8 +39,7 @@ class SnapshotCatchUpIT {
       Node follower = cluster.others(leader).get(0);
 
       // The follower crashes early: its log ends here.
-      long followerLast =
-          cluster.status(follower).map(s -> s.path("appliedIndex").asLong()).orElseThrow();
+      long followerLast = cluster.status(follower).map(MemberStatus::getAppliedIndex).orElseThrow();
       cluster.kill(follower);
 
       // The two others carry on: more than Ratis' purge gap (1024 entries) of writes, one entry

@@ -2,10 +2,11 @@ package dev.roost.chaos.failover;
 
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.Role;
 import dev.roost.proto.StateDigest;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
@@ -88,7 +89,7 @@ final class TestCluster implements AutoCloseable {
   }
 
   /** The {@code /status} of {@code node}, or empty while it does not answer (down, paused). */
-  Optional<JsonNode> status(Node node) {
+  Optional<MemberStatus> status(Node node) {
     return local.status(node(node.id()));
   }
 
@@ -103,9 +104,9 @@ final class TestCluster implements AutoCloseable {
       if (!n.alive()) {
         continue;
       }
-      Optional<JsonNode> s = local.status(n);
-      if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
-        long term = s.get().path("term").asLong();
+      Optional<MemberStatus> s = local.status(n);
+      if (s.isPresent() && s.get().getRole() == Role.LEADER) {
+        long term = s.get().getTerm();
         if (term > bestTerm) {
           best = n;
           bestTerm = term;
@@ -231,11 +232,11 @@ final class TestCluster implements AutoCloseable {
   private Optional<Long> commonAppliedIndex() {
     Set<Long> applied = new HashSet<>();
     for (Node n : local.nodes()) {
-      Optional<JsonNode> s = status(n);
+      Optional<MemberStatus> s = status(n);
       if (s.isEmpty()) {
         return Optional.empty();
       }
-      applied.add(s.get().path("appliedIndex").asLong());
+      applied.add(s.get().getAppliedIndex());
     }
     return applied.size() == 1 ? Optional.of(applied.iterator().next()) : Optional.empty();
   }

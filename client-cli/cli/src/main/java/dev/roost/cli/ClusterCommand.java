@@ -1,11 +1,12 @@
 package dev.roost.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.client.AdminClient;
 import dev.roost.client.ClusterStatus;
-import dev.roost.client.ClusterStatus.Member;
+import dev.roost.proto.AdminReply;
+import dev.roost.proto.ClusterMember;
+import dev.roost.proto.ErrorReply;
 import dev.roost.testkit.LocalCluster;
 import java.io.IOException;
 import java.time.Duration;
@@ -100,22 +101,22 @@ final class ClusterCommand {
       return Duration.ofSeconds(Math.max(1, Math.min(3, root().timeoutSeconds)));
     }
 
-    /** Prints an admin result: the JSON as is, or its outcome in a line. */
-    void printResult(JsonNode result) {
+    /** Prints an admin reply: as the server's JSON, or its outcome in a line. */
+    void printResult(AdminReply result) {
       Output out = output();
       if (out.json()) {
-        out.print(result);
+        out.print(out.proto(result));
       } else {
         root()
             .out()
             .println(
-                result.path("outcome").asText()
+                result.getOutcome()
                     + " "
-                    + result.path("id").asText()
+                    + result.getId()
                     + " (term "
-                    + result.path("term").asText()
+                    + result.getTerm()
                     + ", commit index "
-                    + result.path("commitIndex").asText()
+                    + result.getCommitIndex()
                     + ")");
       }
     }
@@ -128,46 +129,41 @@ final class ClusterCommand {
   static final class Status extends ClusterVerb {
     @Override
     public void run() throws Exception {
-      List<Member> members = ClusterStatus.fetch(endpoints(), statusTimeout());
-      long leaderCommit =
-          members.stream()
-              .filter(m -> m.reachable() && m.role().equals("LEADER"))
-              .mapToLong(Member::commitIndex)
-              .max()
-              .orElse(-1);
+      List<ClusterMember> members =
+          ClusterStatus.fetch(endpoints(), statusTimeout()).getMembersList();
       Output out = output();
       ArrayNode json = out.object().arrayNode();
       List<List<String>> rows = new ArrayList<>();
-      for (Member m : members) {
+      for (ClusterMember m : members) {
         ObjectNode o = out.object();
-        o.put("id", m.id());
-        o.put("address", m.address());
-        o.put("reachable", m.reachable());
-        o.put("role", m.role());
-        o.put("commitIndex", m.commitIndex());
-        o.put("lastContactMs", m.lastContactMs());
-        if (m.reachable()) {
-          o.put("term", m.term());
-          o.put("leader", m.leader());
-          o.put("appliedIndex", m.appliedIndex());
-          o.put("snapshotIndex", m.snapshotIndex());
-          o.put("lag", leaderCommit < 0 ? -1 : m.lagBehind(leaderCommit));
+        o.put("id", m.getId());
+        o.put("address", m.getAddress());
+        o.put("reachable", m.getReachable());
+        o.put("role", m.getRole());
+        o.put("commitIndex", m.getCommitIndex());
+        o.put("lastContactMs", m.getLastContactMs());
+        if (m.getReachable()) {
+          o.put("term", m.getTerm());
+          o.put("leader", m.getLeader());
+          o.put("appliedIndex", m.getAppliedIndex());
+          o.put("snapshotIndex", m.getSnapshotIndex());
+          o.put("lag", m.getLag());
         } else {
-          o.put("error", m.error());
+          o.put("error", m.getError());
         }
         json.add(o);
         rows.add(
             List.of(
-                m.id(),
-                m.address(),
-                m.reachable()
-                    ? m.role()
-                    : "UNREACHABLE" + (m.role().isEmpty() ? "" : " " + m.role()),
-                m.reachable() ? Long.toString(m.term()) : "-",
-                m.commitIndex() < 0 ? "-" : Long.toString(m.commitIndex()),
-                m.reachable() ? Long.toString(m.appliedIndex()) : "-",
-                leaderCommit < 0 || !m.reachable() ? "-" : Long.toString(m.lagBehind(leaderCommit)),
-                m.lastContactMs() < 0 ? "-" : m.lastContactMs() + " ms"));
+                m.getId(),
+                m.getAddress(),
+                m.getReachable()
+                    ? m.getRole()
+                    : "UNREACHABLE" + (m.getRole().isEmpty() ? "" : " " + m.getRole()),
+                m.getReachable() ? Long.toString(m.getTerm()) : "-",
+                m.getCommitIndex() < 0 ? "-" : Long.toString(m.getCommitIndex()),
+                m.getReachable() ? Long.toString(m.getAppliedIndex()) : "-",
+                !m.getReachable() || m.getLag() < 0 ? "-" : Long.toString(m.getLag()),
+                m.getLastContactMs() < 0 ? "-" : m.getLastContactMs() + " ms"));
       }
       if (out.json()) {
         out.print(json);
@@ -224,11 +220,17 @@ final class ClusterCommand {
   static final class Snapshot extends ClusterVerb {
     @Override
     public void run() throws Exception {
-      Map<String, JsonNode> results = admin().snapshotAll();
+      Map<String, AdminClient.SnapshotResult> results = admin().snapshotAll();
       Output out = output();
       if (out.json()) {
         ObjectNode o = out.object();
-        results.forEach(o::set);
+        results.forEach(
+            (id, r) ->
+                o.set(
+                    id,
+                    r.reply().isPresent()
+                        ? out.proto(r.reply().get())
+                        : out.proto(r.error().orElseThrow())));
         out.print(o);
         return;
       }
@@ -236,12 +238,18 @@ final class ClusterCommand {
       results.forEach(
           (id, r) ->
               rows.add(
-                  List.of(
-                      id,
-                      r.path("code").asText(),
-                      r.has("snapshotIndex")
-                          ? r.path("snapshotIndex").asText()
-                          : r.path("message").asText())));
+                  r.reply()
+                      .map(
+                          reply ->
+                              List.of(
+                                  id,
+                                  reply.getCode().name(),
+                                  Long.toString(reply.getSnapshotIndex())))
+                      .orElseGet(
+                          () -> {
+                            ErrorReply error = r.error().orElseThrow();
+                            return List.of(id, error.getCode().name(), error.getMessage());
+                          })));
       out.table(rows, "ID", "RESULT", "SNAPSHOT INDEX");
     }
   }

@@ -1,9 +1,9 @@
 package dev.roost.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.client.AdminClient;
+import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -133,14 +134,14 @@ final class LocalClusterCommand {
     List<List<String>> rows = new ArrayList<>();
     for (Node n : cluster.nodes()) {
       String process = processState(n);
-      Optional<JsonNode> s = "running".equals(process) ? cluster.status(n) : Optional.empty();
+      Optional<MemberStatus> s = "running".equals(process) ? cluster.status(n) : Optional.empty();
       ObjectNode o = out.object();
       o.put("id", n.id());
       o.put("pid", n.pid());
       o.put("process", process);
       o.put("raftAddress", n.raftAddress());
       o.put("httpAddress", n.httpAddress());
-      s.ifPresent(status -> o.set("status", status));
+      s.ifPresent(status -> o.set("status", out.proto(status)));
       json.add(o);
       rows.add(
           List.of(
@@ -148,12 +149,12 @@ final class LocalClusterCommand {
               n.pid() > 0 ? Long.toString(n.pid()) : "-",
               process,
               n.raftAddress(),
-              field(s, "role"),
-              field(s, "term"),
-              field(s, "leader"),
-              field(s, "commitIndex"),
-              field(s, "appliedIndex"),
-              s.map(x -> x.path("ready").asBoolean() ? "yes" : "no").orElse("-")));
+              field(s, x -> x.getRole().name()),
+              field(s, x -> Long.toString(x.getTerm())),
+              field(s, MemberStatus::getLeader),
+              field(s, x -> Long.toString(x.getCommitIndex())),
+              field(s, x -> Long.toString(x.getAppliedIndex())),
+              field(s, x -> x.getReady() ? "yes" : "no")));
     }
     if (out.json()) {
       out.print(json);
@@ -164,12 +165,9 @@ final class LocalClusterCommand {
     }
   }
 
-  private static String field(Optional<JsonNode> status, String name) {
-    return status
-        .map(s -> s.path(name))
-        .filter(v -> !v.isMissingNode() && !v.isNull())
-        .map(JsonNode::asText)
-        .orElse("-");
+  /** One column of a node's row: "-" when it gave no status or the value is empty. */
+  private static String field(Optional<MemberStatus> status, Function<MemberStatus, String> value) {
+    return status.map(value).filter(v -> !v.isEmpty()).orElse("-");
   }
 
   /** running, paused (SIGSTOP), or stopped, from the process table. */

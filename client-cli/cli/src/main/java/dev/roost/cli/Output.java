@@ -1,8 +1,12 @@
 package dev.roost.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.MessageOrBuilder;
+import dev.roost.api.ControlJson;
 import dev.roost.proto.KvEntry;
 import dev.roost.proto.KvPage;
 import dev.roost.proto.Post;
@@ -142,10 +146,22 @@ public final class Output {
     return JSON.createObjectNode();
   }
 
+  /**
+   * A control-plane message (a server's status, an admin reply) as the JSON the servers serve
+   * ({@link ControlJson}), to print or to place inside a larger result.
+   */
+  public JsonNode proto(MessageOrBuilder message) {
+    try {
+      return JSON.readTree(ControlJson.print(message));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("ControlJson printed JSON Jackson cannot read", e);
+    }
+  }
+
   public void print(Object json) {
     try {
       out.println(JSON.writeValueAsString(json));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialize " + json, e);
     }
   }

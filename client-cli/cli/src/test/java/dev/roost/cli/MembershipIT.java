@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.client.AdminClient;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.proto.MemberProgress;
+import dev.roost.proto.MemberStatus;
 import dev.roost.proto.StatusCode;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LoopbackPorts;
@@ -235,13 +237,12 @@ class MembershipIT {
     awaitProgress();
   }
 
-  private static long lastContact(JsonNode leaderStatus, String id) {
-    for (JsonNode m : leaderStatus.path("members")) {
-      if (m.path("id").asText().equals(id)) {
-        return m.path("lastContactMs").asLong(-1);
-      }
-    }
-    return -1;
+  private static long lastContact(MemberStatus leaderStatus, String id) {
+    return leaderStatus.getMembersList().stream()
+        .filter(m -> m.getId().equals(id))
+        .mapToLong(MemberProgress::getLastContactMs)
+        .findFirst()
+        .orElse(-1);
   }
 
   private static String leaderOrEmpty() throws IOException {

@@ -1,15 +1,24 @@
 package dev.roost.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import dev.roost.api.ControlJson;
+import dev.roost.api.HttpStatus;
+import dev.roost.proto.AddMemberRequest;
+import dev.roost.proto.AdminReply;
+import dev.roost.proto.ErrorReply;
+import dev.roost.proto.MemberProgress;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.RemoveMemberRequest;
+import dev.roost.proto.Role;
+import dev.roost.proto.SnapshotRequest;
 import dev.roost.proto.StatusCode;
+import dev.roost.proto.TransferLeadershipRequest;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,19 +26,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
 /**
  * The operator's client for a Roost cluster's admin operations and status, over the servers' HTTP
  * endpoints ({@code --http} of each server), not the Raft port: Ratis' admin RPCs have no
  * authentication, so the servers refuse them and serve the operations under {@code /admin/},
- * authorized by the shared admin secret.
+ * authorized by the shared admin secret. Requests and answers are the control-plane messages of
+ * roost.proto in proto-JSON.
  *
  * <p>The client is given some or all of the members' HTTP endpoints. It reads each one's {@code
  * /status} (public, no secret) to learn which member has which endpoint and which one leads, and
  * sends add, remove and transfer to the leader. Removing the leader moves leadership first, to the
  * live voter that has committed the most, and then removes it on the new leader, so the group never
  * waits for an election; that needs the new leader's endpoint among those given.
+ *
+ * <p>Retries: finding the leader and sending it the operation is one attempt under {@link
+ * ClientRetry}'s policy, the one every {@link RoostClient} call has, with a deadline of {@link
+ * #OPERATION_TIMEOUT}: an attempt that fails with {@code UNAVAILABLE} (no leader known, the member
+ * asked no longer leads, no endpoint answered) is retried with its backoff; any other code ends the
+ * operation.
  *
  * <p>Failures are {@link RoostException}s with the server's code: {@code PERMISSION_DENIED} without
  * the right secret, {@code ALREADY_EXISTS} for an id or address in use, {@code NOT_FOUND} for an
@@ -39,15 +56,18 @@ import java.util.function.Predicate;
  * answers or no leader is known. A failed operation changed nothing unless its message says so.
  */
 public final class AdminClient {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** How long one admin operation may take: adding a server waits for it to catch up. */
   public static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(75);
+
+  /** A follower that answered the leader within this long counts as live for taking over. */
+  private static final long LIVE_CONTACT_MS = 3_000;
 
   private final List<String> endpoints;
   private final String secret;
   private final Duration statusTimeout;
   private final HttpClient http;
+  // Only its caller-thread path is used, which starts none of its threads.
+  private final ClientRetry retry;
 
   /**
    * @param endpoints HTTP endpoints ({@code host:port}) of some or all members
@@ -62,25 +82,37 @@ public final class AdminClient {
     this.secret = secret;
     this.statusTimeout = statusTimeout;
     this.http = HttpClient.newBuilder().connectTimeout(statusTimeout).build();
+    this.retry =
+        new ClientRetry(
+            OPERATION_TIMEOUT, String.join(",", this.endpoints), 1, 0, System::nanoTime);
   }
 
   /**
    * One endpoint's {@code /status} answer, or why it gave none.
    *
    * @param endpoint the HTTP endpoint asked
-   * @param status the JSON body, or null when it did not answer
+   * @param status its member's status; empty when it did not answer with one
    * @param error why it did not answer, "" when it did
    */
-  public record EndpointStatus(String endpoint, JsonNode status, String error) {
+  public record EndpointStatus(String endpoint, Optional<MemberStatus> status, String error) {
     /** The member's id, or "" when it did not answer. */
     public String id() {
-      return status == null ? "" : status.path("id").asText();
+      return status.map(MemberStatus::getId).orElse("");
     }
 
-    boolean leads() {
-      return status != null && "LEADER".equals(status.path("role").asText());
+    /** Whether the member reports that it leads. */
+    public boolean leads() {
+      return status.map(s -> s.getRole() == Role.LEADER).orElse(false);
     }
   }
+
+  /**
+   * What one member answered to a snapshot request: the reply, or the refusal.
+   *
+   * @param reply the member's reply when it took the snapshot
+   * @param error why it did not, when it did not
+   */
+  public record SnapshotResult(Optional<AdminReply> reply, Optional<ErrorReply> error) {}
 
   /** Every endpoint's {@code /status}, in the order given. */
   public List<EndpointStatus> statuses() {
@@ -95,10 +127,14 @@ public final class AdminClient {
                 HttpResponse.BodyHandlers.ofString());
         out.add(
             r.statusCode() == 200
-                ? new EndpointStatus(e, JSON.readTree(r.body()), "")
-                : new EndpointStatus(e, null, "HTTP " + r.statusCode() + ": " + r.body().strip()));
+                ? new EndpointStatus(
+                    e,
+                    Optional.of(ControlJson.parse(r.body(), MemberStatus.getDefaultInstance())),
+                    "")
+                : new EndpointStatus(e, Optional.empty(), describe(refusal(r))));
       } catch (IOException ex) {
-        out.add(new EndpointStatus(e, null, describe(ex)));
+        // InvalidProtocolBufferException included: an answer that is no status is none.
+        out.add(new EndpointStatus(e, Optional.empty(), describe(ex)));
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         throw new RoostException(StatusCode.UNAVAILABLE, "interrupted", false);
@@ -108,54 +144,65 @@ public final class AdminClient {
   }
 
   /** Adds server {@code id} (started with {@code --join}) at Raft address {@code address}. */
-  public JsonNode add(String id, String address) {
+  public AdminReply add(String id, String address) {
     return onLeader(
         "add",
-        Map.of("id", id, "address", address),
+        AddMemberRequest.newBuilder().setId(id).setAddress(address).build(),
+        id,
         "added",
         peers -> peers.contains(id + "=" + address));
   }
 
   /** Removes member {@code id}; when it leads, moves leadership away first. */
-  public JsonNode remove(String id) {
+  public AdminReply remove(String id) {
     EndpointStatus leader = leader();
     if (leader.id().equals(id)) {
-      String successor = successor(leader.status(), id);
-      transfer(successor);
+      transfer(successor(leader.status().orElseThrow(), id));
     }
     return onLeader(
         "remove",
-        Map.of("id", id),
+        RemoveMemberRequest.newBuilder().setId(id).build(),
+        id,
         "removed",
         peers -> peers.stream().noneMatch(p -> p.startsWith(id + "=")));
   }
 
   /** Makes member {@code id} the leader. */
-  public JsonNode transfer(String id) {
-    return onLeader("transfer", Map.of("id", id), null, null);
+  public AdminReply transfer(String id) {
+    return onLeader(
+        "transfer", TransferLeadershipRequest.newBuilder().setId(id).build(), id, null, null);
   }
 
   /**
    * Takes a snapshot on every member that answers, each of its own state.
    *
-   * @return one result per endpoint, by member id (failures as objects with code and message)
+   * @return one result per member that answered {@code /status}, by member id
+   * @throws RoostException {@code PERMISSION_DENIED} without the right secret, {@code UNAVAILABLE}
+   *     when no endpoint answers
    */
-  public Map<String, JsonNode> snapshotAll() {
-    Map<String, JsonNode> out = new LinkedHashMap<>();
+  public Map<String, SnapshotResult> snapshotAll() {
+    Map<String, SnapshotResult> out = new LinkedHashMap<>();
     List<EndpointStatus> all = statuses();
     for (EndpointStatus s : all) {
-      if (s.status() == null) {
+      if (s.status().isEmpty()) {
         continue;
       }
       try {
-        out.put(s.id(), post(s.endpoint(), "snapshot", Map.of()));
+        out.put(
+            s.id(),
+            new SnapshotResult(
+                Optional.of(post(s.endpoint(), "snapshot", SnapshotRequest.getDefaultInstance())),
+                Optional.empty()));
       } catch (RoostException e) {
         if (e.code() == StatusCode.PERMISSION_DENIED) {
           throw e;
         }
         out.put(
             s.id(),
-            JSON.createObjectNode().put("code", e.code().name()).put("message", e.getMessage()));
+            new SnapshotResult(
+                Optional.empty(),
+                Optional.of(
+                    ErrorReply.newBuilder().setCode(e.code()).setMessage(e.getMessage()).build())));
       }
     }
     if (out.isEmpty()) {
@@ -170,18 +217,18 @@ public final class AdminClient {
     Optional<EndpointStatus> leader =
         all.stream()
             .filter(EndpointStatus::leads)
-            .max(Comparator.comparingLong(s -> s.status().path("term").asLong()));
+            .max(Comparator.comparingLong(s -> s.status().orElseThrow().getTerm()));
     if (leader.isPresent()) {
       return leader.get();
     }
-    if (all.stream().allMatch(s -> s.status() == null)) {
+    if (all.stream().allMatch(s -> s.status().isEmpty())) {
       throw unreachable(all);
     }
     String known =
         all.stream()
-            .filter(s -> s.status() != null)
-            .map(s -> s.status().path("leader").asText(""))
-            .filter(l -> !l.isEmpty() && !l.equals("null"))
+            .flatMap(s -> s.status().stream())
+            .map(MemberStatus::getLeader)
+            .filter(l -> !l.isEmpty())
             .findFirst()
             .orElse("");
     throw new RoostException(
@@ -197,8 +244,7 @@ public final class AdminClient {
   }
 
   /**
-   * Sends {@code op} to the leader. If leadership moved between finding the leader and asking it,
-   * looks again until {@link #OPERATION_TIMEOUT}.
+   * Sends {@code op} to the leader, finding it again on every attempt, under the retry policy.
    *
    * <p>A membership change the leader answered {@code UNAVAILABLE} may still have been committed
    * (the leader stepped down after logging it, and the next one committed it), so its retry can be
@@ -206,130 +252,124 @@ public final class AdminClient {
    * members ({@code id=address} each), the change is reported as {@code outcome} rather than as a
    * refusal of a change that did happen.
    *
+   * @param id the member the operation is about
    * @param outcome what a change found already done reports, or null if {@code op} changes nothing
    * @param done whether the leader's members show the change made
    */
-  private JsonNode onLeader(
-      String op, Map<String, String> params, String outcome, Predicate<List<String>> done) {
-    long deadline = System.nanoTime() + OPERATION_TIMEOUT.toNanos();
-    boolean retried = false;
-    while (true) {
-      EndpointStatus leader;
-      try {
-        leader = leader();
-      } catch (RoostException e) {
-        if (e.code() != StatusCode.UNAVAILABLE || System.nanoTime() > deadline) {
-          throw e;
-        }
-        sleep();
-        continue;
-      }
-      try {
-        return post(leader.endpoint(), op, params);
-      } catch (RoostException e) {
-        if (retried
-            && done != null
-            && (e.code() == StatusCode.ALREADY_EXISTS || e.code() == StatusCode.NOT_FOUND)) {
-          JsonNode now = leader().status();
-          if (done.test(members(now))) {
-            return JSON.createObjectNode()
-                .put("outcome", outcome)
-                .put("id", params.get("id"))
-                .put("server", now.path("id").asText())
-                .put("term", now.path("term").asLong())
-                .put("commitIndex", now.path("commitIndex").asLong());
+  private AdminReply onLeader(
+      String op, Message request, String id, String outcome, Predicate<List<String>> done) {
+    AtomicBoolean retried = new AtomicBoolean();
+    return retry.callOnCaller(
+        op + " " + id,
+        () -> {
+          EndpointStatus leader = leader();
+          try {
+            return post(leader.endpoint(), op, request);
+          } catch (RoostException e) {
+            if (retried.get()
+                && done != null
+                && (e.code() == StatusCode.ALREADY_EXISTS || e.code() == StatusCode.NOT_FOUND)) {
+              MemberStatus now = leader().status().orElseThrow();
+              if (done.test(members(now))) {
+                return AdminReply.newBuilder()
+                    .setCode(StatusCode.OK)
+                    .setOutcome(outcome)
+                    .setId(id)
+                    .setServer(now.getId())
+                    .setTerm(now.getTerm())
+                    .setCommitIndex(now.getCommitIndex())
+                    .build();
+              }
+            }
+            // UNAVAILABLE from a server: it no longer leads, or it is busy stepping down.
+            if (e.code() == StatusCode.UNAVAILABLE) {
+              retried.set(true);
+            }
+            throw e;
           }
-        }
-        // UNAVAILABLE from a server: it no longer leads, or it is busy stepping down.
-        if (e.code() != StatusCode.UNAVAILABLE || System.nanoTime() > deadline) {
-          throw e;
-        }
-        retried = true;
-        sleep();
-      }
-    }
+        });
   }
 
   /** The members in a status, as {@code id=address}. */
-  private static List<String> members(JsonNode status) {
-    List<String> out = new ArrayList<>();
-    status
-        .path("peers")
-        .forEach(p -> out.add(p.path("id").asText() + "=" + p.path("address").asText()));
-    return out;
+  private static List<String> members(MemberStatus status) {
+    return status.getPeersList().stream().map(p -> p.getId() + "=" + p.getAddress()).toList();
   }
 
-  private JsonNode post(String endpoint, String op, Map<String, String> params) {
-    StringBuilder query = new StringBuilder();
-    params.forEach(
-        (k, v) ->
-            query
-                .append(query.length() == 0 ? "?" : "&")
-                .append(k)
-                .append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://" + endpoint + "/admin/" + op + query))
+  /** One request to one endpoint: its reply, or its refusal as a RoostException. */
+  private AdminReply post(String endpoint, String op, Message request) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create("http://" + endpoint + "/admin/" + op))
             .timeout(OPERATION_TIMEOUT)
-            .POST(HttpRequest.BodyPublishers.noBody());
+            .header("Content-Type", ControlJson.CONTENT_TYPE)
+            .POST(HttpRequest.BodyPublishers.ofString(ControlJson.print(request)));
     if (secret != null && !secret.isEmpty()) {
-      request.header("Authorization", "Bearer " + secret);
+      builder.header("Authorization", "Bearer " + secret);
     }
     HttpResponse<String> r;
     try {
-      r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      r = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new RoostException(
-          StatusCode.UNAVAILABLE, endpoint + " did not answer " + op + ": " + describe(e), false);
+          StatusCode.UNAVAILABLE,
+          endpoint + " did not answer " + op + ": " + describe(e),
+          false,
+          null,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RoostException(StatusCode.UNAVAILABLE, "interrupted", false);
     }
-    JsonNode body;
+    if (r.statusCode() != 200) {
+      ErrorReply error = refusal(r);
+      throw new RoostException(error.getCode(), error.getMessage(), false);
+    }
     try {
-      body = JSON.readTree(r.body());
-    } catch (IOException e) {
+      return ControlJson.parse(r.body(), AdminReply.getDefaultInstance());
+    } catch (InvalidProtocolBufferException e) {
       throw new RoostException(
           StatusCode.INTERNAL,
-          endpoint + " answered " + op + " with HTTP " + r.statusCode() + ": " + r.body(),
+          endpoint + " answered " + op + " with HTTP 200 but no AdminReply: " + r.body().strip(),
           false);
     }
-    String code = body.path("code").asText("INTERNAL");
-    if (code.equals("OK")) {
-      return body;
-    }
-    StatusCode status;
+  }
+
+  /**
+   * The refusal in a non-200 answer: its {@link ErrorReply}, or, for a body that is none (a proxy's
+   * page, a plain-text probe answer), the code of its HTTP status with the body as the message.
+   */
+  private static ErrorReply refusal(HttpResponse<String> r) {
     try {
-      status = StatusCode.valueOf(code);
-    } catch (IllegalArgumentException e) {
-      status = StatusCode.INTERNAL;
+      ErrorReply error = ControlJson.parse(r.body(), ErrorReply.getDefaultInstance());
+      if (error.getCode() != StatusCode.OK && error.getCode() != StatusCode.UNRECOGNIZED) {
+        return error;
+      }
+    } catch (InvalidProtocolBufferException e) {
+      // not an ErrorReply: read the HTTP status below
     }
-    throw new RoostException(status, body.path("message").asText(code), false);
+    StatusCode code = HttpStatus.code(r.statusCode());
+    return ErrorReply.newBuilder()
+        .setCode(code == StatusCode.OK ? StatusCode.INTERNAL : code)
+        .setMessage("HTTP " + r.statusCode() + ": " + r.body().strip())
+        .build();
   }
 
   /** The live voter other than {@code leader} with the highest commit index, per its status. */
-  private static String successor(JsonNode leaderStatus, String leader) {
-    String best = null;
-    long bestCommit = Long.MIN_VALUE;
-    for (JsonNode m : leaderStatus.path("members")) {
-      String id = m.path("id").asText();
-      long lastContact = m.path("lastContactMs").asLong(-1);
-      if (!id.equals(leader)
-          && m.path("role").asText().equals("FOLLOWER")
-          && lastContact >= 0
-          && lastContact < 3_000
-          && m.path("commitIndex").asLong() > bestCommit) {
-        best = id;
-        bestCommit = m.path("commitIndex").asLong();
-      }
-    }
-    if (best == null) {
-      throw new RoostException(
-          StatusCode.FAILED_PRECONDITION,
-          leader + " leads and no other live voting member can take over; add one first",
-          false);
-    }
-    return best;
+  private static String successor(MemberStatus leaderStatus, String leader) {
+    return leaderStatus.getMembersList().stream()
+        .filter(
+            m ->
+                !m.getId().equals(leader)
+                    && m.getRole() == Role.FOLLOWER
+                    && m.getLastContactMs() >= 0
+                    && m.getLastContactMs() < LIVE_CONTACT_MS)
+        .max(Comparator.comparingLong(MemberProgress::getCommitIndex))
+        .map(MemberProgress::getId)
+        .orElseThrow(
+            () ->
+                new RoostException(
+                    StatusCode.FAILED_PRECONDITION,
+                    leader + " leads and no other live voting member can take over; add one first",
+                    false));
   }
 
   private RoostException unreachable(List<EndpointStatus> all) {
@@ -341,16 +381,11 @@ public final class AdminClient {
         false);
   }
 
-  private static String describe(Exception e) {
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  private static String describe(ErrorReply error) {
+    return error.getCode() + ": " + error.getMessage();
   }
 
-  private static void sleep() {
-    try {
-      Thread.sleep(200);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RoostException(StatusCode.UNAVAILABLE, "interrupted", false);
-    }
+  private static String describe(Exception e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 }

@@ -67,6 +67,9 @@ import org.slf4j.LoggerFactory;
  *       Ratis call has a new call id, so the retry cache does not recognise it; the Roost request
  *       id inside the command does: the state machine answers a repeated request id with the first
  *       reply, so the write still applies once.
+ *   <li><b>Calls outside Ratis</b> ({@link AdminClient}'s HTTP requests) run on the caller's thread
+ *       ({@link #callOnCaller}) with the same backoff and deadline; an attempt answered {@code
+ *       UNAVAILABLE} is retried, any other failure ends the call.
  * </ol>
  *
  * <h2>What a failure means</h2>
@@ -277,7 +280,14 @@ final class ClientRetry implements RetryPolicy {
     if (call == null || closed) {
       return NO_RETRY_ACTION;
     }
-    Throwable cause = event.getCause();
+    return nextAttempt(call, event.getCause());
+  }
+
+  /**
+   * The policy's answer to a failed attempt of {@code call} that ended with {@code cause}: retry
+   * after the backoff's sleep, unless the next attempt could not start in time.
+   */
+  private Action nextAttempt(Call call, Throwable cause) {
     int failures = call.record(classify(cause), cause);
     TimeDuration sleep = backoff.handleAttemptFailure(() -> failures).getSleepTime();
     long nextStart = nanoClock.getAsLong() + sleep.toLong(TimeUnit.NANOSECONDS);
@@ -292,6 +302,48 @@ final class ClientRetry implements RetryPolicy {
         cause,
         sleep.toLong(TimeUnit.MILLISECONDS));
     return () -> sleep;
+  }
+
+  /** One attempt of a call that is not a Ratis call: its result, or a {@link RoostException}. */
+  @FunctionalInterface
+  interface Step<T> {
+    T run();
+  }
+
+  /**
+   * Runs {@code step} on the caller's thread under this policy, for calls that do not go through
+   * Ratis (the admin client's HTTP requests): an attempt that fails with {@code UNAVAILABLE} (no
+   * leader known, a member that does not lead or is stepping down, an endpoint that did not answer)
+   * is retried after the same backoff as a Ratis attempt, within the same deadline from now. Its
+   * exception's cause, if any, is classified as a Ratis attempt's is. Any other code, or a retry
+   * that could not start before the deadline, ends the call with that attempt's exception as is.
+   *
+   * @param op what the call does, for the log
+   * @throws RoostException the last attempt's failure; {@code UNAVAILABLE} if interrupted
+   */
+  <T> T callOnCaller(String op, Step<T> step) {
+    // The kind shapes only the exceptions this class makes for Ratis calls; here the last
+    // attempt's own exception ends the call.
+    Call call = new Call(Kind.READ, op, deadlineFromNow());
+    while (true) {
+      try {
+        return step.run();
+      } catch (RoostException e) {
+        Action action =
+            e.code() != StatusCode.UNAVAILABLE || closed
+                ? NO_RETRY_ACTION
+                : nextAttempt(call, e.getCause());
+        if (!action.shouldRetry()) {
+          throw e;
+        }
+        try {
+          action.getSleepTime().sleep();
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new RoostException(StatusCode.UNAVAILABLE, op + ": interrupted", false);
+        }
+      }
+    }
   }
 
   /**

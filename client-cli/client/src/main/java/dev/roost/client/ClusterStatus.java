@@ -1,15 +1,19 @@
 package dev.roost.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.api.Peers;
+import dev.roost.proto.ClusterMember;
+import dev.roost.proto.ClusterStatusReport;
 import dev.roost.proto.GetStateDigest;
+import dev.roost.proto.MemberProgress;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.Peer;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
+import dev.roost.proto.Role;
 import dev.roost.proto.StateDigest;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,123 +39,98 @@ public final class ClusterStatus {
   private ClusterStatus() {}
 
   /**
-   * What one member reports. Members that did not answer have {@code reachable == false}, the
-   * leader's view of them where it has one, and -1 elsewhere.
-   *
-   * @param id the member's id
-   * @param address its Raft address
-   * @param reachable whether it answered
-   * @param role LEADER, FOLLOWER, CANDIDATE or LISTENER; NOT_MEMBER for an endpoint that answers
-   *     but is not in the configuration (a server waiting to be added, or one removed)
-   * @param term its current term
-   * @param leader the leader this member follows ("" when it knows none)
-   * @param commitIndex its commit index
-   * @param appliedIndex the last index its state machine applied
-   * @param snapshotIndex the index of its latest snapshot (-1 if none)
-   * @param lastContactMs milliseconds since it last heard from the leader (0 for the leader), or
-   *     since it last answered the leader when it did not answer us; -1 when unknown
-   * @param error why it did not answer
-   */
-  public record Member(
-      String id,
-      String address,
-      boolean reachable,
-      String role,
-      long term,
-      String leader,
-      long commitIndex,
-      long appliedIndex,
-      long snapshotIndex,
-      long lastContactMs,
-      String error) {
-
-    /** How far this member's applied index is behind the leader's commit index. */
-    public long lagBehind(long leaderCommitIndex) {
-      return reachable ? Math.max(0, leaderCommitIndex - appliedIndex) : -1;
-    }
-  }
-
-  /**
    * Asks every HTTP endpoint in {@code httpEndpoints} for its member's view, each within {@code
-   * timeout}.
+   * timeout}, and assembles the group: the leader's configuration (else the union of the peers the
+   * members that answered list), each member as it reports itself or, when it did not answer, as
+   * the leader sees it; then endpoints that answered without being members ({@code NOT_MEMBER});
+   * with no configuration known at all, one entry per endpoint that did not answer.
    */
-  public static List<Member> fetch(List<String> httpEndpoints, Duration timeout) {
+  public static ClusterStatusReport fetch(List<String> httpEndpoints, Duration timeout) {
     List<AdminClient.EndpointStatus> statuses =
         new AdminClient(httpEndpoints, null, timeout).statuses();
-    Map<String, JsonNode> byId = new LinkedHashMap<>();
-    JsonNode leader = null;
+    Map<String, MemberStatus> byId = new LinkedHashMap<>();
+    MemberStatus leader = null;
     for (AdminClient.EndpointStatus s : statuses) {
-      if (s.status() != null) {
-        byId.put(s.id(), s.status());
-        if (s.leads()
-            && (leader == null
-                || s.status().path("term").asLong() > leader.path("term").asLong())) {
-          leader = s.status();
+      if (s.status().isPresent()) {
+        MemberStatus status = s.status().get();
+        byId.put(status.getId(), status);
+        if (s.leads() && (leader == null || status.getTerm() > leader.getTerm())) {
+          leader = status;
         }
       }
     }
-    // The configuration: the leader's, else the union of what the members that answered list.
-    Map<String, JsonNode> views = new TreeMap<>();
+    Map<String, MemberProgress> views = new TreeMap<>();
     Map<String, String> addresses = new TreeMap<>();
     if (leader != null) {
-      for (JsonNode m : leader.path("members")) {
-        views.put(m.path("id").asText(), m);
-        addresses.put(m.path("id").asText(), m.path("address").asText());
+      for (MemberProgress m : leader.getMembersList()) {
+        views.put(m.getId(), m);
+        addresses.put(m.getId(), m.getAddress());
       }
     } else {
-      for (JsonNode s : byId.values()) {
-        for (JsonNode p : s.path("peers")) {
-          addresses.putIfAbsent(p.path("id").asText(), p.path("address").asText());
+      for (MemberStatus s : byId.values()) {
+        for (Peer p : s.getPeersList()) {
+          addresses.putIfAbsent(p.getId(), p.getAddress());
         }
       }
     }
-    List<Member> members = new ArrayList<>();
+    long leaderCommit = leader == null ? -1 : leader.getCommitIndex();
+    ClusterStatusReport.Builder report = ClusterStatusReport.newBuilder();
     for (Map.Entry<String, String> e : addresses.entrySet()) {
-      JsonNode own = byId.remove(e.getKey());
+      MemberStatus own = byId.remove(e.getKey());
       if (own != null) {
-        members.add(fromStatus(own, e.getValue(), own.path("role").asText()));
+        report.addMembers(reachable(own, e.getValue(), roleName(own.getRole()), leaderCommit));
       } else {
-        JsonNode view = views.get(e.getKey());
-        members.add(
-            new Member(
-                e.getKey(),
-                e.getValue(),
-                false,
-                view == null ? "" : view.path("role").asText(),
-                -1,
-                "",
-                view == null ? -1 : view.path("commitIndex").asLong(-1),
-                -1,
-                -1,
-                view == null ? -1 : view.path("lastContactMs").asLong(-1),
-                "its HTTP endpoint is unknown or did not answer"));
+        MemberProgress view = views.get(e.getKey());
+        report.addMembers(
+            ClusterMember.newBuilder()
+                .setId(e.getKey())
+                .setAddress(e.getValue())
+                .setReachable(false)
+                .setRole(view == null ? "" : roleName(view.getRole()))
+                .setCommitIndex(view == null ? -1 : view.getCommitIndex())
+                .setLastContactMs(view == null ? -1 : view.getLastContactMs())
+                .setError("its HTTP endpoint is unknown or did not answer"));
       }
     }
-    for (JsonNode rest : byId.values()) {
-      members.add(fromStatus(rest, rest.path("address").asText(""), "NOT_MEMBER"));
+    for (MemberStatus rest : byId.values()) {
+      report.addMembers(reachable(rest, rest.getAddress(), "NOT_MEMBER", leaderCommit));
     }
     for (AdminClient.EndpointStatus s : statuses) {
-      if (s.status() == null && addresses.isEmpty()) {
-        members.add(new Member("?", s.endpoint(), false, "", -1, "", -1, -1, -1, -1, s.error()));
+      if (s.status().isEmpty() && addresses.isEmpty()) {
+        report.addMembers(
+            ClusterMember.newBuilder()
+                .setId("?")
+                .setAddress(s.endpoint())
+                .setReachable(false)
+                .setRole("")
+                .setCommitIndex(-1)
+                .setLastContactMs(-1)
+                .setError(s.error()));
       }
     }
-    return members;
+    return report.build();
   }
 
-  private static Member fromStatus(JsonNode s, String address, String role) {
-    String leader = s.path("leader").isNull() ? "" : s.path("leader").asText("");
-    return new Member(
-        s.path("id").asText(),
-        address,
-        true,
-        role,
-        s.path("term").asLong(),
-        leader,
-        s.path("commitIndex").asLong(),
-        s.path("appliedIndex").asLong(),
-        s.path("snapshotIndex").asLong(-1),
-        s.path("lastContactMs").asLong(-1),
-        "");
+  private static ClusterMember reachable(
+      MemberStatus s, String address, String role, long leaderCommit) {
+    return ClusterMember.newBuilder()
+        .setId(s.getId())
+        .setAddress(address)
+        .setReachable(true)
+        .setRole(role)
+        .setCommitIndex(s.getCommitIndex())
+        .setLastContactMs(s.getLastContactMs())
+        .setTerm(s.getTerm())
+        .setLeader(s.getLeader())
+        .setAppliedIndex(s.getAppliedIndex())
+        .setSnapshotIndex(s.getSnapshotIndex())
+        .setLag(leaderCommit < 0 ? -1 : Math.max(0, leaderCommit - s.getAppliedIndex()))
+        .build();
+  }
+
+  /** A role as {@link ClusterMember#getRole} shows it: its name, "" when unknown. */
+  private static String roleName(Role role) {
+    return role == Role.ROLE_UNSPECIFIED || role == Role.UNRECOGNIZED ? "" : role.name();
   }
 
   /**

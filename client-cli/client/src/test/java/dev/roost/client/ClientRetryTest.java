@@ -1,6 +1,7 @@
 package dev.roost.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.roost.api.Peers;
 import dev.roost.client.ClientRetry.Kind;
@@ -207,6 +208,43 @@ class ClientRetryTest {
     assertThat(e.outcomeUnknown()).isFalse();
     // At the deadline, give or take the scheduling of a busy machine.
     assertThat((System.nanoTime() - start) / 1e9).isBetween(0.29, 1.0);
+  }
+
+  @Test
+  void aCallOnTheCallersThreadRetriesUnavailableUntilTheDeadlineAndNothingElse() {
+    AtomicLong clock = new AtomicLong();
+    ClientRetry retry = retry(Duration.ofSeconds(1), 1, 0, clock);
+    AtomicInteger attempts = new AtomicInteger();
+
+    // Each attempt takes 300 ms of the 1 s deadline: the fourth could not start in time.
+    RoostException last =
+        catchThrowableOfType(
+            RoostException.class,
+            () ->
+                retry.callOnCaller(
+                    "transfer n2",
+                    () -> {
+                      clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(300));
+                      throw new RoostException(
+                          StatusCode.UNAVAILABLE, "attempt " + attempts.incrementAndGet(), false);
+                    }));
+    assertThat(last.getMessage()).isEqualTo("attempt " + attempts.get());
+    assertThat(attempts.get()).isEqualTo(3);
+
+    attempts.set(0);
+    RoostException refused =
+        catchThrowableOfType(
+            RoostException.class,
+            () ->
+                retry.callOnCaller(
+                    "add n4",
+                    () -> {
+                      attempts.incrementAndGet();
+                      throw new RoostException(StatusCode.ALREADY_EXISTS, "n4 exists", false);
+                    }));
+    assertThat(refused.code()).isEqualTo(StatusCode.ALREADY_EXISTS);
+    assertThat(attempts.get()).isEqualTo(1);
+    assertThat(retry.callOnCaller("snapshot", () -> "done")).isEqualTo("done");
   }
 
   private ClientRetry retry(Duration deadline, int concurrent, int queued, AtomicLong clock) {

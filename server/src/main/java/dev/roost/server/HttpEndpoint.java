@@ -1,23 +1,28 @@
 package dev.roost.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.MessageOrBuilder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.roost.api.ControlJson;
+import dev.roost.api.HttpStatus;
 import dev.roost.api.Peers;
+import dev.roost.proto.ErrorReply;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Optional;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP admin endpoint of one server, on the JDK's built-in HTTP server. It starts before Ratis
- * so that liveness probes pass while a large log is replayed. Every path answers GET and HEAD:
+ * The HTTP endpoint of one server ({@code --http}), on the JDK's built-in HTTP server: probes,
+ * status, metrics and the admin operations. It starts before Ratis so that liveness probes pass
+ * while a large log is replayed. Every path but {@code /admin/} answers GET and HEAD:
  *
  * <ul>
  *   <li>{@code /health}: 200 {@code ok} while the process runs and Ratis has not closed this
@@ -25,56 +30,29 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /ready}: 200 {@code ready} when this member can serve (see {@link
  *       MemberState#notReadyReason}); 503 with the reason otherwise. For readiness probes and for
  *       scripts that wait for a cluster.
- *   <li>{@code /status}: 200 with a JSON {@link Status}; 503 before Ratis has started.
+ *   <li>{@code /status}: 200 with this member's {@link MemberStatus} as proto-JSON ({@link
+ *       ControlJson}); 503 with an {@link ErrorReply} ({@code UNAVAILABLE}) before Ratis has
+ *       started or once this server holds no member of the group.
  *   <li>{@code /metrics}: 200 with every metric in the Prometheus text format ({@link
  *       PrometheusExport}), also before Ratis has started.
  *   <li>{@code /admin/...}: the authenticated admin operations of {@link AdminEndpoint}, once
  *       {@link #attachAdmin} has installed them.
  * </ul>
  */
-final class AdminHttp implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(AdminHttp.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  /**
-   * The JSON body of {@code /status}, one object with these camelCase fields. Scripts and the CLI
-   * parse it: add fields, never rename or remove one.
-   *
-   * @param id this member's id
-   * @param role {@code LEADER}, {@code FOLLOWER}, {@code CANDIDATE} or {@code LISTENER}
-   * @param term the current term
-   * @param leader the leader's id, or {@code null} when none is known
-   * @param commitIndex this member's commit index
-   * @param appliedIndex the last log index its state machine applied
-   * @param leaderCommitIndex the leader's commit index as this member last learned it, or -1
-   * @param peers the members of the current configuration, sorted by id, each with {@code id} and
-   *     {@code address} ({@code host:port})
-   * @param ready what {@code /ready} would answer now
-   * @param address this member's Raft address ("" until it is a member)
-   * @param lastContactMs see {@link MemberView#lastContactMs}
-   * @param snapshotIndex the index of this member's latest snapshot, -1 if none
-   * @param members on the leader, its view of every member (see {@link MemberView.Member}); empty
-   *     elsewhere
-   */
-  record Status(
-      String id,
-      String role,
-      long term,
-      String leader,
-      long commitIndex,
-      long appliedIndex,
-      long leaderCommitIndex,
-      List<MemberState.Peer> peers,
-      boolean ready,
-      String address,
-      long lastContactMs,
-      long snapshotIndex,
-      List<MemberView.Member> members) {}
+final class HttpEndpoint implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
 
   private record Response(int code, String contentType, byte[] body) {
     static Response text(int code, String body) {
       return new Response(
           code, "text/plain; charset=utf-8", (body + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Response json(int code, MessageOrBuilder message) {
+      return new Response(
+          code,
+          ControlJson.CONTENT_TYPE,
+          (ControlJson.print(message) + "\n").getBytes(StandardCharsets.UTF_8));
     }
   }
 
@@ -86,7 +64,7 @@ final class AdminHttp implements AutoCloseable {
   private final PrometheusExport metrics;
   private volatile RaftServer raft;
 
-  private AdminHttp(HttpServer server, PrometheusExport metrics) {
+  private HttpEndpoint(HttpServer server, PrometheusExport metrics) {
     this.server = server;
     this.metrics = metrics;
     route("/health", this::health);
@@ -102,7 +80,7 @@ final class AdminHttp implements AutoCloseable {
    * @throws ConfigException naming {@code --http} if the host is unknown or the address cannot be
    *     bound
    */
-  static AdminHttp start(InetSocketAddress address, PrometheusExport metrics)
+  static HttpEndpoint start(InetSocketAddress address, PrometheusExport metrics)
       throws ConfigException {
     InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
     if (resolved.isUnresolved()) {
@@ -120,7 +98,7 @@ final class AdminHttp implements AutoCloseable {
               + ": "
               + e.getMessage());
     }
-    AdminHttp http = new AdminHttp(server, metrics);
+    HttpEndpoint http = new HttpEndpoint(server, metrics);
     server.start();
     return http;
   }
@@ -164,29 +142,31 @@ final class AdminHttp implements AutoCloseable {
   private Response status() throws IOException {
     Optional<MemberState> state = memberState();
     if (state.isEmpty()) {
-      return Response.text(503, notAttachedReason());
+      return Response.json(
+          HttpStatus.of(StatusCode.UNAVAILABLE),
+          ErrorReply.newBuilder().setCode(StatusCode.UNAVAILABLE).setMessage(notAttachedReason()));
     }
-    MemberState s = state.get();
-    MemberView view = MemberView.read(raft.getDivision(Peers.GROUP_ID));
-    Status status =
-        new Status(
-            s.id(),
-            s.role(),
-            s.term(),
-            s.leader(),
-            s.commitIndex(),
-            s.appliedIndex(),
-            s.leaderCommitIndex(),
-            s.peers(),
-            s.notReadyReason().isEmpty(),
-            view.address(),
-            view.lastContactMs(),
-            view.snapshotIndex(),
-            view.members());
-    return new Response(
-        200,
-        "application/json",
-        (JSON.writeValueAsString(status) + "\n").getBytes(StandardCharsets.UTF_8));
+    return Response.json(
+        200, status(state.get(), MemberView.read(raft.getDivision(Peers.GROUP_ID))));
+  }
+
+  /** What {@code /status} serves for one reading of this member. */
+  static MemberStatus status(MemberState s, MemberView view) {
+    return MemberStatus.newBuilder()
+        .setId(s.id())
+        .setRole(MemberView.role(s.role()))
+        .setTerm(s.term())
+        .setLeader(s.leader() == null ? "" : s.leader())
+        .setCommitIndex(s.commitIndex())
+        .setAppliedIndex(s.appliedIndex())
+        .setLeaderCommitIndex(s.leaderCommitIndex())
+        .addAllPeers(s.peers())
+        .setReady(s.notReadyReason().isEmpty())
+        .setAddress(view.address())
+        .setLastContactMs(view.lastContactMs())
+        .setSnapshotIndex(view.snapshotIndex())
+        .addAllMembers(view.members())
+        .build();
   }
 
   private Response metrics() throws IOException {
@@ -238,7 +218,7 @@ final class AdminHttp implements AutoCloseable {
     try {
       return endpoint.respond();
     } catch (IOException | RuntimeException e) {
-      LOG.warn("admin request failed", e);
+      LOG.warn("HTTP request failed", e);
       return Response.text(500, "internal error: " + e);
     }
   }

@@ -1,0 +1,155 @@
+package dev.roost.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.roost.api.ControlJson;
+import dev.roost.proto.ErrorReply;
+import dev.roost.proto.MemberProgress;
+import dev.roost.proto.MemberStatus;
+import dev.roost.proto.Peer;
+import dev.roost.proto.Role;
+import dev.roost.proto.StatusCode;
+import dev.roost.testkit.LoopbackPorts;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP endpoint before Ratis starts, its admin refusals, and what {@code /status} serves. */
+class HttpEndpointTest {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final String SECRET = "0123456789abcdef-secret";
+
+  private HttpEndpoint endpoint;
+  private int port;
+
+  @BeforeEach
+  void start() throws Exception {
+    port = LoopbackPorts.one();
+    endpoint =
+        HttpEndpoint.start(
+            new InetSocketAddress("127.0.0.1", port),
+            new PrometheusExport(new RoostMetrics(), new RatisMetricsBridge(), false));
+    // No Ratis server: every operation that reached the cluster would fail, and none may.
+    endpoint.attachAdmin(new AdminEndpoint(AdminSecret.of(SECRET), null));
+  }
+
+  @AfterEach
+  void stop() {
+    endpoint.close();
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpRequest.Builder at(String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+  }
+
+  private static ErrorReply error(HttpResponse<String> r) throws Exception {
+    assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
+    return ControlJson.parse(r.body(), ErrorReply.getDefaultInstance());
+  }
+
+  @Test
+  void beforeRatisStartsStatusIsUnavailableAndHealthPasses() throws Exception {
+    HttpResponse<String> status = send(at("/status"));
+
+    assertThat(status.statusCode()).isEqualTo(503);
+    assertThat(error(status).getCode()).isEqualTo(StatusCode.UNAVAILABLE);
+    assertThat(error(status).getMessage()).isEqualTo("starting");
+    assertThat(send(at("/health")).body()).isEqualTo("ok\n");
+    assertThat(send(at("/ready")).statusCode()).isEqualTo(503);
+  }
+
+  @Test
+  void adminWithoutTheSecretIsPermissionDenied() throws Exception {
+    HttpResponse<String> r =
+        send(
+            at("/admin/add")
+                .header("Authorization", "Bearer wrong-secret-of-some-length")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"n4\"}")));
+
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(error(r).getCode()).isEqualTo(StatusCode.PERMISSION_DENIED);
+    assertThat(error(r).hasLeader()).isFalse();
+  }
+
+  @Test
+  void malformedOrIncompleteRequestsAreInvalidArguments() throws Exception {
+    HttpResponse<String> notJson =
+        send(
+            at("/admin/remove")
+                .header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.ofString("id=n4")));
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(error(notJson).getMessage()).startsWith("the body is not a RemoveMemberRequest");
+
+    HttpResponse<String> noAddress =
+        send(
+            at("/admin/add?id=n4")
+                .header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(noAddress.statusCode()).isEqualTo(400);
+    assertThat(error(noAddress).getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(error(noAddress).getMessage()).isEqualTo("missing parameter 'address'");
+
+    HttpResponse<String> unknown =
+        send(
+            at("/admin/reboot")
+                .header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(error(unknown).getCode()).isEqualTo(StatusCode.NOT_FOUND);
+  }
+
+  @Test
+  void statusCarriesEveryReadingOfTheMember() {
+    MemberState state =
+        new MemberState(
+            "n2",
+            true,
+            true,
+            "FOLLOWER",
+            5,
+            null,
+            false,
+            40,
+            39,
+            -1,
+            List.of(Peer.newBuilder().setId("n1").setAddress("h:1").build()));
+    MemberView view = new MemberView("h:2", 120, 30, List.of());
+
+    MemberStatus status = HttpEndpoint.status(state, view);
+
+    assertThat(status)
+        .isEqualTo(
+            MemberStatus.newBuilder()
+                .setId("n2")
+                .setRole(Role.FOLLOWER)
+                .setTerm(5)
+                .setLeader("")
+                .setCommitIndex(40)
+                .setAppliedIndex(39)
+                .setLeaderCommitIndex(-1)
+                .addPeers(Peer.newBuilder().setId("n1").setAddress("h:1"))
+                .setReady(false)
+                .setAddress("h:2")
+                .setLastContactMs(120)
+                .setSnapshotIndex(30)
+                .build());
+    assertThat(
+            HttpEndpoint.status(
+                    state,
+                    new MemberView(
+                        "h:2", 0, -1, List.of(MemberProgress.newBuilder().setId("n1").build())))
+                .getMembersCount())
+        .isEqualTo(1);
+  }
+}
