@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /health}: 200 {@code ok} while the process runs and Ratis has not closed this
  *       member; 503 otherwise. For liveness probes: restart the process when it fails.
  *   <li>{@code /ready}: 200 {@code ready} when this member can serve (see {@link
- *       MemberState#notReadyReason}); 503 with the reason otherwise. For readiness probes and for
+ *       RaftReading#notReadyReason}); 503 with the reason otherwise. For readiness probes and for
  *       scripts that wait for a cluster.
  *   <li>{@code /status}: 200 with this member's {@link MemberStatus} as proto-JSON ({@link
  *       ControlJson}); 503 with an {@link ErrorReply} ({@code UNAVAILABLE}) before Ratis has
@@ -120,7 +120,7 @@ final class HttpEndpoint implements AutoCloseable {
   }
 
   private Response health() {
-    Optional<MemberState> state = memberState();
+    Optional<RaftReading> state = raftReading();
     if (state.isPresent() && !state.get().alive()) {
       return Response.text(503, "raft server closed");
     }
@@ -128,7 +128,7 @@ final class HttpEndpoint implements AutoCloseable {
   }
 
   private Response ready() {
-    Optional<MemberState> state = memberState();
+    Optional<RaftReading> state = raftReading();
     if (state.isEmpty()) {
       return Response.text(503, notAttachedReason());
     }
@@ -140,21 +140,21 @@ final class HttpEndpoint implements AutoCloseable {
   }
 
   private Response status() throws IOException {
-    Optional<MemberState> state = memberState();
+    Optional<RaftReading> state = raftReading();
     if (state.isEmpty()) {
       return Response.json(
           HttpStatus.of(StatusCode.UNAVAILABLE),
           ErrorReply.newBuilder().setCode(StatusCode.UNAVAILABLE).setMessage(notAttachedReason()));
     }
     return Response.json(
-        200, status(state.get(), MemberView.read(raft.getDivision(Peers.GROUP_ID))));
+        200, status(state.get(), MembershipReading.read(raft.getDivision(Peers.GROUP_ID))));
   }
 
   /** What {@code /status} serves for one reading of this member. */
-  static MemberStatus status(MemberState s, MemberView view) {
+  static MemberStatus status(RaftReading s, MembershipReading view) {
     return MemberStatus.newBuilder()
         .setId(s.id())
-        .setRole(MemberView.role(s.role()))
+        .setRole(MembershipReading.role(s.role()))
         .setTerm(s.term())
         .setLeader(s.leader() == null ? "" : s.leader())
         .setCommitIndex(s.commitIndex())
@@ -174,8 +174,8 @@ final class HttpEndpoint implements AutoCloseable {
   }
 
   /** This member's state, or empty before Ratis started or once the group is gone. */
-  private Optional<MemberState> memberState() {
-    return MemberState.of(raft);
+  private Optional<RaftReading> raftReading() {
+    return RaftReading.of(raft);
   }
 
   private String notAttachedReason() {

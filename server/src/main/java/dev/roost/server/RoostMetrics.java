@@ -155,7 +155,7 @@ final class RoostMetrics implements RoostStateMachine.Observer {
    * @param sizes reads the state's sizes; called at most once a second
    * @param member reads this member's Raft state; called at most once a second
    */
-  void watch(Supplier<StateSizes> sizes, Supplier<Optional<MemberState>> member) {
+  void watch(Supplier<StateSizes> sizes, Supplier<Optional<RaftReading>> member) {
     CachedGauge<StateSizes> cachedSizes =
         new CachedGauge<>(1, TimeUnit.SECONDS) {
           @Override
@@ -168,14 +168,14 @@ final class RoostMetrics implements RoostStateMachine.Observer {
     sizeGauge("posts", "Posts.", cachedSizes, StateSizes::posts);
     sizeGauge("keys", "Keys in the key-value map.", cachedSizes, StateSizes::keys);
 
-    CachedGauge<Optional<MemberState>> cachedMember =
+    CachedGauge<Optional<RaftReading>> cachedMember =
         new CachedGauge<>(1, TimeUnit.SECONDS) {
           @Override
-          protected Optional<MemberState> loadValue() {
+          protected Optional<RaftReading> loadValue() {
             return member.get();
           }
         };
-    memberGauge("term", "roost_raft_term", "Current Raft term.", cachedMember, MemberState::term);
+    memberGauge("term", "roost_raft_term", "Current Raft term.", cachedMember, RaftReading::term);
     memberGauge(
         "leader",
         "roost_raft_is_leader",
@@ -187,13 +187,13 @@ final class RoostMetrics implements RoostStateMachine.Observer {
         "roost_raft_commit_index",
         "This member's commit index.",
         cachedMember,
-        MemberState::commitIndex);
+        RaftReading::commitIndex);
     memberGauge(
         "applied-index",
         "roost_raft_applied_index",
         "The last log index this member's state machine applied.",
         cachedMember,
-        MemberState::appliedIndex);
+        RaftReading::appliedIndex);
     memberGauge(
         "apply-lag",
         "roost_raft_apply_lag_entries",
@@ -227,8 +227,8 @@ final class RoostMetrics implements RoostStateMachine.Observer {
       String name,
       String family,
       String help,
-      Gauge<Optional<MemberState>> member,
-      ToDoubleFunction<MemberState> value) {
+      Gauge<Optional<RaftReading>> member,
+      ToDoubleFunction<RaftReading> value) {
     // A gauge with no member to read reports nothing rather than a made-up number.
     gauge(
         "roost.raft." + name,

@@ -95,7 +95,7 @@ public final class RoostServer {
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
     this.admin = new AdminEndpoint(config.adminSecret(), new ClusterAdmin(raft, aliveWindow));
-    metrics.watch(stateMachine::sizes, () -> MemberState.of(raft));
+    metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
     this.jmx = metrics.jmxReporter();
   }
 

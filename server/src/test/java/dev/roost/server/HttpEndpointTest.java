@@ -111,8 +111,8 @@ class HttpEndpointTest {
 
   @Test
   void statusCarriesEveryReadingOfTheMember() {
-    MemberState state =
-        new MemberState(
+    RaftReading state =
+        new RaftReading(
             "n2",
             true,
             true,
@@ -124,7 +124,7 @@ class HttpEndpointTest {
             39,
             -1,
             List.of(Peer.newBuilder().setId("n1").setAddress("h:1").build()));
-    MemberView view = new MemberView("h:2", 120, 30, List.of());
+    MembershipReading view = new MembershipReading("h:2", 120, 30, List.of());
 
     MemberStatus status = HttpEndpoint.status(state, view);
 
@@ -147,7 +147,7 @@ class HttpEndpointTest {
     assertThat(
             HttpEndpoint.status(
                     state,
-                    new MemberView(
+                    new MembershipReading(
                         "h:2", 0, -1, List.of(MemberProgress.newBuilder().setId("n1").build())))
                 .getMembersCount())
         .isEqualTo(1);

@@ -89,8 +89,8 @@ class RoostMetricsTest {
   @Test
   void snapshotsStateSizesAndTheMemberAreGauges() throws IOException {
     metrics.snapshotTaken(4096, 250_000_000);
-    MemberState leader =
-        new MemberState("n1", true, true, "LEADER", 7, "n1", true, 120, 100, 120, List.of());
+    RaftReading leader =
+        new RaftReading("n1", true, true, "LEADER", 7, "n1", true, 120, 100, 120, List.of());
     metrics.watch(() -> new StateSizes(3, 2, 10, 1), () -> Optional.of(leader));
 
     String text = scrape();

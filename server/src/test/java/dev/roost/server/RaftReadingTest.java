@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class MemberStateTest {
-  private static MemberState follower(String leader, long applied, long leaderCommit) {
-    return new MemberState(
+class RaftReadingTest {
+  private static RaftReading follower(String leader, long applied, long leaderCommit) {
+    return new RaftReading(
         "n2", true, true, "FOLLOWER", 3, leader, false, applied, applied, leaderCommit, List.of());
   }
 
@@ -25,9 +25,9 @@ class MemberStateTest {
   @Test
   void aFollowerTrailingByTheEntriesInFlightStaysReady() {
     long commit = 5_000;
-    assertThat(follower("n1", commit - MemberState.CATCH_UP_SLACK, commit).notReadyReason())
+    assertThat(follower("n1", commit - RaftReading.CATCH_UP_SLACK, commit).notReadyReason())
         .isEmpty();
-    assertThat(follower("n1", commit - MemberState.CATCH_UP_SLACK - 1, commit).notReadyReason())
+    assertThat(follower("n1", commit - RaftReading.CATCH_UP_SLACK - 1, commit).notReadyReason())
         .isPresent();
   }
 
@@ -45,10 +45,10 @@ class MemberStateTest {
 
   @Test
   void aLeaderIsReadyOnlyOnceItCommittedAnEntryOfItsTerm() {
-    MemberState fresh =
-        new MemberState("n1", true, true, "LEADER", 3, "n1", false, 10, 10, 10, List.of());
-    MemberState settled =
-        new MemberState("n1", true, true, "LEADER", 3, "n1", true, 11, 11, 11, List.of());
+    RaftReading fresh =
+        new RaftReading("n1", true, true, "LEADER", 3, "n1", false, 10, 10, 10, List.of());
+    RaftReading settled =
+        new RaftReading("n1", true, true, "LEADER", 3, "n1", true, 11, 11, 11, List.of());
 
     assertThat(fresh.notReadyReason()).contains("leader has not committed an entry of term 3 yet");
     assertThat(settled.notReadyReason()).isEmpty();
@@ -56,10 +56,10 @@ class MemberStateTest {
 
   @Test
   void aClosedOrRemovedMemberIsNotReady() {
-    MemberState closed =
-        new MemberState("n2", false, true, "FOLLOWER", 3, "n1", false, 10, 10, 10, List.of());
-    MemberState removed =
-        new MemberState("n2", true, false, "FOLLOWER", 3, "n1", false, 10, 10, 10, List.of());
+    RaftReading closed =
+        new RaftReading("n2", false, true, "FOLLOWER", 3, "n1", false, 10, 10, 10, List.of());
+    RaftReading removed =
+        new RaftReading("n2", true, false, "FOLLOWER", 3, "n1", false, 10, 10, 10, List.of());
 
     assertThat(closed.notReadyReason()).contains("raft server closed");
     assertThat(removed.notReadyReason()).contains("not a member of the group");

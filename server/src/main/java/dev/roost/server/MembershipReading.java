@@ -27,7 +27,7 @@ import org.apache.ratis.statemachine.SnapshotInfo;
  * @param members on the leader, every member of the configuration with the leader's view of it;
  *     empty elsewhere
  */
-record MemberView(
+record MembershipReading(
     String address, long lastContactMs, long snapshotIndex, List<MemberProgress> members) {
 
   /** The control plane's role for Ratis' role name; unspecified for one it does not know. */
@@ -41,7 +41,7 @@ record MemberView(
     };
   }
 
-  static MemberView read(RaftServer.Division d) {
+  static MembershipReading read(RaftServer.Division d) {
     RaftPeer self =
         d.getRaftConf().getPeer(d.getId(), RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER);
     RoleInfoProto role = d.getInfo().getRoleInfoProto();
@@ -78,7 +78,7 @@ record MemberView(
       }
       members.sort(Comparator.comparing(MemberProgress::getId));
     }
-    return new MemberView(
+    return new MembershipReading(
         self == null ? "" : self.getAddress(),
         lastContact,
         snapshot == null ? -1 : snapshot.getIndex(),

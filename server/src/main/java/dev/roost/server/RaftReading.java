@@ -30,7 +30,7 @@ import org.apache.ratis.server.RaftServer;
  *     it leads), or -1 when unknown
  * @param peers the members of the current configuration, by id
  */
-record MemberState(
+record RaftReading(
     String id,
     boolean alive,
     boolean member,
@@ -50,7 +50,7 @@ record MemberState(
    * @return empty before the server exists and when it holds no member of the group (removed, or
    *     closed)
    */
-  static Optional<MemberState> of(RaftServer server) {
+  static Optional<RaftReading> of(RaftServer server) {
     if (server == null) {
       return Optional.empty();
     }
@@ -63,7 +63,7 @@ record MemberState(
   }
 
   /** Reads the state of {@code division}. */
-  static MemberState read(RaftServer.Division division) {
+  static RaftReading read(RaftServer.Division division) {
     DivisionInfo info = division.getInfo();
     RaftPeerId leader = info.getLeaderId();
     long commitIndex = division.getRaftLog().getLastCommittedIndex();
@@ -97,7 +97,7 @@ record MemberState(
                         .build())
             .sorted(Comparator.comparing(Peer::getId))
             .toList();
-    return new MemberState(
+    return new RaftReading(
         division.getId().toString(),
         info.isAlive(),
         member,
