@@ -15,9 +15,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Prints {@link LoadGenerator} results, the same way for {@code roost bench} and for the {@code
- * bench} module's comparison: one JSON object per result (README, "JSON output": fields are added,
- * never renamed or removed), or a table with one row per result. The table is made from the JSON,
- * so results saved as JSON print as the same table later.
+ * bench} module's comparison: one JSON object per result (docs/cli.md, "JSON output": fields are
+ * added, never renamed or removed), or a table with one row per result. The table is made from the
+ * JSON, so results saved as JSON print as the same table later.
  */
 public final class BenchReport {
   private static final double[] PERCENTILES = {50, 90, 99, 99.9};

@@ -28,9 +28,10 @@ import java.util.function.ToDoubleFunction;
  * Prometheus family and labels of each. It is the {@link RoostStateMachine.Observer} of this
  * server's state machine, and reads gauges from the state machine and the Raft member on demand.
  *
- * <p>Prometheus names (see the README for the list): {@code roost_commands_total{op,code}} commands
- * applied by this member; {@code roost_command_latency_seconds{op}} from accept on the leader to
- * apply; {@code roost_commands_rejected_total{op,code}} refused before the log; {@code
+ * <p>Prometheus names (docs/operations.md, "Metrics", lists them): {@code
+ * roost_commands_total{op,code}} commands applied by this member; {@code
+ * roost_command_latency_seconds{op}} from accept on the leader to apply; {@code
+ * roost_commands_rejected_total{op,code}} refused before the log; {@code
  * roost_queries_total{query,code}} and {@code roost_query_duration_seconds{query}}; {@code
  * roost_errors_total{code}} errors that this member answered a client with; {@code
  * roost_gateway_writes_total} and {@code roost_gateway_entries_total}, what the write gateway put

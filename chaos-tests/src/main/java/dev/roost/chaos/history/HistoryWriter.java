@@ -45,7 +45,7 @@ public final class HistoryWriter implements AutoCloseable {
     return op;
   }
 
-  /** The JSON object of one line; see the README for the field list. */
+  /** The JSON object of one line; docs/chaos.md, "History format", lists the fields. */
   static ObjectNode toJson(Event op) {
     ObjectNode o = JSON.createObjectNode();
     o.put("process", op.process());

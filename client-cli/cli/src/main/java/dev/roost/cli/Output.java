@@ -23,8 +23,8 @@ import java.util.List;
 
 /**
  * Prints results as a table for people or as JSON for scripts. The JSON shapes are part of the
- * CLI's contract (README, "JSON output"): fields are added, never renamed or removed. Times are
- * shown in UTC.
+ * CLI's contract (docs/cli.md, "JSON output"): fields are added, never renamed or removed. Times
+ * are shown in UTC.
  */
 public final class Output {
   /** The formats {@code -o} accepts. */
