@@ -182,56 +182,6 @@ class CliIT {
   }
 
   @Test
-  @Order(6)
-  void benchPrintsMeasuredFiguresAndAPlot(@TempDir Path plots) throws IOException {
-    Path png = plots.resolve("latency.png");
-    JsonNode put =
-        ok(
-                "bench",
-                "kv-put",
-                "--clients",
-                "2",
-                "--connections",
-                "2",
-                "--duration",
-                "2",
-                "--warmup",
-                "1",
-                "--plot",
-                png.toString(),
-                "-o",
-                "json")
-            .json();
-    assertThat(put.path("workload").asText()).isEqualTo("kv-put");
-    assertThat(put.path("connections").asInt()).isEqualTo(2);
-    assertThat(put.path("ops").asLong()).isPositive();
-    assertThat(put.path("latencyMs").path("p99").asDouble()).isPositive();
-    assertThat(java.nio.file.Files.size(png)).isPositive();
-    JsonNode get =
-        ok(
-                "bench",
-                "kv-get",
-                "--clients",
-                "2",
-                "--duration",
-                "1",
-                "--warmup",
-                "0",
-                "--keys",
-                "20",
-                "--consistency",
-                "stale",
-                "-o",
-                "json")
-            .json();
-    assertThat(get.path("consistency").asText()).isEqualTo("stale");
-    assertThat(get.path("ops").asLong()).isPositive();
-    assertError(roost("bench", "kv-put", "--clients", "0"), 2, "INVALID_ARGUMENT");
-    assertError(
-        roost("bench", "kv-put", "--clients", "2", "--connections", "3"), 2, "INVALID_ARGUMENT");
-  }
-
-  @Test
   @Order(7)
   void dataSurvivesAStopAndAKillOfTheWholeCluster() throws IOException {
     ok("post", "bob", "before the restart");
