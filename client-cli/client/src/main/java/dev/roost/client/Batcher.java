@@ -12,7 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
@@ -39,7 +38,7 @@ final class Batcher<E extends com.google.protobuf.Message> {
 
   /** Sends one request: one call's message alone, or an envelope of several. */
   interface Send {
-    CompletableFuture<RaftClientReply> send(String op, Message message, long deadlineAtNanos);
+    CompletableFuture<Answer> send(String op, Message message, long deadlineAtNanos);
   }
 
   private record Pending<E>(
@@ -51,7 +50,7 @@ final class Batcher<E extends com.google.protobuf.Message> {
   private final int maxQueued;
   private final Function<List<E>, com.google.protobuf.Message> envelope;
   private final Send send;
-  private final Function<RaftClientReply, Reply> decode;
+  private final Function<Answer, Reply> decode;
   private final ClientRetry clock;
   private final ArrayDeque<Pending<E>> queue = new ArrayDeque<>();
   private int inFlight;
@@ -63,7 +62,8 @@ final class Batcher<E extends com.google.protobuf.Message> {
    * @param maxQueued calls waiting before new ones fail with {@code RESOURCE_EXHAUSTED}
    * @param envelope wraps several messages into one batch message
    * @param send sends a request under the client's retry policy
-   * @param decode reads Roost's reply out of Ratis' (throws a {@link RoostException} if it cannot)
+   * @param decode decodes Roost's reply out of an answer (throws a {@link RoostException} if it
+   *     cannot)
    * @param clock the retry policy, for its clock
    */
   Batcher(
@@ -73,7 +73,7 @@ final class Batcher<E extends com.google.protobuf.Message> {
       int maxQueued,
       Function<List<E>, com.google.protobuf.Message> envelope,
       Send send,
-      Function<RaftClientReply, Reply> decode,
+      Function<Answer, Reply> decode,
       ClientRetry clock) {
     this.kind = kind;
     this.maxInFlight = maxInFlight;
@@ -181,14 +181,14 @@ final class Batcher<E extends com.google.protobuf.Message> {
           sending.size() == 1
               ? sending.get(0).message
               : envelope.apply(sending.stream().map(Pending::message).toList());
-      CompletableFuture<RaftClientReply> reply =
+      CompletableFuture<Answer> reply =
           send.send(op, Message.valueOf(ByteString.copyFrom(message.toByteArray())), deadline);
       if (!reply.isDone()) {
         reply.whenComplete((r, failure) -> answered(sending, r, failure));
         return;
       }
       // Answered at once (refused before it was sent): finish here rather than recursing.
-      RaftClientReply answer = null;
+      Answer answer = null;
       Throwable failure = null;
       try {
         answer = reply.join();
@@ -199,14 +199,13 @@ final class Batcher<E extends com.google.protobuf.Message> {
     }
   }
 
-  private void answered(List<Pending<E>> sent, RaftClientReply reply, Throwable failure) {
+  private void answered(List<Pending<E>> sent, Answer reply, Throwable failure) {
     List<Pending<E>> next = complete(sent, reply, failure);
     dispatch(next);
   }
 
   /** Completes the calls of an answered batch and takes the next one (possibly empty). */
-  private List<Pending<E>> complete(
-      List<Pending<E>> sent, RaftClientReply raftReply, Throwable failure) {
+  private List<Pending<E>> complete(List<Pending<E>> sent, Answer answer, Throwable failure) {
     try {
       if (failure != null) {
         RoostException e =
@@ -220,7 +219,7 @@ final class Batcher<E extends com.google.protobuf.Message> {
                     failure);
         sent.forEach(p -> p.result.completeExceptionally(e));
       } else {
-        List<Reply> replies = split(sent, decode.apply(raftReply));
+        List<Reply> replies = split(sent, decode.apply(answer));
         for (int i = 0; i < sent.size(); i++) {
           sent.get(i).result.complete(replies.get(i));
         }

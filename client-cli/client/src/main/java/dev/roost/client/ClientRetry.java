@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
@@ -125,7 +124,7 @@ final class ClientRetry implements RetryPolicy {
   /** One blocking Ratis call, e.g. {@code Transport::write}. */
   @FunctionalInterface
   interface Attempt {
-    RaftClientReply send(Message message) throws IOException;
+    Answer send(Message message) throws IOException;
   }
 
   private final RetryPolicy backoff =
@@ -217,12 +216,12 @@ final class ClientRetry implements RetryPolicy {
   }
 
   /**
-   * Runs {@code attempt} on the pool under this policy. The future completes with Ratis' reply, or
-   * exceptionally with a {@link RoostException}, by the deadline.
+   * Runs {@code attempt} on the pool under this policy. The future completes with the server's
+   * answer, or exceptionally with a {@link RoostException}, by the deadline.
    *
    * @param op what the call does, for messages (e.g. "post")
    */
-  CompletableFuture<RaftClientReply> call(Kind kind, String op, Message message, Attempt attempt) {
+  CompletableFuture<Answer> call(Kind kind, String op, Message message, Attempt attempt) {
     return call(kind, op, message, attempt, nanoClock.getAsLong() + deadlineNanos);
   }
 
@@ -231,11 +230,11 @@ final class ClientRetry implements RetryPolicy {
    * this policy's clock) instead of one deadline from now: a batch ends by the earliest deadline of
    * the calls in it.
    */
-  CompletableFuture<RaftClientReply> call(
+  CompletableFuture<Answer> call(
       Kind kind, String op, Message message, Attempt attempt, long deadlineAtNanos) {
     long now = nanoClock.getAsLong();
     Call call = new Call(kind, op, deadlineAtNanos);
-    CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
+    CompletableFuture<Answer> result = new CompletableFuture<>();
     if (closed) {
       result.completeExceptionally(closedClient(call, false));
       return result;
@@ -306,7 +305,8 @@ final class ClientRetry implements RetryPolicy {
         || cause instanceof LeaderSteppingDownException
         || cause instanceof TransferLeadershipException
         || cause instanceof ReadIndexException
-        || cause instanceof ResourceUnavailableException) {
+        || cause instanceof ResourceUnavailableException
+        || cause instanceof GatewayClient.NotTaken) {
       return Outcome.REFUSED;
     }
     int depth = 0;
@@ -335,13 +335,12 @@ final class ClientRetry implements RetryPolicy {
     timer.shutdown();
   }
 
-  private void run(
-      Call call, Message message, Attempt attempt, CompletableFuture<RaftClientReply> result) {
+  private void run(Call call, Message message, Attempt attempt, CompletableFuture<Answer> result) {
     if (!call.start()) {
       return;
     }
     current.set(call);
-    RaftClientReply reply = null;
+    Answer reply = null;
     Throwable failure = null;
     try {
       reply = sendWithRetry(call, message, attempt);
@@ -364,7 +363,7 @@ final class ClientRetry implements RetryPolicy {
     }
   }
 
-  private RaftClientReply sendWithRetry(Call call, Message message, Attempt attempt)
+  private Answer sendWithRetry(Call call, Message message, Attempt attempt)
       throws IOException, InterruptedException {
     while (true) {
       try {
@@ -397,7 +396,7 @@ final class ClientRetry implements RetryPolicy {
   }
 
   /** The hard deadline: completes the call unless its worker already did. */
-  private void expire(Call call, CompletableFuture<RaftClientReply> result) {
+  private void expire(Call call, CompletableFuture<Answer> result) {
     RoostException e;
     synchronized (call) {
       if (call.finished) {
@@ -606,9 +605,9 @@ final class ClientRetry implements RetryPolicy {
     final Call call;
     final Message message;
     final Attempt attempt;
-    final CompletableFuture<RaftClientReply> result;
+    final CompletableFuture<Answer> result;
 
-    Task(Call call, Message message, Attempt attempt, CompletableFuture<RaftClientReply> result) {
+    Task(Call call, Message message, Attempt attempt, CompletableFuture<Answer> result) {
       this.call = call;
       this.message = message;
       this.attempt = attempt;

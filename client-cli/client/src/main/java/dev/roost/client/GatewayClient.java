@@ -1,15 +1,13 @@
 package dev.roost.client;
 
 import dev.roost.api.GatewayMethod;
+import dev.roost.proto.GatewayReply;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.client.impl.ClientProtoUtils;
-import org.apache.ratis.proto.RaftProtos.RaftClientReplyProto;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
@@ -32,6 +30,16 @@ final class GatewayClient implements Closeable {
     }
   }
 
+  /**
+   * The gateway did not take the write (its member is not the leader, or the leader is not ready,
+   * stepping down or overloaded): nothing of it was applied.
+   */
+  static final class NotTaken extends IOException {
+    NotTaken(String message) {
+      super(message);
+    }
+  }
+
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final long attemptTimeoutMillis;
 
@@ -42,12 +50,13 @@ final class GatewayClient implements Closeable {
   /**
    * Sends {@code command} to the gateway at {@code address} and waits up to one attempt timeout.
    *
-   * @return the server's Ratis reply, successful or not
+   * @return the gateway's answer, whatever its outcome
    * @throws Unsupported if that server has no gateway
    * @throws ResourceUnavailableException if the server refused it, overloaded, before sending it
-   * @throws IOException if the attempt got no reply (not sent, lost or timed out)
+   * @throws IOException if the attempt got no answer it could read (not sent, lost, timed out, or
+   *     undecodable)
    */
-  RaftClientReply submit(String address, Message command) throws IOException {
+  GatewayReply submit(String address, Message command) throws IOException {
     ManagedChannel channel =
         channels.computeIfAbsent(
             address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
@@ -70,7 +79,25 @@ final class GatewayClient implements Closeable {
       }
       throw new IOException("write gateway at " + address + ": " + e.getStatus(), e);
     }
-    return ClientProtoUtils.toRaftClientReply(RaftClientReplyProto.parseFrom(answer));
+    return GatewayReply.parseFrom(answer);
+  }
+
+  /**
+   * The failure of an attempt whose answer neither carries a reply nor is the leader's refusal:
+   * {@link NotTaken}, or, for any other answer, an {@link IOException} that leaves the write's
+   * outcome unknown.
+   */
+  static IOException failure(String address, GatewayReply answer) {
+    String from = "write gateway at " + address + ": ";
+    if (answer.getOutcome() == GatewayReply.Outcome.NOT_TAKEN) {
+      String leader =
+          answer.getLeaderId().isEmpty() ? "" : " (the leader is " + answer.getLeaderId() + ")";
+      return new NotTaken(from + "not taken" + leader + ": " + answer.getMessage());
+    }
+    return new IOException(
+        from
+            + "outcome unknown: "
+            + (answer.getMessage().isEmpty() ? "no reply in the answer" : answer.getMessage()));
   }
 
   @Override

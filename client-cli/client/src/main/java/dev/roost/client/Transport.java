@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 
 /**
@@ -17,16 +16,18 @@ interface Transport extends Closeable {
   String clientId();
 
   /** Sends a write; Ratis retries it under the installed retry policy with one call id. */
-  RaftClientReply write(Message command) throws IOException;
+  Answer write(Message command) throws IOException;
 
   /** Sends a linearizable read, retried like a write. */
-  RaftClientReply read(Message query) throws IOException;
+  Answer read(Message query) throws IOException;
 
   /**
    * Sends a read to one member, answered from that member's state once it has applied {@code
    * minIndex}; tried once, without retries, so that a dead member costs one attempt.
+   *
+   * @throws IOException if that member did not answer it
    */
-  RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex) throws IOException;
+  Answer readFrom(RaftPeerId member, Message query, long minIndex) throws IOException;
 
   /** The members this client knows, in a fixed order. */
   List<RaftPeerId> members();

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
@@ -79,7 +78,7 @@ class ClientRetryTest {
     List<TimeDuration> sleeps = new ArrayList<>();
 
     // Every attempt times out; the fake clock advances by each sleep the policy asks for.
-    CompletableFuture<RaftClientReply> call =
+    CompletableFuture<Answer> call =
         retry.call(
             Kind.WRITE,
             "post",

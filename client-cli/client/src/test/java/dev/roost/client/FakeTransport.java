@@ -1,17 +1,12 @@
 package dev.roost.client;
 
-import dev.roost.api.Peers;
 import dev.roost.proto.Reply;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicy;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * A {@link Transport} without servers: each call runs the test's {@link Server} on the calling
@@ -22,7 +17,7 @@ final class FakeTransport implements Transport {
   /** What the servers do with one call. */
   @FunctionalInterface
   interface Server {
-    RaftClientReply handle(boolean write, Message message) throws IOException;
+    Answer handle(boolean write, Message message) throws IOException;
   }
 
   final RetryPolicy policy;
@@ -36,22 +31,16 @@ final class FakeTransport implements Transport {
     this.policy = policy;
   }
 
-  /** A Ratis reply from {@code server} carrying {@code reply}. */
-  static RaftClientReply reply(String server, Reply reply) {
-    return RaftClientReply.newBuilder()
-        .setClientId(ClientId.randomId())
-        .setServerId(RaftGroupMemberId.valueOf(RaftPeerId.valueOf(server), Peers.GROUP_ID))
-        .setCallId(1)
-        .setSuccess()
-        .setMessage(Message.valueOf(ByteString.copyFrom(reply.toByteArray())))
-        .build();
+  /** An answer from {@code server} carrying {@code reply}. */
+  static Answer reply(String server, Reply reply) {
+    return new Answer(RaftPeerId.valueOf(server), reply.toByteString());
   }
 
   /**
    * Fails attempts with {@code cause} the way Ratis' blocking loop does: asks the policy after
    * each, sleeps as told, and throws the cause when the policy gives up.
    */
-  RaftClientReply failEveryAttempt(IOException cause) throws IOException {
+  Answer failEveryAttempt(IOException cause) throws IOException {
     while (true) {
       RetryPolicy.Action action =
           policy.handleAttemptFailure(
@@ -84,13 +73,13 @@ final class FakeTransport implements Transport {
   }
 
   @Override
-  public RaftClientReply write(Message command) throws IOException {
+  public Answer write(Message command) throws IOException {
     writes.add(command.getContent().toByteArray());
     return server.handle(true, command);
   }
 
   @Override
-  public RaftClientReply read(Message query) throws IOException {
+  public Answer read(Message query) throws IOException {
     reads.add(query.getContent().toByteArray());
     return server.handle(false, query);
   }
@@ -99,8 +88,7 @@ final class FakeTransport implements Transport {
   final List<String> memberReads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
-  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
-      throws IOException {
+  public Answer readFrom(RaftPeerId member, Message query, long minIndex) throws IOException {
     memberReads.add(member + "@" + minIndex);
     return server.handle(false, query);
   }
