@@ -19,24 +19,14 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * Sends writes to a server's write gateway ({@link GatewayMethod}), where the leader puts the
- * writes of many clients into one log entry. One attempt per call, to the address given: what to do
- * when it fails is the {@link RatisTransport}'s business.
+ * writes of many clients into one log entry. One attempt per call, to the address given: what an
+ * answer or a failure means for the write, and what to do next, is {@link ClientRetry}'s business.
  */
 final class GatewayClient implements Closeable {
   /** The server has no gateway (not a roost-server, or an older one). */
   static final class Unsupported extends IOException {
     Unsupported(String address) {
       super("no write gateway at " + address);
-    }
-  }
-
-  /**
-   * The gateway did not take the write (its member is not the leader, or the leader is not ready,
-   * stepping down or overloaded): nothing of it was applied.
-   */
-  static final class NotTaken extends IOException {
-    NotTaken(String message) {
-      super(message);
     }
   }
 
@@ -80,24 +70,6 @@ final class GatewayClient implements Closeable {
       throw new IOException("write gateway at " + address + ": " + e.getStatus(), e);
     }
     return GatewayReply.parseFrom(answer);
-  }
-
-  /**
-   * The failure of an attempt whose answer neither carries a reply nor is the leader's refusal:
-   * {@link NotTaken}, or, for any other answer, an {@link IOException} that leaves the write's
-   * outcome unknown.
-   */
-  static IOException failure(String address, GatewayReply answer) {
-    String from = "write gateway at " + address + ": ";
-    if (answer.getOutcome() == GatewayReply.Outcome.NOT_TAKEN) {
-      String leader =
-          answer.getLeaderId().isEmpty() ? "" : " (the leader is " + answer.getLeaderId() + ")";
-      return new NotTaken(from + "not taken" + leader + ": " + answer.getMessage());
-    }
-    return new IOException(
-        from
-            + "outcome unknown: "
-            + (answer.getMessage().isEmpty() ? "no reply in the answer" : answer.getMessage()));
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.roost.client;
 
 import com.google.protobuf.UnsafeByteOperations;
 import dev.roost.api.Peers;
-import dev.roost.api.RejectedCommandException;
 import dev.roost.proto.GatewayReply;
 import java.io.IOException;
 import java.time.Duration;
@@ -24,7 +23,6 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
@@ -115,54 +113,44 @@ final class RatisTransport implements Transport {
   }
 
   /**
-   * Sends a write to the leader's write gateway if it has one, else, or if that attempt fails, as a
-   * Ratis request. The gateway attempt is shown to the retry policy like one of Ratis' own attempts
-   * (it may have been taken), and the Ratis request that follows it finds the leader, or waits for
-   * a new one, as usual. A gateway attempt that timed out makes the Ratis client start from the
-   * next member, as Ratis does after its own attempt times out.
+   * One attempt at the write gateway of the member Ratis takes for the leader. An answered write
+   * teaches the membership as a Ratis reply does. An attempt that got no answer in time makes the
+   * Ratis client start from the next member, as Ratis does after its own attempt times out.
    */
   @Override
-  public Answer write(Message command) throws IOException {
-    Clients current = clients.get();
-    if (gateway != null && !gatewayUnsupported) {
-      RaftPeerId leader = current.raft().getLeaderId();
-      String address = leader == null ? "" : addressOf(leader);
-      if (!address.isEmpty()) {
-        IOException failed;
-        try {
-          GatewayReply reply = gateway.submit(address, command);
-          if (reply.getOutcome() == GatewayReply.Outcome.ANSWERED && !reply.getReply().isEmpty()) {
-            return learn(reply);
-          }
-          if (reply.getOutcome() == GatewayReply.Outcome.REJECTED) {
-            // The leader refused the write before the log: its answer, as Ratis' client gives it.
-            throw new StateMachineException(
-                reply.getServerId() + " refused the write",
-                new RejectedCommandException(reply.getCode(), reply.getMessage()));
-          }
-          failed = GatewayClient.failure(address, reply);
-        } catch (GatewayClient.Unsupported e) {
-          LOG.info("{}; sending writes as Ratis requests", e.getMessage());
-          gatewayUnsupported = true;
-          failed = null;
-        } catch (StateMachineException e) {
-          throw e;
-        } catch (IOException e) {
-          failed = e;
-          // Not when the call's own deadline interrupted the attempt: that says nothing of the
-          // leader.
-          if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST
-              && !Thread.currentThread().isInterrupted()) {
-            current = startAfter(current, leader);
-          }
-        }
-        if (failed != null
-            && !retryPolicy.handleAttemptFailure(ClientRetry.causeEvent(failed)).shouldRetry()) {
-          throw failed;
-        }
-      }
+  public GatewayReply submitToGateway(Message command) throws IOException {
+    if (gateway == null || gatewayUnsupported) {
+      return null;
     }
-    return answer(learn(current.raft().io().send(command)));
+    Clients current = clients.get();
+    RaftPeerId leader = current.raft().getLeaderId();
+    String address = leader == null ? "" : addressOf(leader);
+    if (address.isEmpty()) {
+      return null;
+    }
+    try {
+      GatewayReply reply = gateway.submit(address, command);
+      if (reply.getOutcome() == GatewayReply.Outcome.ANSWERED) {
+        learn(reply);
+      }
+      return reply;
+    } catch (GatewayClient.Unsupported e) {
+      LOG.info("{}; sending writes as Ratis requests", e.getMessage());
+      gatewayUnsupported = true;
+      return null;
+    } catch (IOException e) {
+      // Not when the call's own deadline interrupted the attempt: that says nothing of the leader.
+      if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST
+          && !Thread.currentThread().isInterrupted()) {
+        startAfter(current, leader);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public Answer write(Message command) throws IOException {
+    return answer(learn(clients.get().raft().io().send(command)));
   }
 
   @Override
@@ -224,17 +212,16 @@ final class RatisTransport implements Transport {
   }
 
   /** Learns the membership from the gateway's answer; see {@link #learn(RaftPeerId, List)}. */
-  private Answer learn(GatewayReply reply) {
-    RaftPeerId server = RaftPeerId.valueOf(reply.getServerId());
-    if (reply.getMembersCount() > 0) {
-      List<RaftPeer> members = new ArrayList<>(reply.getMembersCount());
-      for (GatewayReply.Member member : reply.getMembersList()) {
-        members.add(
-            RaftPeer.newBuilder().setId(member.getId()).setAddress(member.getAddress()).build());
-      }
-      learn(server, members);
+  private void learn(GatewayReply reply) {
+    if (reply.getMembersCount() == 0) {
+      return;
     }
-    return new Answer(server, reply.getReply());
+    List<RaftPeer> members = new ArrayList<>(reply.getMembersCount());
+    for (GatewayReply.Member member : reply.getMembersList()) {
+      members.add(
+          RaftPeer.newBuilder().setId(member.getId()).setAddress(member.getAddress()).build());
+    }
+    learn(RaftPeerId.valueOf(reply.getServerId()), members);
   }
 
   /**
@@ -256,19 +243,18 @@ final class RatisTransport implements Transport {
     }
   }
 
-  /** Ratis clients like {@code current} but starting from the member after {@code suspect}. */
-  private Clients startAfter(Clients current, RaftPeerId suspect) {
+  /** Replaces {@code current} by Ratis clients starting from the member after {@code suspect}. */
+  private void startAfter(Clients current, RaftPeerId suspect) {
     List<RaftPeerId> members = current.members();
     int at = members.indexOf(suspect);
     if (members.size() < 2 || at < 0) {
-      return current;
+      return;
     }
     List<RaftPeer> peers =
         members.stream()
             .map(id -> RaftPeer.newBuilder().setId(id).setAddress(addresses.get(id)).build())
             .toList();
     replace(current, build(peers, members.get((at + 1) % members.size())));
-    return clients.get();
   }
 
   /**

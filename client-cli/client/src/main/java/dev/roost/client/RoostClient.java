@@ -162,6 +162,7 @@ public final class RoostClient implements AutoCloseable {
     this.closed = new AtomicBoolean();
     this.nextMember = new AtomicInteger();
     this.readConsistency = b.readConsistency;
+    ClientRetry.Attempt writeAttempt = retry.writes(transport);
     this.writes =
         new Batcher<>(
             Kind.WRITE,
@@ -172,8 +173,7 @@ public final class RoostClient implements AutoCloseable {
                 Command.newBuilder()
                     .setBatch(CommandBatch.newBuilder().addAllCommands(commands))
                     .build(),
-            (op, message, deadline) ->
-                retry.call(Kind.WRITE, op, message, transport::write, deadline),
+            (op, message, deadline) -> retry.call(Kind.WRITE, op, message, writeAttempt, deadline),
             reply -> decode(Kind.WRITE, reply),
             retry);
     this.reads = new EnumMap<>(ReadConsistency.class);

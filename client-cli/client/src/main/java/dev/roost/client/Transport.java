@@ -1,5 +1,6 @@
 package dev.roost.client;
 
+import dev.roost.proto.GatewayReply;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
@@ -15,7 +16,23 @@ interface Transport extends Closeable {
   /** A string unique to this client instance: the {@code client_id} of its request ids. */
   String clientId();
 
-  /** Sends a write; Ratis retries it under the installed retry policy with one call id. */
+  /**
+   * One attempt at a write through the leader's write gateway: no retry, no redirect.
+   *
+   * @return the gateway's answer, whatever its outcome; null if there is no gateway to try now
+   *     (turned off, the servers have none, or no leader known yet): send the write with {@link
+   *     #write} instead
+   * @throws org.apache.ratis.protocol.exceptions.ResourceUnavailableException if the gateway's
+   *     queue was full: nothing was sent
+   * @throws IOException if the attempt got no answer it could read (not sent, lost, timed out or
+   *     undecodable)
+   */
+  GatewayReply submitToGateway(Message command) throws IOException;
+
+  /**
+   * Sends a write as a Ratis request; Ratis retries it under the installed retry policy with one
+   * call id, following the servers' redirects to the leader.
+   */
   Answer write(Message command) throws IOException;
 
   /** Sends a linearizable read, retried like a write. */

@@ -1,5 +1,6 @@
 package dev.roost.client;
 
+import dev.roost.proto.GatewayReply;
 import dev.roost.proto.Reply;
 import java.io.IOException;
 import java.util.List;
@@ -9,9 +10,9 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicy;
 
 /**
- * A {@link Transport} without servers: each call runs the test's {@link Server} on the calling
- * thread, which may answer, throw, or fail attempts through the retry policy as Ratis' blocking
- * loop does.
+ * A {@link Transport} without servers: each call runs the test's {@link Server} (or, for a write's
+ * gateway attempt, its {@link Gateway}) on the calling thread, which may answer, throw, or fail
+ * attempts through the retry policy as Ratis' blocking loop does.
  */
 final class FakeTransport implements Transport {
   /** What the servers do with one call. */
@@ -20,11 +21,22 @@ final class FakeTransport implements Transport {
     Answer handle(boolean write, Message message) throws IOException;
   }
 
+  /** What the leader's write gateway does with one attempt. */
+  @FunctionalInterface
+  interface Gateway {
+    GatewayReply submit(Message command) throws IOException;
+  }
+
   final RetryPolicy policy;
   final List<byte[]> writes = new CopyOnWriteArrayList<>();
   final List<byte[]> reads = new CopyOnWriteArrayList<>();
   volatile Server server = (write, m) -> reply("n1", Reply.getDefaultInstance());
   volatile RaftPeerId leader = RaftPeerId.valueOf("n1");
+
+  /** The write gateway; null: none, writes go as Ratis requests only. */
+  volatile Gateway gateway;
+
+  final List<byte[]> gatewayWrites = new CopyOnWriteArrayList<>();
   volatile boolean closed;
 
   FakeTransport(RetryPolicy policy) {
@@ -70,6 +82,16 @@ final class FakeTransport implements Transport {
   @Override
   public String clientId() {
     return "fake-client";
+  }
+
+  @Override
+  public GatewayReply submitToGateway(Message command) throws IOException {
+    Gateway current = gateway;
+    if (current == null) {
+      return null;
+    }
+    gatewayWrites.add(command.getContent().toByteArray());
+    return current.submit(command);
   }
 
   @Override
