@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The client library is what applications take: it speaks the API and Ratis' client protocol and
- * knows nothing of how the servers are built. The POM's banned dependencies keep server code off its
- * compile path; this keeps it out of its imports even where the test path has it.
+ * knows nothing of how the servers are built. The POM's banned dependencies keep server code off
+ * its compile path; this keeps it out of its imports even where the test path has it.
  */
 class ClientArchitectureTest {
   @Test
