@@ -11,10 +11,10 @@ import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
  * on its Raft port next to Ratis' own services (see roost.proto, "The write gateway").
  *
  * <p>Request: the bytes of one {@code Command}, a single write or one client's {@code
- * CommandBatch}. Answer: the bytes of Ratis' {@code RaftClientReplyProto}, exactly what Ratis' own
- * client would have got for that command sent alone, so the client reads both the same way. The
- * leader combines the commands that arrive while its previous entry is being committed into one log
- * entry.
+ * CommandBatch}. Answer: the bytes of one {@code GatewayReply}: the reply that command alone would
+ * have got, or why it got none, and what a client needs to follow the leader and the membership.
+ * The leader combines the commands that arrive while its previous entry is being committed into one
+ * log entry.
  *
  * <p>Defined by hand, with byte-array marshallers, because Ratis serves gRPC through its shaded
  * copy of grpc-java, which generated stubs would not match.
@@ -40,7 +40,7 @@ public final class GatewayMethod {
         }
       };
 
-  /** {@code Submit}: Command bytes in, RaftClientReplyProto bytes out. */
+  /** {@code Submit}: Command bytes in, GatewayReply bytes out. */
   public static final MethodDescriptor<byte[], byte[]> SUBMIT =
       MethodDescriptor.<byte[], byte[]>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)

@@ -1,15 +1,13 @@
 package dev.roost.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.api.GroupCommit;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
 import dev.roost.proto.Reply;
 import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.StatusCode;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
@@ -19,11 +17,12 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
- * Combines the writes of many clients into one Raft log entry: the server side of group commit.
- * Each client sends its writes on its own; while the leader has {@code maxInFlight} entries being
- * committed, the writes that arrive wait here and go into the log together, as one {@code
- * CommandBatch}, as soon as one of those entries is answered. So, as in the client's batcher, a
- * write that finds the leader idle goes out at once and alone, and no timer adds delay.
+ * Combines the writes of many clients into one Raft log entry: the server side of group commit,
+ * through the same {@link GroupCommit} as the client's batcher. Each client sends its writes on its
+ * own; while the leader has {@code maxInFlight} entries being committed, the writes that arrive
+ * wait here and go into the log together, as one {@code CommandBatch}, as soon as one of those
+ * entries is answered. So a write that finds the leader idle goes out at once and alone, and no
+ * timer adds delay.
  *
  * <p>Every caller gets exactly the Ratis reply its command would have got on its own: the writes
  * keep their request ids (exactly-once holds per write, also when a client retries a write through
@@ -55,14 +54,10 @@ final class WriteCombiner {
       BooleanSupplier abandoned,
       CompletableFuture<RaftClientReply> result) {}
 
-  private final int maxInFlight;
-  private final int maxWrites;
-  private final int maxBytes;
-  private final int maxQueued;
   private final Submit submit;
   private final IntConsumer entrySent;
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private int inFlight;
+  private final int maxQueued;
+  private final GroupCommit<Pending> entries;
 
   /**
    * @param maxInFlight combined entries outstanding at once
@@ -78,12 +73,41 @@ final class WriteCombiner {
       int maxQueued,
       Submit submit,
       IntConsumer entrySent) {
-    this.maxInFlight = maxInFlight;
-    this.maxWrites = maxWrites;
-    this.maxBytes = maxBytes;
-    this.maxQueued = maxQueued;
     this.submit = submit;
     this.entrySent = entrySent;
+    this.maxQueued = maxQueued;
+    this.entries =
+        new GroupCommit<>(
+            maxInFlight,
+            maxWrites,
+            maxBytes,
+            maxQueued,
+            new GroupCommit.Requests<>() {
+              @Override
+              public int weight(Pending call) {
+                return call.writes;
+              }
+
+              @Override
+              public int bytes(Pending call) {
+                return call.command.getSerializedSize() + 16;
+              }
+
+              @Override
+              public boolean leaveOut(Pending call) {
+                return call.abandoned.getAsBoolean();
+              }
+
+              @Override
+              public void leftOut(Pending call) {
+                // Its caller has gone: nobody waits for an answer.
+              }
+
+              @Override
+              public CompletableFuture<?> send(List<Pending> calls) {
+                return sendEntry(calls);
+              }
+            });
   }
 
   /**
@@ -97,100 +121,41 @@ final class WriteCombiner {
   CompletableFuture<RaftClientReply> submit(Command command, BooleanSupplier abandoned) {
     int writes = command.hasBatch() ? Math.max(1, command.getBatch().getCommandsCount()) : 1;
     Pending call = new Pending(command, writes, abandoned, new CompletableFuture<>());
-    List<Pending> batch = null;
-    synchronized (this) {
-      if (queue.size() >= maxQueued) {
-        call.result.completeExceptionally(new Overloaded(maxQueued));
-        return call.result;
-      }
-      queue.add(call);
-      if (inFlight < maxInFlight) {
-        inFlight++;
-        batch = nextBatch();
-      }
-    }
-    if (batch != null) {
-      send(batch);
+    if (entries.submit(call) != null) {
+      call.result.completeExceptionally(new Overloaded(maxQueued));
     }
     return call.result;
   }
 
   /** Calls waiting for an entry (tests read it). */
-  synchronized int queued() {
-    return queue.size();
+  int queued() {
+    return entries.queued();
   }
 
-  /** Takes the next entry's callers off the queue; empty gives the slot back. Holds the lock. */
-  private List<Pending> nextBatch() {
-    List<Pending> batch = new ArrayList<>();
-    int writes = 0;
-    long bytes = 0;
-    while (!queue.isEmpty()) {
-      Pending next = queue.peek();
-      int size = next.command.getSerializedSize() + 16;
-      if (!batch.isEmpty() && (writes + next.writes > maxWrites || bytes + size > maxBytes)) {
-        break;
-      }
-      queue.poll();
-      if (next.abandoned.getAsBoolean()) {
-        continue;
-      }
-      batch.add(next);
-      writes += next.writes;
-      bytes += size;
-    }
-    if (batch.isEmpty()) {
-      inFlight--;
-    }
-    return batch;
-  }
-
-  private void send(List<Pending> batch) {
-    while (!batch.isEmpty()) {
-      List<Pending> sending = batch;
-      Command entry = sending.size() == 1 ? sending.get(0).command : combine(sending);
-      entrySent.accept(sending.stream().mapToInt(Pending::writes).sum());
-      CompletableFuture<RaftClientReply> reply;
-      try {
-        reply = submit.submit(entry);
-      } catch (RuntimeException e) {
-        reply = CompletableFuture.failedFuture(e);
-      }
-      if (!reply.isDone()) {
-        reply.whenComplete(
-            (r, failure) ->
-                send(
-                    answered(
-                        sending,
-                        r,
-                        failure instanceof CompletionException && failure.getCause() != null
-                            ? failure.getCause()
-                            : failure)));
-        return;
-      }
-      // Answered at once (e.g. not the leader): loop rather than recurse.
-      RaftClientReply now = null;
-      Throwable failure = null;
-      try {
-        now = reply.join();
-      } catch (CompletionException | CancellationException e) {
-        failure = e.getCause() == null ? e : e.getCause();
-      }
-      batch = answered(sending, now, failure);
-    }
-  }
-
-  /** Answers an entry's callers and takes the next entry's (possibly none). */
-  private List<Pending> answered(List<Pending> batch, RaftClientReply reply, Throwable failure) {
+  /** Sends one entry; the future completes once its callers are answered. */
+  private CompletableFuture<?> sendEntry(List<Pending> batch) {
+    Command entry = batch.size() == 1 ? batch.get(0).command : combine(batch);
+    entrySent.accept(batch.stream().mapToInt(Pending::writes).sum());
+    CompletableFuture<RaftClientReply> reply;
     try {
-      answer(batch, reply, failure);
+      reply = submit.submit(entry);
     } catch (RuntimeException e) {
-      // Whatever went wrong with this entry's answer, the next entry must still go out.
-      batch.forEach(p -> p.result.completeExceptionally(e));
+      reply = CompletableFuture.failedFuture(e);
     }
-    synchronized (this) {
-      return nextBatch();
-    }
+    return reply.whenComplete(
+        (r, failure) -> {
+          try {
+            answer(
+                batch,
+                r,
+                failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause()
+                    : failure);
+          } catch (RuntimeException e) {
+            // Whatever went wrong with this entry's answer, its callers must still hear.
+            batch.forEach(p -> p.result.completeExceptionally(e));
+          }
+        });
   }
 
   private static Command combine(List<Pending> batch) {

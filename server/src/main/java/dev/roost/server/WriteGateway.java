@@ -3,20 +3,30 @@ package dev.roost.server;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.api.GatewayMethod;
 import dev.roost.api.Peers;
+import dev.roost.api.RejectedCommandException;
 import dev.roost.api.WireLimits;
 import dev.roost.proto.Command;
+import dev.roost.proto.GatewayReply;
+import dev.roost.proto.StatusCode;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
-import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.grpc.server.GrpcServices;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
@@ -34,9 +44,11 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
  * member and the reply) is what limits throughput when many clients each have one write out.
  *
  * <p>The gateway submits to the local Raft server as one Ratis client of its own, so Ratis does the
- * rest as for any client: a member that is not the leader answers with the usual {@code
- * NotLeaderException} (the Roost client then goes the Ratis way, which follows the redirect), and
- * the reply carries the commit infos the client learns the membership from.
+ * rest as for any client, and answers each caller with Roost's own {@code GatewayReply}: the state
+ * machine's reply, the leader's refusal, or, when this member is not the leader, {@code NOT_TAKEN}
+ * with the leader it knows of (the Roost client then goes the Ratis way, which follows the
+ * redirect). An answered write carries the members of the current configuration, from which the
+ * client learns the membership.
  */
 final class WriteGateway implements GrpcServices.Customizer {
   /**
@@ -115,10 +127,58 @@ final class WriteGateway implements GrpcServices.Customizer {
                         .withDescription("the write may not have been submitted: " + failure)
                         .asRuntimeException());
               } else {
-                call.onNext(ClientProtoUtils.toRaftClientReplyProto(reply).toByteArray());
+                call.onNext(answer(reply).toByteArray());
                 call.onCompleted();
               }
             });
+  }
+
+  /** What the gateway tells a caller whose command got {@code reply} from the Raft server. */
+  static GatewayReply answer(RaftClientReply reply) {
+    GatewayReply.Builder answer =
+        GatewayReply.newBuilder().setServerId(reply.getServerId().toString());
+    if (reply.isSuccess()) {
+      answer.setOutcome(GatewayReply.Outcome.ANSWERED);
+      if (reply.getMessage() != null) {
+        // Plain protobuf's, not Ratis' shaded copy: wraps the state machine's bytes, no copy.
+        answer.setReply(
+            com.google.protobuf.UnsafeByteOperations.unsafeWrap(
+                reply.getMessage().getContent().asReadOnlyByteBuffer()));
+      }
+      for (CommitInfoProto info : reply.getCommitInfos()) {
+        answer.addMembers(
+            GatewayReply.Member.newBuilder()
+                .setId(info.getServer().getId().toStringUtf8())
+                .setAddress(info.getServer().getAddress()));
+      }
+      return answer.build();
+    }
+    RaftException failure = reply.getException();
+    answer.setMessage(String.valueOf(failure));
+    if (failure instanceof StateMachineException refused) {
+      answer.setOutcome(GatewayReply.Outcome.REJECTED);
+      if (refused.getCause() instanceof RejectedCommandException rejected) {
+        answer.setCode(rejected.code()).setMessage(rejected.detail());
+      } else {
+        answer
+            .setCode(StatusCode.INTERNAL)
+            .setMessage("the server's state machine failed: " + refused.getMessage());
+      }
+    } else if (failure instanceof NotLeaderException notLeader) {
+      answer.setOutcome(GatewayReply.Outcome.NOT_TAKEN);
+      if (notLeader.getSuggestedLeader() != null) {
+        answer.setLeaderId(notLeader.getSuggestedLeader().getId().toString());
+      }
+    } else if (failure instanceof LeaderNotReadyException
+        || failure instanceof LeaderSteppingDownException
+        || failure instanceof TransferLeadershipException
+        || failure instanceof ResourceUnavailableException) {
+      answer.setOutcome(GatewayReply.Outcome.NOT_TAKEN);
+    } else {
+      // E.g. the server closing while the entry was out: it may have been committed.
+      answer.setOutcome(GatewayReply.Outcome.OUTCOME_UNKNOWN);
+    }
+    return answer.build();
   }
 
   private CompletableFuture<RaftClientReply> submitToRaft(Command command) {

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.roost.api.GatewayMethod;
 import dev.roost.api.Peers;
 import dev.roost.proto.Command;
+import dev.roost.proto.GatewayReply;
 import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.KvPut;
 import dev.roost.proto.MemberStatus;
@@ -24,11 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.proto.RaftProtos.RaftClientReplyProto;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -139,27 +137,27 @@ class ClusterIT {
     }
     assertThat(nodes.get(0).status().getPeersList()).hasSize(3);
 
-    // The write gateway on the Raft port: the leader applies a write and answers it as Ratis
-    // would, and counts it; a follower refuses it as not the leader; bad bytes are refused.
+    // The write gateway on the Raft port: the leader applies a write, answers it with the
+    // members, and counts it; a follower does not take it and names the leader; bad bytes are
+    // refused.
     int leaderAt = Integer.parseInt(leader.substring(1)) - 1;
     Command put =
         Command.newBuilder()
             .setRequestId(RequestId.newBuilder().setClientId("cluster-it").setSequence(1))
             .setKvPut(KvPut.newBuilder().setKey("via-gateway"))
             .build();
-    RaftClientReply applied = gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
-    assertThat(applied.isSuccess()).isTrue();
-    assertThat(applied.getServerId().toString()).isEqualTo(leader);
-    Reply reply = Reply.parseFrom(applied.getMessage().getContent().toByteArray());
+    GatewayReply applied = gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
+    assertThat(applied.getOutcome()).isEqualTo(GatewayReply.Outcome.ANSWERED);
+    assertThat(applied.getServerId()).isEqualTo(leader);
+    Reply reply = Reply.parseFrom(applied.getReply());
     assertThat(reply.getKvEntry().getKey()).isEqualTo("via-gateway");
-    assertThat(applied.getCommitInfos()).hasSize(3);
+    assertThat(applied.getMembersList()).hasSize(3);
     assertThat(nodes.get(leaderAt).get("/metrics").body())
         .contains("roost_gateway_writes_total 1.0")
         .contains("roost_gateway_entries_total 1.0");
-    RaftClientReply refused = gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
-    assertThat(refused.isSuccess()).isFalse();
-    assertThat(refused.getNotLeaderException().getSuggestedLeader().getId().toString())
-        .isEqualTo(leader);
+    GatewayReply refused = gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
+    assertThat(refused.getOutcome()).isEqualTo(GatewayReply.Outcome.NOT_TAKEN);
+    assertThat(refused.getLeaderId()).isEqualTo(leader);
     assertThatThrownBy(() -> gatewaySubmit(raftPorts[leaderAt], new byte[] {(byte) 0xff}))
         .isInstanceOf(StatusRuntimeException.class)
         .hasMessageContaining("INVALID_ARGUMENT: malformed command");
@@ -212,8 +210,8 @@ class ClusterIT {
     assertThat(n3again.status().getTerm()).isGreaterThanOrEqualTo(statuses.get(2).getTerm());
   }
 
-  /** One call to the write gateway on a Raft port, with Ratis' reply decoded. */
-  private static RaftClientReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
+  /** One call to the write gateway on a Raft port, its answer decoded. */
+  private static GatewayReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", raftPort).usePlaintext().build();
     try {
@@ -223,7 +221,7 @@ class ClusterIT {
               GatewayMethod.SUBMIT,
               CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
               command);
-      return ClientProtoUtils.toRaftClientReply(RaftClientReplyProto.parseFrom(answer));
+      return GatewayReply.parseFrom(answer);
     } finally {
       channel.shutdownNow();
     }

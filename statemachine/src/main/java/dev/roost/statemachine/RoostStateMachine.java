@@ -10,7 +10,6 @@ import dev.roost.domain.Rejection;
 import dev.roost.domain.RequestId;
 import dev.roost.domain.Result;
 import dev.roost.domain.RoostState;
-import dev.roost.domain.SnapshotFormat;
 import dev.roost.domain.Validation;
 import dev.roost.proto.Command;
 import dev.roost.proto.Command.OpCase;
@@ -21,20 +20,10 @@ import dev.roost.proto.Reply;
 import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.regex.Matcher;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.protocol.Message;
@@ -45,22 +34,20 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Ratis adapter: decodes log entries and queries, calls the domain ({@link RoostState}), and
- * keeps snapshots. Nothing here decides what a command means.
+ * takes and loads snapshots through a {@link SnapshotStore}. Nothing here decides what a command
+ * means.
  *
  * <ul>
  *   <li>{@link #startTransaction} runs on the leader before an entry enters the log: it refuses
@@ -76,9 +63,9 @@ import org.slf4j.LoggerFactory;
  *       and gets its own reply inside one {@code ReplyBatch}; only a malformed envelope is refused
  *       as a whole. A batch is applied, and a query batch answered, under one lock acquisition, so
  *       no read ever sees part of an entry.
- *   <li>Snapshots are {@link SnapshotFormat} files named {@code snapshot.<term>_<index>}, written
- *       to a temporary file, forced to disk and renamed. On start the newest one that reads intact
- *       is loaded; a corrupt one is renamed {@code *.corrupt} and reported.
+ *   <li>Snapshots: {@link #takeSnapshot} writes the state under the read lock, so that it is one
+ *       applied index's; on start, and after the leader installed one, the newest intact snapshot
+ *       becomes the state. The {@link SnapshotStore} owns the files, their format and integrity.
  *   <li>An optional {@link Observer} hears of every command, query and snapshot, so that the
  *       process running this state machine can count and time them without this class knowing how.
  * </ul>
@@ -143,10 +130,9 @@ public class RoostStateMachine extends BaseStateMachine {
 
   private final Limits limits;
   private final Observer observer;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final SnapshotStore snapshots;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private RoostState state;
-  private Path snapshotDir;
 
   /** A state machine enforcing {@code limits}, which every member of the group must share. */
   public RoostStateMachine(Limits limits) {
@@ -162,6 +148,7 @@ public class RoostStateMachine extends BaseStateMachine {
   public RoostStateMachine(Limits limits, Observer observer) {
     this.limits = limits;
     this.observer = observer;
+    this.snapshots = new SnapshotStore(limits);
     this.state = new RoostState(limits);
   }
 
@@ -175,11 +162,7 @@ public class RoostStateMachine extends BaseStateMachine {
         .startAndTransition(
             () -> {
               super.initialize(server, groupId, raftStorage);
-              snapshotDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
-              // Corrupt snapshots are set aside before Ratis' storage scans the directory, so
-              // that it never reports a snapshot we could not load.
-              loadNewestIntactSnapshot();
-              storage.init(raftStorage);
+              install(snapshots.open(raftStorage, getId()));
             },
             IOException.class);
   }
@@ -201,8 +184,7 @@ public class RoostStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     // Called after a snapshot was installed from the leader: the directory was replaced.
-    loadNewestIntactSnapshot();
-    storage.loadLatestSnapshot();
+    install(snapshots.reload());
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);
       getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -212,7 +194,7 @@ public class RoostStateMachine extends BaseStateMachine {
 
   @Override
   public SimpleStateMachineStorage getStateMachineStorage() {
-    return storage;
+    return snapshots.storage();
   }
 
   @Override
@@ -512,14 +494,11 @@ public class RoostStateMachine extends BaseStateMachine {
       if (applied == null || applied.getIndex() <= 0) {
         return RaftLog.INVALID_LOG_INDEX;
       }
-      file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex()).toPath();
-      writeAtomically(file);
+      file = snapshots.write(state, applied);
     } finally {
       lock.readLock().unlock();
     }
-    FileInfo info = new FileInfo(file, MD5FileUtil.computeAndSaveMd5ForFile(file.toFile()));
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, applied));
-    long bytes = Files.size(file);
+    long bytes = snapshots.publish(file, applied);
     long nanos = System.nanoTime() - started;
     observer.snapshotTaken(bytes, nanos);
     LOG.info(
@@ -532,87 +511,18 @@ public class RoostStateMachine extends BaseStateMachine {
     return applied.getIndex();
   }
 
-  private void writeAtomically(Path file) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (FileChannel channel =
-        FileChannel.open(
-            tmp,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
-      OutputStream out = Channels.newOutputStream(channel);
-      SnapshotFormat.write(state, out);
-      channel.force(true);
-    }
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
-
   /**
-   * Loads the newest snapshot that reads intact, setting aside (renaming to {@code *.corrupt})
-   * every newer one that does not. With no intact snapshot the state starts empty and Ratis replays
-   * the log from its start.
+   * Makes {@code loaded} the state; with no intact snapshot the state starts empty and Ratis
+   * replays the log from its start.
    */
-  private void loadNewestIntactSnapshot() throws IOException {
-    for (Snapshot s : snapshotsNewestFirst()) {
-      try (InputStream in = Files.newInputStream(s.path)) {
-        RoostState loaded = SnapshotFormat.read(in, limits);
-        lock.writeLock().lock();
-        try {
-          state = loaded;
-          setLastAppliedTermIndex(s.termIndex);
-        } finally {
-          lock.writeLock().unlock();
-        }
-        LOG.info(
-            "{}: loaded snapshot {} (term {} index {}): {} users, {} posts, {} keys",
-            getId(),
-            s.path.getFileName(),
-            s.termIndex.getTerm(),
-            s.termIndex.getIndex(),
-            loaded.userCount(),
-            loaded.postCount(),
-            loaded.keyCount());
-        return;
-      } catch (SnapshotFormat.CorruptSnapshotException e) {
-        Path aside = s.path.resolveSibling(s.path.getFileName() + ".corrupt");
-        Files.move(s.path, aside, StandardCopyOption.REPLACE_EXISTING);
-        Files.deleteIfExists(s.path.resolveSibling(s.path.getFileName() + MD5FileUtil.MD5_SUFFIX));
-        LOG.error(
-            "{}: snapshot {} is corrupt ({}); moved to {} and trying an older one",
-            getId(),
-            s.path.getFileName(),
-            e.getMessage(),
-            aside.getFileName());
-      }
-    }
+  private void install(SnapshotStore.Loaded loaded) {
     lock.writeLock().lock();
     try {
-      state = new RoostState(limits);
-      setLastAppliedTermIndex(null);
+      state = loaded == null ? new RoostState(limits) : loaded.state();
+      setLastAppliedTermIndex(loaded == null ? null : loaded.appliedUpTo());
     } finally {
       lock.writeLock().unlock();
     }
-  }
-
-  private record Snapshot(Path path, TermIndex termIndex) {}
-
-  private List<Snapshot> snapshotsNewestFirst() throws IOException {
-    List<Snapshot> found = new ArrayList<>();
-    if (!Files.isDirectory(snapshotDir)) {
-      return found;
-    }
-    try (var files = Files.newDirectoryStream(snapshotDir)) {
-      for (Path p : files) {
-        Matcher m = SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString());
-        if (m.matches()) {
-          found.add(
-              new Snapshot(
-                  p, TermIndex.valueOf(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))));
-        }
-      }
-    }
-    found.sort(Comparator.comparingLong((Snapshot s) -> s.termIndex.getIndex()).reversed());
-    return found;
   }
 
   @Override

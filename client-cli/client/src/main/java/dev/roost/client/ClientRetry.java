@@ -1,6 +1,7 @@
 package dev.roost.client;
 
 import dev.roost.api.RejectedCommandException;
+import dev.roost.proto.GatewayReply;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
@@ -60,6 +61,10 @@ import org.slf4j.LoggerFactory;
  *       silent server costs one attempt, not the whole deadline.
  *   <li><b>A hard timer</b> completes the call at its deadline whatever Ratis is doing, and
  *       interrupts the worker thread (Ratis' blocking calls and sleeps end on interrupt).
+ *   <li><b>A write tries the leader's write gateway first</b> ({@link #writes}): one attempt, which
+ *       counts like any other. If it does not settle the write (an answer, or the leader's
+ *       refusal), the write goes at once, without a backoff sleep, as a Ratis request, which finds
+ *       the leader or waits for a new one under this policy.
  *   <li><b>Leadership moving</b> ({@code LeaderSteppingDownException}, {@code
  *       TransferLeadershipException}) and a server closing the stream ({@code
  *       AlreadyClosedException}) make Ratis' loop give up at once although they are transient. This
@@ -76,13 +81,15 @@ import org.slf4j.LoggerFactory;
  *
  * Each failed attempt is classified: <b>not sent</b> (the connection could not be made), <b>
  * refused</b> (a server answered without taking the request: not the leader, leader not ready,
- * stepping down, overloaded, no read index), or <b>lost</b> (anything else: it may have been
- * taken). When the deadline passes without an answer: if nothing was ever sent, {@code UNAVAILABLE}
- * naming the peers (a definite failure, for writes too); a read with only refusals is {@code
- * UNAVAILABLE} (no leader), otherwise {@code DEADLINE_EXCEEDED}; a write that was sent is {@code
+ * stepping down, overloaded, no read index; the gateway's {@code NOT_TAKEN} and its full queue), or
+ * <b>lost</b> (anything else, a gateway answer without a reply included: it may have been taken).
+ * When the deadline passes without an answer: if nothing was ever sent, {@code UNAVAILABLE} naming
+ * the peers (a definite failure, for writes too); a read with only refusals is {@code UNAVAILABLE}
+ * (no leader), otherwise {@code DEADLINE_EXCEEDED}; a write that was sent is {@code
  * DEADLINE_EXCEEDED} with outcome unknown, since even a refusal to a retry does not tell whether an
  * earlier attempt entered the log. A {@code StateMachineException} caused by a {@link
- * RejectedCommandException} is the leader's definite refusal with its code.
+ * RejectedCommandException}, or the gateway's {@code REJECTED}, is the leader's definite refusal
+ * with its code.
  *
  * <h2>Why blocking {@code io()} on a pool, not {@code async()}</h2>
  *
@@ -125,10 +132,10 @@ final class ClientRetry implements RetryPolicy {
     LOST
   }
 
-  /** One blocking Ratis call, e.g. {@code Transport::write}. */
+  /** One blocking call, e.g. {@code Transport::read}. */
   @FunctionalInterface
   interface Attempt {
-    RaftClientReply send(Message message) throws IOException;
+    Answer send(Message message) throws IOException;
   }
 
   private final RetryPolicy backoff =
@@ -220,12 +227,12 @@ final class ClientRetry implements RetryPolicy {
   }
 
   /**
-   * Runs {@code attempt} on the pool under this policy. The future completes with Ratis' reply, or
-   * exceptionally with a {@link RoostException}, by the deadline.
+   * Runs {@code attempt} on the pool under this policy. The future completes with the server's
+   * answer, or exceptionally with a {@link RoostException}, by the deadline.
    *
    * @param op what the call does, for messages (e.g. "post")
    */
-  CompletableFuture<RaftClientReply> call(Kind kind, String op, Message message, Attempt attempt) {
+  CompletableFuture<Answer> call(Kind kind, String op, Message message, Attempt attempt) {
     return call(kind, op, message, attempt, nanoClock.getAsLong() + deadlineNanos);
   }
 
@@ -234,11 +241,11 @@ final class ClientRetry implements RetryPolicy {
    * this policy's clock) instead of one deadline from now: a batch ends by the earliest deadline of
    * the calls in it.
    */
-  CompletableFuture<RaftClientReply> call(
+  CompletableFuture<Answer> call(
       Kind kind, String op, Message message, Attempt attempt, long deadlineAtNanos) {
     long now = nanoClock.getAsLong();
     Call call = new Call(kind, op, deadlineAtNanos);
-    CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
+    CompletableFuture<Answer> result = new CompletableFuture<>();
     if (closed) {
       result.completeExceptionally(closedClient(call, false));
       return result;
@@ -358,7 +365,8 @@ final class ClientRetry implements RetryPolicy {
         || cause instanceof LeaderSteppingDownException
         || cause instanceof TransferLeadershipException
         || cause instanceof ReadIndexException
-        || cause instanceof ResourceUnavailableException) {
+        || cause instanceof ResourceUnavailableException
+        || cause instanceof NotTaken) {
       return Outcome.REFUSED;
     }
     int depth = 0;
@@ -371,6 +379,71 @@ final class ClientRetry implements RetryPolicy {
       }
     }
     return Outcome.LOST;
+  }
+
+  /**
+   * The attempt that sends a write over {@code transport}: one attempt through the leader's write
+   * gateway, if the transport offers one, then, unless that settled the write, a Ratis request.
+   */
+  Attempt writes(Transport transport) {
+    return message -> {
+      GatewayReply reply;
+      try {
+        reply = transport.submitToGateway(message);
+      } catch (IOException e) {
+        return afterGateway(e, message, transport);
+      }
+      if (reply == null) {
+        return transport.write(message);
+      }
+      switch (reply.getOutcome()) {
+        case ANSWERED:
+          if (!reply.getReply().isEmpty()) {
+            return new Answer(RaftPeerId.valueOf(reply.getServerId()), reply.getReply());
+          }
+          break;
+        case REJECTED:
+          StatusCode code =
+              reply.getCode() == StatusCode.UNRECOGNIZED ? StatusCode.INTERNAL : reply.getCode();
+          throw new RoostException(code, reply.getMessage(), false);
+        default:
+          break;
+      }
+      return afterGateway(unsettled(reply), message, transport);
+    };
+  }
+
+  /** After a gateway attempt that failed with {@code failure}: counts it, then Ratis' way. */
+  private Answer afterGateway(IOException failure, Message message, Transport transport)
+      throws IOException {
+    if (!handleAttemptFailure(causeEvent(failure)).shouldRetry()) {
+      throw failure;
+    }
+    return transport.write(message);
+  }
+
+  /** The gateway did not take the write: nothing of it was applied. */
+  static final class NotTaken extends IOException {
+    NotTaken(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The failure that a gateway answer which neither carries a reply nor is a refusal stands for:
+   * {@link NotTaken}, or one that leaves the write's outcome unknown.
+   */
+  private static IOException unsettled(GatewayReply reply) {
+    String from = "write gateway of " + reply.getServerId() + ": ";
+    if (reply.getOutcome() == GatewayReply.Outcome.NOT_TAKEN) {
+      String leader =
+          reply.getLeaderId().isEmpty() ? "" : " (the leader is " + reply.getLeaderId() + ")";
+      return new NotTaken(from + "not taken" + leader + ": " + reply.getMessage());
+    }
+    return new IOException(
+        from
+            + "outcome unknown: "
+            + (reply.getMessage().isEmpty() ? "no reply in the answer" : reply.getMessage()));
   }
 
   /** Stops new calls and ends running ones, which fail with FAILED_PRECONDITION. */
@@ -387,13 +460,12 @@ final class ClientRetry implements RetryPolicy {
     timer.shutdown();
   }
 
-  private void run(
-      Call call, Message message, Attempt attempt, CompletableFuture<RaftClientReply> result) {
+  private void run(Call call, Message message, Attempt attempt, CompletableFuture<Answer> result) {
     if (!call.start()) {
       return;
     }
     current.set(call);
-    RaftClientReply reply = null;
+    Answer reply = null;
     Throwable failure = null;
     try {
       reply = sendWithRetry(call, message, attempt);
@@ -416,7 +488,7 @@ final class ClientRetry implements RetryPolicy {
     }
   }
 
-  private RaftClientReply sendWithRetry(Call call, Message message, Attempt attempt)
+  private Answer sendWithRetry(Call call, Message message, Attempt attempt)
       throws IOException, InterruptedException {
     while (true) {
       try {
@@ -449,7 +521,7 @@ final class ClientRetry implements RetryPolicy {
   }
 
   /** The hard deadline: completes the call unless its worker already did. */
-  private void expire(Call call, CompletableFuture<RaftClientReply> result) {
+  private void expire(Call call, CompletableFuture<Answer> result) {
     RoostException e;
     synchronized (call) {
       if (call.finished) {
@@ -475,6 +547,9 @@ final class ClientRetry implements RetryPolicy {
 
   /** Maps what ended a call without a reply to the one exception type. */
   private RoostException toRoostException(Call call, Throwable failure) {
+    if (failure instanceof RoostException settled) {
+      return settled;
+    }
     if (failure instanceof StateMachineException sme) {
       if (sme.getCause() instanceof RejectedCommandException rejected) {
         return new RoostException(rejected.code(), rejected.detail(), false, null, null);
@@ -658,9 +733,9 @@ final class ClientRetry implements RetryPolicy {
     final Call call;
     final Message message;
     final Attempt attempt;
-    final CompletableFuture<RaftClientReply> result;
+    final CompletableFuture<Answer> result;
 
-    Task(Call call, Message message, Attempt attempt, CompletableFuture<RaftClientReply> result) {
+    Task(Call call, Message message, Attempt attempt, CompletableFuture<Answer> result) {
       this.call = call;
       this.message = message;
       this.attempt = attempt;

@@ -1,15 +1,13 @@
 package dev.roost.client;
 
 import dev.roost.api.GatewayMethod;
+import dev.roost.proto.GatewayReply;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.client.impl.ClientProtoUtils;
-import org.apache.ratis.proto.RaftProtos.RaftClientReplyProto;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
@@ -21,8 +19,8 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * Sends writes to a server's write gateway ({@link GatewayMethod}), where the leader puts the
- * writes of many clients into one log entry. One attempt per call, to the address given: what to do
- * when it fails is the {@link RatisTransport}'s business.
+ * writes of many clients into one log entry. One attempt per call, to the address given: what an
+ * answer or a failure means for the write, and what to do next, is {@link ClientRetry}'s business.
  */
 final class GatewayClient implements Closeable {
   /** The server has no gateway (not a roost-server, or an older one). */
@@ -42,12 +40,13 @@ final class GatewayClient implements Closeable {
   /**
    * Sends {@code command} to the gateway at {@code address} and waits up to one attempt timeout.
    *
-   * @return the server's Ratis reply, successful or not
+   * @return the gateway's answer, whatever its outcome
    * @throws Unsupported if that server has no gateway
    * @throws ResourceUnavailableException if the server refused it, overloaded, before sending it
-   * @throws IOException if the attempt got no reply (not sent, lost or timed out)
+   * @throws IOException if the attempt got no answer it could read (not sent, lost, timed out, or
+   *     undecodable)
    */
-  RaftClientReply submit(String address, Message command) throws IOException {
+  GatewayReply submit(String address, Message command) throws IOException {
     ManagedChannel channel =
         channels.computeIfAbsent(
             address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
@@ -70,7 +69,7 @@ final class GatewayClient implements Closeable {
       }
       throw new IOException("write gateway at " + address + ": " + e.getStatus(), e);
     }
-    return ClientProtoUtils.toRaftClientReply(RaftClientReplyProto.parseFrom(answer));
+    return GatewayReply.parseFrom(answer);
   }
 
   @Override

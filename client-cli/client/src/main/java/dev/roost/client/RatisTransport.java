@@ -1,8 +1,11 @@
 package dev.roost.client;
 
+import com.google.protobuf.UnsafeByteOperations;
 import dev.roost.api.Peers;
+import dev.roost.proto.GatewayReply;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +23,6 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
@@ -34,12 +36,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Membership.</b> Ratis' client refreshes its peer list only from a {@code
  * NotLeaderException}, so a client that keeps talking to one leader while the other members are
  * replaced would be left with a list of dead servers the moment that leader goes. Every successful
- * reply carries the commit index of each member of the current configuration, with its address
- * ({@link RaftClientReply#getCommitInfos()}); when that set of members differs from the client's
- * list, the transport builds new Ratis clients for the new list, with the same client id (so
- * request ids and the servers' retry cache still match) and the same retry policy, starting at the
- * server that answered. Calls already running finish on the old clients, which are closed once no
- * call can still be using them (twice the deadline later).
+ * reply carries the members of the current configuration with their addresses (a Ratis reply's
+ * {@link RaftClientReply#getCommitInfos() commit infos}, the gateway's {@code members}); when that
+ * set of members differs from the client's list, the transport builds new Ratis clients for the new
+ * list, with the same client id (so request ids and the servers' retry cache still match) and the
+ * same retry policy, starting at the server that answered. Calls already running finish on the old
+ * clients, which are closed once no call can still be using them (twice the deadline later).
  */
 final class RatisTransport implements Transport {
   private static final Logger LOG = LoggerFactory.getLogger(RatisTransport.class);
@@ -111,62 +113,69 @@ final class RatisTransport implements Transport {
   }
 
   /**
-   * Sends a write to the leader's write gateway if it has one, else, or if that attempt fails, as a
-   * Ratis request. The gateway attempt is shown to the retry policy like one of Ratis' own attempts
-   * (it may have been taken), and the Ratis request that follows it finds the leader, or waits for
-   * a new one, as usual. A gateway attempt that timed out makes the Ratis client start from the
-   * next member, as Ratis does after its own attempt times out.
+   * One attempt at the write gateway of the member Ratis takes for the leader. An answered write
+   * teaches the membership as a Ratis reply does. An attempt that got no answer in time makes the
+   * Ratis client start from the next member, as Ratis does after its own attempt times out.
    */
   @Override
-  public RaftClientReply write(Message command) throws IOException {
-    Clients current = clients.get();
-    if (gateway != null && !gatewayUnsupported) {
-      RaftPeerId leader = current.raft().getLeaderId();
-      String address = leader == null ? "" : addressOf(leader);
-      if (!address.isEmpty()) {
-        IOException failed;
-        RaftClientReply reply = null;
-        try {
-          reply = gateway.submit(address, command);
-          failed = reply.getException();
-        } catch (GatewayClient.Unsupported e) {
-          LOG.info("{}; sending writes as Ratis requests", e.getMessage());
-          gatewayUnsupported = true;
-          failed = null;
-        } catch (IOException e) {
-          failed = e;
-          // Not when the call's own deadline interrupted the attempt: that says nothing of the
-          // leader.
-          if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST
-              && !Thread.currentThread().isInterrupted()) {
-            current = startAfter(current, leader);
-          }
-        }
-        if (reply != null && reply.isSuccess()) {
-          return learn(reply);
-        }
-        if (failed instanceof StateMachineException refused) {
-          // The leader refused the write before the log: its answer, as Ratis' client gives it.
-          throw refused;
-        }
-        if (failed != null
-            && !retryPolicy.handleAttemptFailure(ClientRetry.causeEvent(failed)).shouldRetry()) {
-          throw failed;
-        }
-      }
+  public GatewayReply submitToGateway(Message command) throws IOException {
+    if (gateway == null || gatewayUnsupported) {
+      return null;
     }
-    return learn(current.raft().io().send(command));
+    Clients current = clients.get();
+    RaftPeerId leader = current.raft().getLeaderId();
+    String address = leader == null ? "" : addressOf(leader);
+    if (address.isEmpty()) {
+      return null;
+    }
+    try {
+      GatewayReply reply = gateway.submit(address, command);
+      if (reply.getOutcome() == GatewayReply.Outcome.ANSWERED) {
+        learn(reply);
+      }
+      return reply;
+    } catch (GatewayClient.Unsupported e) {
+      LOG.info("{}; sending writes as Ratis requests", e.getMessage());
+      gatewayUnsupported = true;
+      return null;
+    } catch (IOException e) {
+      // Not when the call's own deadline interrupted the attempt: that says nothing of the leader.
+      if (ClientRetry.classify(e) == ClientRetry.Outcome.LOST
+          && !Thread.currentThread().isInterrupted()) {
+        startAfter(current, leader);
+      }
+      throw e;
+    }
   }
 
   @Override
-  public RaftClientReply read(Message query) throws IOException {
-    return learn(clients.get().raft().io().sendReadOnly(query));
+  public Answer write(Message command) throws IOException {
+    return answer(learn(clients.get().raft().io().send(command)));
   }
 
   @Override
-  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
-      throws IOException {
-    return clients.get().oneShot().io().sendStaleRead(query, minIndex, member);
+  public Answer read(Message query) throws IOException {
+    return answer(learn(clients.get().raft().io().sendReadOnly(query)));
+  }
+
+  @Override
+  public Answer readFrom(RaftPeerId member, Message query, long minIndex) throws IOException {
+    RaftClientReply reply = clients.get().oneShot().io().sendStaleRead(query, minIndex, member);
+    if (!reply.isSuccess()) {
+      throw reply.getException() != null
+          ? reply.getException()
+          : new IOException(member + " did not serve the read");
+    }
+    return answer(reply);
+  }
+
+  private static Answer answer(RaftClientReply reply) {
+    Message message = reply.getMessage();
+    return new Answer(
+        reply.getServerId(),
+        message == null
+            ? null
+            : UnsafeByteOperations.unsafeWrap(message.getContent().asReadOnlyByteBuffer()));
   }
 
   @Override
@@ -185,45 +194,67 @@ final class RatisTransport implements Transport {
     return addresses.getOrDefault(peer, "");
   }
 
-  /** Switches to new clients when a reply shows that the membership changed. */
+  /** Learns the membership from a Ratis reply; see {@link #learn(RaftPeerId, List)}. */
   private RaftClientReply learn(RaftClientReply reply) {
     if (reply == null || !reply.isSuccess() || reply.getCommitInfos().isEmpty()) {
       return reply;
     }
-    Map<RaftPeerId, RaftPeer> current = new LinkedHashMap<>();
+    List<RaftPeer> members = new ArrayList<>(reply.getCommitInfos().size());
     for (CommitInfoProto info : reply.getCommitInfos()) {
-      RaftPeer peer =
+      members.add(
           RaftPeer.newBuilder()
               .setId(RaftPeerId.valueOf(info.getServer().getId()))
               .setAddress(info.getServer().getAddress())
-              .build();
+              .build());
+    }
+    learn(reply.getServerId(), members);
+    return reply;
+  }
+
+  /** Learns the membership from the gateway's answer; see {@link #learn(RaftPeerId, List)}. */
+  private void learn(GatewayReply reply) {
+    if (reply.getMembersCount() == 0) {
+      return;
+    }
+    List<RaftPeer> members = new ArrayList<>(reply.getMembersCount());
+    for (GatewayReply.Member member : reply.getMembersList()) {
+      members.add(
+          RaftPeer.newBuilder().setId(member.getId()).setAddress(member.getAddress()).build());
+    }
+    learn(RaftPeerId.valueOf(reply.getServerId()), members);
+  }
+
+  /**
+   * Notes the members' addresses, and switches to new clients, starting at {@code server}, when the
+   * members that {@code server} reports differ from the client's.
+   */
+  private void learn(RaftPeerId server, List<RaftPeer> members) {
+    Map<RaftPeerId, RaftPeer> current = new LinkedHashMap<>();
+    for (RaftPeer peer : members) {
       current.put(peer.getId(), peer);
       addresses.put(peer.getId(), peer.getAddress());
     }
     Clients old = clients.get();
-    if (!current.containsKey(reply.getServerId())
-        || current.keySet().equals(Set.copyOf(old.members()))) {
-      return reply;
+    if (!current.containsKey(server) || current.keySet().equals(Set.copyOf(old.members()))) {
+      return;
     }
-    if (replace(old, build(List.copyOf(current.values()), reply.getServerId()))) {
+    if (replace(old, build(List.copyOf(current.values()), server))) {
       LOG.info("membership changed: now {} (was {})", current.keySet(), old.members());
     }
-    return reply;
   }
 
-  /** Ratis clients like {@code current} but starting from the member after {@code suspect}. */
-  private Clients startAfter(Clients current, RaftPeerId suspect) {
+  /** Replaces {@code current} by Ratis clients starting from the member after {@code suspect}. */
+  private void startAfter(Clients current, RaftPeerId suspect) {
     List<RaftPeerId> members = current.members();
     int at = members.indexOf(suspect);
     if (members.size() < 2 || at < 0) {
-      return current;
+      return;
     }
     List<RaftPeer> peers =
         members.stream()
             .map(id -> RaftPeer.newBuilder().setId(id).setAddress(addresses.get(id)).build())
             .toList();
     replace(current, build(peers, members.get((at + 1) % members.size())));
-    return clients.get();
   }
 
   /**

@@ -36,7 +36,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.slf4j.Logger;
@@ -163,6 +162,7 @@ public final class RoostClient implements AutoCloseable {
     this.closed = new AtomicBoolean();
     this.nextMember = new AtomicInteger();
     this.readConsistency = b.readConsistency;
+    ClientRetry.Attempt writeAttempt = retry.writes(transport);
     this.writes =
         new Batcher<>(
             Kind.WRITE,
@@ -173,8 +173,7 @@ public final class RoostClient implements AutoCloseable {
                 Command.newBuilder()
                     .setBatch(CommandBatch.newBuilder().addAllCommands(commands))
                     .build(),
-            (op, message, deadline) ->
-                retry.call(Kind.WRITE, op, message, transport::write, deadline),
+            (op, message, deadline) -> retry.call(Kind.WRITE, op, message, writeAttempt, deadline),
             reply -> decode(Kind.WRITE, reply),
             retry);
     this.reads = new EnumMap<>(ReadConsistency.class);
@@ -620,16 +619,13 @@ public final class RoostClient implements AutoCloseable {
    * until one has applied {@code minIndex} and answers. If none can, the leader answers with a
    * linearizable read, which is at least as new.
    */
-  private RaftClientReply readFromAnyMember(Message query, long minIndex) throws IOException {
+  private Answer readFromAnyMember(Message query, long minIndex) throws IOException {
     List<RaftPeerId> members = transport.members();
     int start = Math.floorMod(nextMember.getAndIncrement(), members.size());
     for (int i = 0; i < members.size(); i++) {
       RaftPeerId member = members.get((start + i) % members.size());
       try {
-        RaftClientReply reply = transport.readFrom(member, query, minIndex);
-        if (reply.isSuccess()) {
-          return reply;
-        }
+        return transport.readFrom(member, query, minIndex);
       } catch (IOException | RuntimeException e) {
         LOG.debug("{} could not serve a read at index {}: {}", member, minIndex, e.toString());
       }
@@ -660,11 +656,18 @@ public final class RoostClient implements AutoCloseable {
     return out;
   }
 
-  /** Reads Roost's reply out of Ratis' reply, noting the server that answered. */
-  private Reply decode(Kind kind, RaftClientReply raftReply) {
-    noteServer(raftReply.getServerId());
+  /**
+   * Decodes Roost's reply out of a server's answer, noting the server that answered. A write whose
+   * answer carries no readable reply has an unknown outcome.
+   */
+  private Reply decode(Kind kind, Answer answer) {
+    noteServer(answer.server());
+    if (answer.reply() == null) {
+      throw new RoostException(
+          StatusCode.INTERNAL, "the server's answer carried no reply", kind == Kind.WRITE);
+    }
     try {
-      return Reply.parseFrom(raftReply.getMessage().getContent().asReadOnlyByteBuffer());
+      return Reply.parseFrom(answer.reply());
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new RoostException(
           StatusCode.INTERNAL,

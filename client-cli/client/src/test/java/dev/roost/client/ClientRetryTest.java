@@ -20,11 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
@@ -61,6 +61,11 @@ class ClientRetryTest {
     assertThat(ClientRetry.classify(new NotLeaderException(N1, null, List.of())))
         .isEqualTo(Outcome.REFUSED);
     assertThat(ClientRetry.classify(new LeaderNotReadyException(N1))).isEqualTo(Outcome.REFUSED);
+    // The write gateway's full queue, and its answer from a member that is not the leader.
+    assertThat(ClientRetry.classify(new ResourceUnavailableException("full")))
+        .isEqualTo(Outcome.REFUSED);
+    assertThat(ClientRetry.classify(new ClientRetry.NotTaken("not the leader")))
+        .isEqualTo(Outcome.REFUSED);
     // As gRPC reports a refused connection or an unknown host, wrapped by Ratis.
     assertThat(
             ClientRetry.classify(
@@ -80,7 +85,7 @@ class ClientRetryTest {
     List<TimeDuration> sleeps = new ArrayList<>();
 
     // Every attempt times out; the fake clock advances by each sleep the policy asks for.
-    CompletableFuture<RaftClientReply> call =
+    CompletableFuture<Answer> call =
         retry.call(
             Kind.WRITE,
             "post",

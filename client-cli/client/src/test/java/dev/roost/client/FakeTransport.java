@@ -1,28 +1,30 @@
 package dev.roost.client;
 
-import dev.roost.api.Peers;
+import dev.roost.proto.GatewayReply;
 import dev.roost.proto.Reply;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicy;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
- * A {@link Transport} without servers: each call runs the test's {@link Server} on the calling
- * thread, which may answer, throw, or fail attempts through the retry policy as Ratis' blocking
- * loop does.
+ * A {@link Transport} without servers: each call runs the test's {@link Server} (or, for a write's
+ * gateway attempt, its {@link Gateway}) on the calling thread, which may answer, throw, or fail
+ * attempts through the retry policy as Ratis' blocking loop does.
  */
 final class FakeTransport implements Transport {
   /** What the servers do with one call. */
   @FunctionalInterface
   interface Server {
-    RaftClientReply handle(boolean write, Message message) throws IOException;
+    Answer handle(boolean write, Message message) throws IOException;
+  }
+
+  /** What the leader's write gateway does with one attempt. */
+  @FunctionalInterface
+  interface Gateway {
+    GatewayReply submit(Message command) throws IOException;
   }
 
   final RetryPolicy policy;
@@ -30,28 +32,27 @@ final class FakeTransport implements Transport {
   final List<byte[]> reads = new CopyOnWriteArrayList<>();
   volatile Server server = (write, m) -> reply("n1", Reply.getDefaultInstance());
   volatile RaftPeerId leader = RaftPeerId.valueOf("n1");
+
+  /** The write gateway; null: none, writes go as Ratis requests only. */
+  volatile Gateway gateway;
+
+  final List<byte[]> gatewayWrites = new CopyOnWriteArrayList<>();
   volatile boolean closed;
 
   FakeTransport(RetryPolicy policy) {
     this.policy = policy;
   }
 
-  /** A Ratis reply from {@code server} carrying {@code reply}. */
-  static RaftClientReply reply(String server, Reply reply) {
-    return RaftClientReply.newBuilder()
-        .setClientId(ClientId.randomId())
-        .setServerId(RaftGroupMemberId.valueOf(RaftPeerId.valueOf(server), Peers.GROUP_ID))
-        .setCallId(1)
-        .setSuccess()
-        .setMessage(Message.valueOf(ByteString.copyFrom(reply.toByteArray())))
-        .build();
+  /** An answer from {@code server} carrying {@code reply}. */
+  static Answer reply(String server, Reply reply) {
+    return new Answer(RaftPeerId.valueOf(server), reply.toByteString());
   }
 
   /**
    * Fails attempts with {@code cause} the way Ratis' blocking loop does: asks the policy after
    * each, sleeps as told, and throws the cause when the policy gives up.
    */
-  RaftClientReply failEveryAttempt(IOException cause) throws IOException {
+  Answer failEveryAttempt(IOException cause) throws IOException {
     while (true) {
       RetryPolicy.Action action =
           policy.handleAttemptFailure(
@@ -84,13 +85,23 @@ final class FakeTransport implements Transport {
   }
 
   @Override
-  public RaftClientReply write(Message command) throws IOException {
+  public GatewayReply submitToGateway(Message command) throws IOException {
+    Gateway current = gateway;
+    if (current == null) {
+      return null;
+    }
+    gatewayWrites.add(command.getContent().toByteArray());
+    return current.submit(command);
+  }
+
+  @Override
+  public Answer write(Message command) throws IOException {
     writes.add(command.getContent().toByteArray());
     return server.handle(true, command);
   }
 
   @Override
-  public RaftClientReply read(Message query) throws IOException {
+  public Answer read(Message query) throws IOException {
     reads.add(query.getContent().toByteArray());
     return server.handle(false, query);
   }
@@ -99,8 +110,7 @@ final class FakeTransport implements Transport {
   final List<String> memberReads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
-  public RaftClientReply readFrom(RaftPeerId member, Message query, long minIndex)
-      throws IOException {
+  public Answer readFrom(RaftPeerId member, Message query, long minIndex) throws IOException {
     memberReads.add(member + "@" + minIndex);
     return server.handle(false, query);
   }

@@ -9,6 +9,7 @@ import dev.roost.api.Peers;
 import dev.roost.api.RejectedCommandException;
 import dev.roost.proto.Command;
 import dev.roost.proto.FollowResult;
+import dev.roost.proto.GatewayReply;
 import dev.roost.proto.KvEntry;
 import dev.roost.proto.Post;
 import dev.roost.proto.Reply;
@@ -28,6 +29,7 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.junit.jupiter.api.AfterEach;
@@ -177,6 +179,98 @@ class RoostClientTest {
     assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
     assertThat(e.getMessage()).isEqualTo("bad handle 'A!'");
     assertThat(e.outcomeUnknown()).isFalse();
+  }
+
+  @Test
+  void aWriteTheGatewayAnswersIsNotSentAgain() {
+    client(Duration.ofSeconds(5));
+    fake.gateway =
+        m ->
+            GatewayReply.newBuilder()
+                .setOutcome(GatewayReply.Outcome.ANSWERED)
+                .setServerId("n1")
+                .setReply(POSTED.toByteString())
+                .build();
+
+    assertThat(client.post("alice", "hi").getId()).isEqualTo(7);
+    assertThat(fake.gatewayWrites).hasSize(1);
+    assertThat(fake.writes).isEmpty();
+  }
+
+  @Test
+  void theLeadersRefusalThroughTheGatewayIsADefiniteFailureWithItsCode() {
+    client(Duration.ofSeconds(5));
+    fake.gateway =
+        m ->
+            GatewayReply.newBuilder()
+                .setOutcome(GatewayReply.Outcome.REJECTED)
+                .setServerId("n1")
+                .setCode(StatusCode.INVALID_ARGUMENT)
+                .setMessage("bad handle 'A!'")
+                .build();
+
+    RoostException e =
+        catchThrowableOfType(RoostException.class, () -> client.registerUser("A!", null));
+
+    assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).isEqualTo("bad handle 'A!'");
+    assertThat(e.outcomeUnknown()).isFalse();
+    assertThat(fake.writes).as("not sent again").isEmpty();
+  }
+
+  @Test
+  void aWriteTheGatewayDidNotSettleGoesTheRatisWayWithTheSameBytes() {
+    client(Duration.ofSeconds(5));
+    answer(POSTED);
+    // Not the leader; then an answer without a reply, which may have been applied; then the
+    // gateway's queue is full, so nothing was sent.
+    List<GatewayReply> unsettled =
+        List.of(
+            GatewayReply.newBuilder()
+                .setOutcome(GatewayReply.Outcome.NOT_TAKEN)
+                .setServerId("n1")
+                .setLeaderId("n2")
+                .build(),
+            GatewayReply.newBuilder()
+                .setOutcome(GatewayReply.Outcome.ANSWERED)
+                .setServerId("n1")
+                .build());
+    AtomicInteger attempts = new AtomicInteger();
+    fake.gateway =
+        m -> {
+          int attempt = attempts.getAndIncrement();
+          if (attempt < unsettled.size()) {
+            return unsettled.get(attempt);
+          }
+          throw new ResourceUnavailableException("40 calls already wait");
+        };
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(client.post("alice", "hi " + i).getId()).isEqualTo(7);
+    }
+
+    assertThat(fake.gatewayWrites).hasSize(3);
+    assertThat(fake.writes).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(fake.writes.get(i)).isEqualTo(fake.gatewayWrites.get(i));
+    }
+  }
+
+  @Test
+  void aRefusedGatewayAttemptCountsAsAnAttemptThatMayHaveBeenTaken() {
+    client(Duration.ofMillis(600));
+    fake.gateway =
+        m -> GatewayReply.newBuilder().setOutcome(GatewayReply.Outcome.NOT_TAKEN).build();
+    fake.server =
+        (write, m) ->
+            fake.failEveryAttempt(new IOException(new ConnectException("Connection refused")));
+
+    RoostException e = catchThrowableOfType(RoostException.class, () -> client.post("alice", "hi"));
+
+    // A server answered, so it is not "nothing reachable"; and a refusal of one attempt says
+    // nothing of another, so the write's outcome is unknown.
+    assertThat(e.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
+    assertThat(e.outcomeUnknown()).isTrue();
   }
 
   @Test

@@ -1,0 +1,118 @@
+package dev.roost.statemachine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.roost.domain.Command;
+import dev.roost.domain.Limits;
+import dev.roost.domain.RequestId;
+import dev.roost.domain.RoostState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.server.storage.StorageImplUtils;
+import org.apache.ratis.util.MD5FileUtil;
+import org.apache.ratis.util.SizeInBytes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The snapshot files of one member, on a real Ratis storage directory but without a server. */
+class SnapshotStoreTest {
+  @TempDir Path dir;
+  private RaftStorage raftStorage;
+
+  @AfterEach
+  void close() throws IOException {
+    if (raftStorage != null) {
+      raftStorage.close();
+    }
+  }
+
+  @Test
+  void anEmptyDirectoryHasNoSnapshot() throws IOException {
+    assertThat(new SnapshotStore(Limits.DEFAULT).open(storage(), "n1")).isNull();
+  }
+
+  @Test
+  void aPublishedSnapshotIsLoadedOnOpenAndKnownToRatis() throws IOException {
+    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    assertThat(store.open(storage(), "n1")).isNull();
+
+    Path file = store.write(stateWithUsers(3), TermIndex.valueOf(2, 40));
+    long bytes = store.publish(file, TermIndex.valueOf(2, 40));
+
+    assertThat(file.getFileName()).hasToString("snapshot.2_40");
+    assertThat(bytes).isEqualTo(Files.size(file));
+    assertThat(MD5FileUtil.getDigestFileForFile(file.toFile())).exists();
+    assertThat(store.storage().getLatestSnapshot().getTermIndex())
+        .isEqualTo(TermIndex.valueOf(2, 40));
+    assertThat(files()).noneMatch(n -> n.endsWith(".tmp"));
+
+    SnapshotStore.Loaded loaded = new SnapshotStore(Limits.DEFAULT).open(reopened(), "n1");
+    assertThat(loaded.appliedUpTo()).isEqualTo(TermIndex.valueOf(2, 40));
+    assertThat(loaded.state().userCount()).isEqualTo(3);
+  }
+
+  @Test
+  void aCorruptNewestSnapshotIsSetAsideAndTheOlderOneLoaded() throws IOException {
+    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    store.open(storage(), "n1");
+    store.publish(
+        store.write(stateWithUsers(1), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
+    Path newest = store.write(stateWithUsers(2), TermIndex.valueOf(1, 20));
+    store.publish(newest, TermIndex.valueOf(1, 20));
+    byte[] bytes = Files.readAllBytes(newest);
+    bytes[bytes.length / 2] ^= 0x5a;
+    Files.write(newest, bytes);
+
+    SnapshotStore reopened = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore.Loaded loaded = reopened.open(reopened(), "n1");
+
+    assertThat(loaded.appliedUpTo()).isEqualTo(TermIndex.valueOf(1, 10));
+    assertThat(loaded.state().userCount()).isEqualTo(1);
+    assertThat(files()).contains("snapshot.1_20.corrupt").doesNotContain("snapshot.1_20.md5");
+    // Ratis is never told of the corrupt one, so it never sends it to a follower.
+    assertThat(reopened.storage().getLatestSnapshot().getTermIndex())
+        .isEqualTo(TermIndex.valueOf(1, 10));
+  }
+
+  private static RoostState stateWithUsers(int users) {
+    RoostState state = new RoostState(Limits.DEFAULT);
+    for (int i = 1; i <= users; i++) {
+      state.apply(RequestId.of("c", i), new Command.RegisterUser("user" + i, ""), i, 1000);
+    }
+    return state;
+  }
+
+  private RaftStorage storage() throws IOException {
+    return open(RaftStorage.StartupOption.FORMAT);
+  }
+
+  private RaftStorage reopened() throws IOException {
+    raftStorage.close();
+    return open(RaftStorage.StartupOption.RECOVER);
+  }
+
+  private RaftStorage open(RaftStorage.StartupOption option) throws IOException {
+    raftStorage =
+        StorageImplUtils.newRaftStorage(
+            dir.toFile(),
+            SizeInBytes.valueOf("16KB"),
+            option,
+            RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+    raftStorage.initialize();
+    return raftStorage;
+  }
+
+  private List<String> files() throws IOException {
+    try (Stream<Path> files =
+        Files.list(raftStorage.getStorageDir().getStateMachineDir().toPath())) {
+      return files.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+}
