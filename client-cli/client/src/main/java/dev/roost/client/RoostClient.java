@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.ratis.protocol.Message;
@@ -116,12 +117,10 @@ public final class RoostClient implements AutoCloseable {
   /**
    * Requests of one kind outstanding at once unless the builder sets another; see {@link
    * Builder#batchesInFlight}. One is group commit: while a request is out, every call made in the
-   * meantime waits and goes out with the others in the next one. Measured on 2 cores, 3 nodes, 64
-   * callers (README, "Measured figures", group commit in the client): 1 in flight gave 10,100
-   * puts/s, 2 gave 9,400, 4 gave 6,100 and 8 gave 4,600, with p50 and p99 latency best at 1 too,
-   * also for 8 callers and for linearizable reads: the per-request cost (a Raft entry, an fsync, an
-   * RPC on every member, and the thread hand-offs between them) is what a CPU-bound cluster runs
-   * out of.
+   * meantime waits and goes out with the others in the next one. A CPU-bound cluster runs out of
+   * what each request costs (a Raft entry, an fsync, an RPC on every member, and the thread
+   * hand-offs between them), so fewer, fuller requests serve more calls; docs/performance.md,
+   * "Group commit in the client", has the figures for other settings.
    */
   public static final int DEFAULT_BATCHES_IN_FLIGHT = 1;
 
@@ -238,6 +237,63 @@ public final class RoostClient implements AutoCloseable {
     return new Builder();
   }
 
+  // ---- the operations: every public call below is one of these applied to its request ----
+
+  /**
+   * One kind of call: its name in errors and logs, whether it writes, and where its result is in
+   * the reply. A reply without that result is a server fault ({@code INTERNAL}).
+   */
+  private record Op<T>(
+      String name, Kind kind, Predicate<Reply> present, Function<Reply, T> result, String what) {
+    T resultOf(Reply reply) {
+      if (!present.test(reply)) {
+        throw new RoostException(
+            StatusCode.INTERNAL,
+            "the server's reply carried no " + what + " (payload: " + reply.getPayloadCase() + ")",
+            false,
+            reply,
+            null);
+      }
+      return result.apply(reply);
+    }
+  }
+
+  private static final Op<User> REGISTER_USER =
+      new Op<>("register user", Kind.WRITE, Reply::hasUser, Reply::getUser, "user");
+  private static final Op<User> GET_USER =
+      new Op<>("get user", Kind.READ, Reply::hasUser, Reply::getUser, "user");
+  private static final Op<UserPage> LIST_USERS =
+      new Op<>("list users", Kind.READ, Reply::hasUserPage, Reply::getUserPage, "user page");
+  private static final Op<FollowResult> FOLLOW =
+      new Op<>(
+          "follow", Kind.WRITE, Reply::hasFollowResult, Reply::getFollowResult, "follow result");
+  private static final Op<FollowResult> UNFOLLOW =
+      new Op<>(
+          "unfollow", Kind.WRITE, Reply::hasFollowResult, Reply::getFollowResult, "follow result");
+  private static final Op<UserPage> LIST_FOLLOWING =
+      new Op<>("list following", Kind.READ, Reply::hasUserPage, Reply::getUserPage, "user page");
+  private static final Op<UserPage> LIST_FOLLOWERS =
+      new Op<>("list followers", Kind.READ, Reply::hasUserPage, Reply::getUserPage, "user page");
+  private static final Op<Post> POST =
+      new Op<>("post", Kind.WRITE, Reply::hasPost, Reply::getPost, "post");
+  private static final Op<PostPage> LIST_POSTS =
+      new Op<>("list posts", Kind.READ, Reply::hasPostPage, Reply::getPostPage, "post page");
+  private static final Op<PostPage> TIMELINE =
+      new Op<>("timeline", Kind.READ, Reply::hasPostPage, Reply::getPostPage, "post page");
+  private static final Op<KvEntry> KV_PUT =
+      new Op<>("kv put", Kind.WRITE, Reply::hasKvEntry, Reply::getKvEntry, "entry");
+  private static final Op<KvEntry> KV_GET =
+      new Op<>("kv get", Kind.READ, Reply::hasKvEntry, Reply::getKvEntry, "entry");
+  private static final Op<KvEntry> KV_DELETE =
+      new Op<>("kv delete", Kind.WRITE, Reply::hasKvEntry, Reply::getKvEntry, "entry");
+  private static final Op<KvEntry> KV_COMPARE_AND_SET =
+      new Op<>("kv compare-and-set", Kind.WRITE, Reply::hasKvEntry, Reply::getKvEntry, "entry");
+  private static final Op<KvPage> KV_LIST =
+      new Op<>("kv list", Kind.READ, Reply::hasKvPage, Reply::getKvPage, "kv page");
+  private static final Op<StateDigest> STATE_DIGEST =
+      new Op<>(
+          "state digest", Kind.READ, Reply::hasStateDigest, Reply::getStateDigest, "state digest");
+
   // ---- users ----
 
   /**
@@ -247,30 +303,24 @@ public final class RoostClient implements AutoCloseable {
    * @throws RoostException {@code ALREADY_EXISTS}, {@code INVALID_ARGUMENT}, or a transport code
    */
   public User registerUser(String handle, String displayName) {
-    return await(registerUserAsync(handle, displayName), Kind.WRITE);
+    return await(registerUserAsync(handle, displayName), REGISTER_USER);
   }
 
   /** Asynchronous {@link #registerUser}. */
   public CompletableFuture<User> registerUserAsync(String handle, String displayName) {
-    return write(
-        "register user",
-        () -> Requests.registerUser(handle, displayName),
-        r -> payload(r, r.hasUser(), r.getUser(), "user"));
+    return write(REGISTER_USER, () -> Requests.registerUser(handle, displayName));
   }
 
   /**
    * @throws RoostException {@code NOT_FOUND} if no such user
    */
   public User getUser(String handle) {
-    return await(getUserAsync(handle), Kind.READ);
+    return await(getUserAsync(handle), GET_USER);
   }
 
   /** Asynchronous {@link #getUser}. */
   public CompletableFuture<User> getUserAsync(String handle) {
-    return read(
-        "get user",
-        () -> Requests.getUser(handle),
-        r -> payload(r, r.hasUser(), r.getUser(), "user"));
+    return read(GET_USER, () -> Requests.getUser(handle));
   }
 
   /**
@@ -280,15 +330,12 @@ public final class RoostClient implements AutoCloseable {
    * @param pageToken null or "" for the first page, else a previous page's {@code next_page_token}
    */
   public UserPage listUsers(String prefix, int limit, String pageToken) {
-    return await(listUsersAsync(prefix, limit, pageToken), Kind.READ);
+    return await(listUsersAsync(prefix, limit, pageToken), LIST_USERS);
   }
 
   /** Asynchronous {@link #listUsers}. */
   public CompletableFuture<UserPage> listUsersAsync(String prefix, int limit, String pageToken) {
-    return read(
-        "list users",
-        () -> Requests.listUsers(prefix, limit, pageToken),
-        r -> payload(r, r.hasUserPage(), r.getUserPage(), "user page"));
+    return read(LIST_USERS, () -> Requests.listUsers(prefix, limit, pageToken));
   }
 
   // ---- social graph ----
@@ -299,15 +346,12 @@ public final class RoostClient implements AutoCloseable {
    * @return whether the graph changed
    */
   public FollowResult follow(String follower, String followee) {
-    return await(followAsync(follower, followee), Kind.WRITE);
+    return await(followAsync(follower, followee), FOLLOW);
   }
 
   /** Asynchronous {@link #follow}. */
   public CompletableFuture<FollowResult> followAsync(String follower, String followee) {
-    return write(
-        "follow",
-        () -> Requests.follow(follower, followee),
-        r -> payload(r, r.hasFollowResult(), r.getFollowResult(), "follow result"));
+    return write(FOLLOW, () -> Requests.follow(follower, followee));
   }
 
   /**
@@ -316,43 +360,34 @@ public final class RoostClient implements AutoCloseable {
    * @return whether the graph changed
    */
   public FollowResult unfollow(String follower, String followee) {
-    return await(unfollowAsync(follower, followee), Kind.WRITE);
+    return await(unfollowAsync(follower, followee), UNFOLLOW);
   }
 
   /** Asynchronous {@link #unfollow}. */
   public CompletableFuture<FollowResult> unfollowAsync(String follower, String followee) {
-    return write(
-        "unfollow",
-        () -> Requests.unfollow(follower, followee),
-        r -> payload(r, r.hasFollowResult(), r.getFollowResult(), "follow result"));
+    return write(UNFOLLOW, () -> Requests.unfollow(follower, followee));
   }
 
   /** Whom {@code handle} follows, in handle order; paging as in {@link #listUsers}. */
   public UserPage listFollowing(String handle, int limit, String pageToken) {
-    return await(listFollowingAsync(handle, limit, pageToken), Kind.READ);
+    return await(listFollowingAsync(handle, limit, pageToken), LIST_FOLLOWING);
   }
 
   /** Asynchronous {@link #listFollowing}. */
   public CompletableFuture<UserPage> listFollowingAsync(
       String handle, int limit, String pageToken) {
-    return read(
-        "list following",
-        () -> Requests.listFollowing(handle, limit, pageToken),
-        r -> payload(r, r.hasUserPage(), r.getUserPage(), "user page"));
+    return read(LIST_FOLLOWING, () -> Requests.listFollowing(handle, limit, pageToken));
   }
 
   /** Who follows {@code handle}, in handle order; paging as in {@link #listUsers}. */
   public UserPage listFollowers(String handle, int limit, String pageToken) {
-    return await(listFollowersAsync(handle, limit, pageToken), Kind.READ);
+    return await(listFollowersAsync(handle, limit, pageToken), LIST_FOLLOWERS);
   }
 
   /** Asynchronous {@link #listFollowers}. */
   public CompletableFuture<UserPage> listFollowersAsync(
       String handle, int limit, String pageToken) {
-    return read(
-        "list followers",
-        () -> Requests.listFollowers(handle, limit, pageToken),
-        r -> payload(r, r.hasUserPage(), r.getUserPage(), "user page"));
+    return read(LIST_FOLLOWERS, () -> Requests.listFollowers(handle, limit, pageToken));
   }
 
   // ---- posts ----
@@ -363,20 +398,17 @@ public final class RoostClient implements AutoCloseable {
    * @return the post, with its id (the log index that created it) and timestamp
    */
   public Post post(String author, String text) {
-    return await(postAsync(author, text), Kind.WRITE);
+    return await(postAsync(author, text), POST);
   }
 
   /** Asynchronous {@link #post}. */
   public CompletableFuture<Post> postAsync(String author, String text) {
-    return write(
-        "post",
-        () -> Requests.post(author, text),
-        r -> payload(r, r.hasPost(), r.getPost(), "post"));
+    return write(POST, () -> Requests.post(author, text));
   }
 
   /** Posts of {@code author}, newest first; paging as in {@link #listUsers}. */
   public PostPage listPosts(String author, int limit, String pageToken) {
-    return await(listPostsAsync(author, limit, pageToken), Kind.READ);
+    return await(listPostsAsync(author, limit, pageToken), LIST_POSTS);
   }
 
   /**
@@ -402,10 +434,7 @@ public final class RoostClient implements AutoCloseable {
 
   /** Asynchronous {@link #listPosts}. */
   public CompletableFuture<PostPage> listPostsAsync(String author, int limit, String pageToken) {
-    return read(
-        "list posts",
-        () -> Requests.listPosts(author, limit, pageToken),
-        r -> payload(r, r.hasPostPage(), r.getPostPage(), "post page"));
+    return read(LIST_POSTS, () -> Requests.listPosts(author, limit, pageToken));
   }
 
   /**
@@ -413,15 +442,12 @@ public final class RoostClient implements AutoCloseable {
    * a position in time, so paging stays correct while new posts arrive.
    */
   public PostPage timeline(String handle, int limit, String pageToken) {
-    return await(timelineAsync(handle, limit, pageToken), Kind.READ);
+    return await(timelineAsync(handle, limit, pageToken), TIMELINE);
   }
 
   /** Asynchronous {@link #timeline}. */
   public CompletableFuture<PostPage> timelineAsync(String handle, int limit, String pageToken) {
-    return read(
-        "timeline",
-        () -> Requests.timeline(handle, limit, pageToken),
-        r -> payload(r, r.hasPostPage(), r.getPostPage(), "post page"));
+    return read(TIMELINE, () -> Requests.timeline(handle, limit, pageToken));
   }
 
   // ---- key-value map ----
@@ -432,30 +458,24 @@ public final class RoostClient implements AutoCloseable {
    * @return the entry after the write, with its revisions; its value is left out
    */
   public KvEntry kvPut(String key, byte[] value) {
-    return await(kvPutAsync(key, value), Kind.WRITE);
+    return await(kvPutAsync(key, value), KV_PUT);
   }
 
   /** Asynchronous {@link #kvPut}. */
   public CompletableFuture<KvEntry> kvPutAsync(String key, byte[] value) {
-    return write(
-        "kv put",
-        () -> Requests.kvPut(key, value),
-        r -> payload(r, r.hasKvEntry(), r.getKvEntry(), "entry"));
+    return write(KV_PUT, () -> Requests.kvPut(key, value));
   }
 
   /**
    * @throws RoostException {@code NOT_FOUND} if the key does not exist
    */
   public KvEntry kvGet(String key) {
-    return await(kvGetAsync(key), Kind.READ);
+    return await(kvGetAsync(key), KV_GET);
   }
 
   /** Asynchronous {@link #kvGet}. */
   public CompletableFuture<KvEntry> kvGetAsync(String key) {
-    return read(
-        "kv get",
-        () -> Requests.kvGet(key),
-        r -> payload(r, r.hasKvEntry(), r.getKvEntry(), "entry"));
+    return read(KV_GET, () -> Requests.kvGet(key));
   }
 
   /**
@@ -465,15 +485,12 @@ public final class RoostClient implements AutoCloseable {
    * @throws RoostException {@code NOT_FOUND} if the key does not exist
    */
   public KvEntry kvDelete(String key) {
-    return await(kvDeleteAsync(key), Kind.WRITE);
+    return await(kvDeleteAsync(key), KV_DELETE);
   }
 
   /** Asynchronous {@link #kvDelete}. */
   public CompletableFuture<KvEntry> kvDeleteAsync(String key) {
-    return write(
-        "kv delete",
-        () -> Requests.kvDelete(key),
-        r -> payload(r, r.hasKvEntry(), r.getKvEntry(), "entry"));
+    return write(KV_DELETE, () -> Requests.kvDelete(key));
   }
 
   /**
@@ -484,16 +501,13 @@ public final class RoostClient implements AutoCloseable {
    *     exist; its {@link RoostException#reply()} then holds the current entry, if any
    */
   public KvEntry kvCompareAndSetValue(String key, byte[] expected, byte[] newValue) {
-    return await(kvCompareAndSetValueAsync(key, expected, newValue), Kind.WRITE);
+    return await(kvCompareAndSetValueAsync(key, expected, newValue), KV_COMPARE_AND_SET);
   }
 
   /** Asynchronous {@link #kvCompareAndSetValue}. */
   public CompletableFuture<KvEntry> kvCompareAndSetValueAsync(
       String key, byte[] expected, byte[] newValue) {
-    return write(
-        "kv compare-and-set",
-        () -> Requests.kvCompareAndSetValue(key, expected, newValue),
-        r -> payload(r, r.hasKvEntry(), r.getKvEntry(), "entry"));
+    return write(KV_COMPARE_AND_SET, () -> Requests.kvCompareAndSetValue(key, expected, newValue));
   }
 
   /**
@@ -505,16 +519,14 @@ public final class RoostClient implements AutoCloseable {
    *     RoostException#reply()} then holds the current entry, if any
    */
   public KvEntry kvCompareAndSetVersion(String key, long expectedVersion, byte[] newValue) {
-    return await(kvCompareAndSetVersionAsync(key, expectedVersion, newValue), Kind.WRITE);
+    return await(kvCompareAndSetVersionAsync(key, expectedVersion, newValue), KV_COMPARE_AND_SET);
   }
 
   /** Asynchronous {@link #kvCompareAndSetVersion}. */
   public CompletableFuture<KvEntry> kvCompareAndSetVersionAsync(
       String key, long expectedVersion, byte[] newValue) {
     return write(
-        "kv compare-and-set",
-        () -> Requests.kvCompareAndSetVersion(key, expectedVersion, newValue),
-        r -> payload(r, r.hasKvEntry(), r.getKvEntry(), "entry"));
+        KV_COMPARE_AND_SET, () -> Requests.kvCompareAndSetVersion(key, expectedVersion, newValue));
   }
 
   /**
@@ -522,30 +534,24 @@ public final class RoostClient implements AutoCloseable {
    * #listUsers}.
    */
   public KvPage kvList(String prefix, int limit, String pageToken) {
-    return await(kvListAsync(prefix, limit, pageToken), Kind.READ);
+    return await(kvListAsync(prefix, limit, pageToken), KV_LIST);
   }
 
   /** Asynchronous {@link #kvList}. */
   public CompletableFuture<KvPage> kvListAsync(String prefix, int limit, String pageToken) {
-    return read(
-        "kv list",
-        () -> Requests.kvList(prefix, limit, pageToken),
-        r -> payload(r, r.hasKvPage(), r.getKvPage(), "kv page"));
+    return read(KV_LIST, () -> Requests.kvList(prefix, limit, pageToken));
   }
 
   // ---- diagnostics ----
 
   /** A digest of the whole state, equal on two members exactly when their states are equal. */
   public StateDigest stateDigest() {
-    return await(stateDigestAsync(), Kind.READ);
+    return await(stateDigestAsync(), STATE_DIGEST);
   }
 
   /** Asynchronous {@link #stateDigest}. */
   public CompletableFuture<StateDigest> stateDigestAsync() {
-    return read(
-        "state digest",
-        Requests::stateDigest,
-        r -> payload(r, r.hasStateDigest(), r.getStateDigest(), "state digest"));
+    return read(STATE_DIGEST, Requests::stateDigest);
   }
 
   /**
@@ -582,12 +588,11 @@ public final class RoostClient implements AutoCloseable {
 
   // ---- the one path every call takes ----
 
-  private <T> CompletableFuture<T> write(
-      String op, Supplier<Command.Builder> build, Function<Reply, T> payload) {
+  private <T> CompletableFuture<T> write(Op<T> op, Supplier<Command.Builder> build) {
     Command.Builder command;
     try {
       command = build.get();
-      checkSize(op, command.build().getSerializedSize());
+      checkSize(op.name(), command.build().getSerializedSize());
     } catch (RoostException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -599,19 +604,18 @@ public final class RoostClient implements AutoCloseable {
                     .setClientId(clientId)
                     .setSequence(sequence.incrementAndGet()))
             .build();
-    return answer(writes.submit(op, numbered), payload);
+    return answer(writes.submit(op.name(), numbered), op);
   }
 
-  private <T> CompletableFuture<T> read(
-      String op, Supplier<Query> build, Function<Reply, T> payload) {
+  private <T> CompletableFuture<T> read(Op<T> op, Supplier<Query> build) {
     Query query;
     try {
       query = build.get();
-      checkSize(op, query.getSerializedSize());
+      checkSize(op.name(), query.getSerializedSize());
     } catch (RoostException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return answer(reads.get(readConsistency).submit(op, query), payload);
+    return answer(reads.get(readConsistency).submit(op.name(), query), op);
   }
 
   /**
@@ -634,8 +638,7 @@ public final class RoostClient implements AutoCloseable {
   }
 
   /** Turns one call's reply into its result, or its error code into a {@link RoostException}. */
-  private <T> CompletableFuture<T> answer(
-      CompletableFuture<Reply> reply, Function<Reply, T> payload) {
+  private <T> CompletableFuture<T> answer(CompletableFuture<Reply> reply, Op<T> op) {
     CompletableFuture<T> out = new CompletableFuture<>();
     reply.whenComplete(
         (r, failure) -> {
@@ -648,7 +651,7 @@ public final class RoostClient implements AutoCloseable {
             if (r.getCode() != StatusCode.OK) {
               throw RoostException.fromReply(r);
             }
-            out.complete(payload.apply(r));
+            out.complete(op.resultOf(r));
           } catch (RoostException e) {
             out.completeExceptionally(e);
           }
@@ -676,18 +679,6 @@ public final class RoostClient implements AutoCloseable {
           null,
           e);
     }
-  }
-
-  private static <T> T payload(Reply reply, boolean present, T value, String what) {
-    if (!present) {
-      throw new RoostException(
-          StatusCode.INTERNAL,
-          "the server's reply carried no " + what + " (payload: " + reply.getPayloadCase() + ")",
-          false,
-          reply,
-          null);
-    }
-    return value;
   }
 
   /**
@@ -720,7 +711,8 @@ public final class RoostClient implements AutoCloseable {
     }
   }
 
-  private static <T> T await(CompletableFuture<T> future, Kind kind) {
+  private static <T> T await(CompletableFuture<T> future, Op<T> op) {
+    Kind kind = op.kind();
     try {
       return future.get();
     } catch (ExecutionException e) {
