@@ -52,8 +52,9 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
  */
 final class WriteGateway implements GrpcServices.Customizer {
   /**
-   * Combined entries outstanding at once: one, as in the client (README, "Measured figures",
-   * leader-side batching).
+   * Combined entries outstanding at once: one, as in the client, for the same reason: what a busy
+   * leader runs out of is the cost of each entry, so writes that arrive while one commits wait and
+   * share the next.
    */
   static final int ENTRIES_IN_FLIGHT = 1;
 

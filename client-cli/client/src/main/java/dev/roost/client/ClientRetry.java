@@ -108,10 +108,10 @@ final class ClientRetry implements RetryPolicy {
   static final TimeDuration BASE_SLEEP = TimeDuration.valueOf(25, TimeUnit.MILLISECONDS);
 
   /**
-   * The longest sleep between attempts. A failover takes under a second with the servers' default
-   * timeouts, and the retry that finds the new leader comes up to one sleep after it: with a 1 s
-   * cap the median time from a leader kill to a client's first acknowledged write was 1.4 s, with
-   * 200 ms 0.8 s ({@code roost bench failover}; README, "Measured figures").
+   * The longest sleep between attempts. The retry that finds a new leader comes up to one sleep
+   * after the election, so this cap adds directly to what a failover costs a client; it stays short
+   * next to the servers' election timeout ({@code roost bench failover} measures the whole;
+   * docs/performance.md, "Failover and catch-up").
    */
   static final TimeDuration MAX_SLEEP = TimeDuration.valueOf(200, TimeUnit.MILLISECONDS);
 
