@@ -54,19 +54,7 @@ final class FakeTransport implements Transport {
    */
   Answer failEveryAttempt(IOException cause) throws IOException {
     while (true) {
-      RetryPolicy.Action action =
-          policy.handleAttemptFailure(
-              new RetryPolicy.Event() {
-                @Override
-                public int getAttemptCount() {
-                  return 0;
-                }
-
-                @Override
-                public Throwable getCause() {
-                  return cause;
-                }
-              });
+      RetryPolicy.Action action = policy.handleAttemptFailure(ClientRetry.causeEvent(cause));
       if (!action.shouldRetry()) {
         throw cause;
       }
