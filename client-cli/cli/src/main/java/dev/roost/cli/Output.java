@@ -133,12 +133,12 @@ public final class Output {
     }
   }
 
-  /** Prints a JSON object as is, or a one-line message for people. */
+  /** Prints a JSON object as is, or a one-line message for people (shown {@link #printable}). */
   public void result(ObjectNode json, String message) {
     if (json()) {
       print(json);
     } else {
-      out.println(message);
+      out.println(printable(message));
     }
   }
 
@@ -176,7 +176,7 @@ public final class Output {
   public void table(List<List<String>> rows, String... header) {
     List<List<String>> all = new ArrayList<>();
     all.add(List.of(header));
-    all.addAll(rows);
+    rows.forEach(row -> all.add(row.stream().map(Output::printable).toList()));
     int[] widths = new int[header.length];
     for (List<String> row : all) {
       for (int i = 0; i < row.size(); i++) {
@@ -194,6 +194,54 @@ public final class Output {
       }
       out.println(line.toString().stripTrailing());
     }
+  }
+
+  /**
+   * {@code text} with every character that a terminal would act on rather than show (C0 and C1
+   * controls, DEL, line and paragraph separators, and the bidirectional controls) written as a
+   * visible escape: {@code \n}, {@code \t}, {@code \r}, else a backslash, {@code u} and the
+   * code in four hex digits. Keys, values,
+   * posts and error messages come from other users, and printed raw they could move the cursor,
+   * rewrite earlier lines, retitle the window or reorder what is shown. JSON output needs none of
+   * this: Jackson escapes controls, and a program, not a terminal, reads it.
+   */
+  public static String printable(String text) {
+    StringBuilder shown = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      String escape =
+          switch (c) {
+            case '\n' -> "\\n";
+            case '\t' -> "\\t";
+            case '\r' -> "\\r";
+            default -> actedOn(c) ? String.format("\\u%04x", (int) c) : null;
+          };
+      if (escape != null && shown == null) {
+        shown = new StringBuilder(text.length() + 16).append(text, 0, i);
+      }
+      if (shown != null) {
+        if (escape != null) {
+          shown.append(escape);
+        } else {
+          shown.append(c);
+        }
+      }
+    }
+    return shown == null ? text : shown.toString();
+  }
+
+  private static boolean actedOn(char c) {
+    int type = Character.getType(c);
+    return type == Character.CONTROL
+        || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR
+        // Bidirectional controls, which can make text read differently from what it is; other
+        // format characters (the joiner in emoji sequences) are shown as they are.
+        || c == '\u061c'
+        || c == '\u200e'
+        || c == '\u200f'
+        || (c >= '\u202a' && c <= '\u202e')
+        || (c >= '\u2066' && c <= '\u2069');
   }
 
   static String time(long epochMs) {
@@ -226,7 +274,7 @@ public final class Output {
         Long.toString(p.getId()),
         time(p.getTimestampMs()),
         p.getAuthor(),
-        p.getText().replace('\n', ' '));
+        p.getText());
   }
 
   static ObjectNode postJson(Post p) {

@@ -148,7 +148,7 @@ public final class RoostCli {
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(
         (e, a) -> {
-          err.println("error: INVALID_ARGUMENT: " + e.getMessage());
+          err.println("error: INVALID_ARGUMENT: " + Output.printable(e.getMessage()));
           err.println("(see: roost " + subcommandPath(e.getCommandLine()) + " --help)");
           return CliException.EXIT_INPUT;
         });
@@ -167,7 +167,7 @@ public final class RoostCli {
                               dev.roost.proto.StatusCode.INTERNAL,
                               e.getClass().getSimpleName() + ": " + e.getMessage(),
                               CliException.EXIT_CLUSTER);
-          err.println("error: " + failure.code() + ": " + failure.getMessage());
+          err.println("error: " + failure.code() + ": " + Output.printable(failure.getMessage()));
           if (root.debug) {
             e.printStackTrace(err);
           }

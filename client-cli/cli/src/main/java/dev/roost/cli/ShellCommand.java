@@ -74,9 +74,9 @@ final class ShellCommand extends Verb.WithClient {
         try {
           execute(client, reader.getHistory(), out, me.getHandle(), verb, arg);
         } catch (RoostException e) {
-          out.println("error: " + e.code() + ": " + e.getMessage());
+          out.println("error: " + e.code() + ": " + Output.printable(e.getMessage()));
         } catch (IllegalArgumentException e) {
-          out.println("error: INVALID_ARGUMENT: " + e.getMessage());
+          out.println("error: INVALID_ARGUMENT: " + Output.printable(e.getMessage()));
         }
         out.flush();
       }
@@ -127,7 +127,7 @@ final class ShellCommand extends Verb.WithClient {
                             + " ("
                             + Output.time(p.getTimestampMs())
                             + "): "
-                            + p.getText()));
+                            + Output.printable(p.getText())));
       }
       case "POST" -> {
         requireArg(arg, "POST <text>");
