@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code roost bench}: load generators that print figures (never assert them). Workloads are
  * subcommands sharing {@link WorkloadBench}'s options; {@code failover} ({@link FailoverBench})
- * runs its own throwaway clusters and kills their leaders.
+ * runs its own throwaway clusters and kills their leaders; {@code abuse} ({@link AbuseBench}) runs
+ * one and abuses it.
  */
 @Command(
     name = "bench",
@@ -25,7 +26,8 @@ import picocli.CommandLine.Option;
       BenchCommand.Post.class,
       BenchCommand.Timeline.class,
       BenchCommand.Mixed.class,
-      FailoverBench.class
+      FailoverBench.class,
+      AbuseBench.class
     })
 final class BenchCommand {
 

@@ -12,11 +12,9 @@ import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
 import dev.roost.testkit.PostAudit;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +60,7 @@ import picocli.CommandLine.Option;
         "Failover time (kill -9 of the leader under load) and follower catch-up time, on"
             + " throwaway local clusters with default timeouts (figures only).")
 final class FailoverBench extends Verb {
-  private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration READY_TIMEOUT = Throwaway.READY_TIMEOUT;
 
   /** How long writers may go without an acknowledgement from a new leader before a trial fails. */
   private static final Duration FAILOVER_TIMEOUT = Duration.ofSeconds(60);
@@ -429,38 +427,6 @@ final class FailoverBench extends Verb {
   // ---- the throwaway clusters ----
 
   /** A three-node cluster in a temporary directory, stopped and removed on close. */
-  private static final class Throwaway implements AutoCloseable {
-    final LocalCluster cluster;
-
-    private Throwaway(LocalCluster cluster) {
-      this.cluster = cluster;
-    }
-
-    static Throwaway start(String purpose, List<String> serverArgs, PrintWriter progress)
-        throws Exception {
-      Path home = Files.createTempDirectory("roost-bench-");
-      LocalCluster cluster =
-          LocalCluster.createOnFreePorts(home, LocalCluster.defaultServerJar(), 3)
-              .serverArgs(serverArgs);
-      Throwaway t = new Throwaway(cluster);
-      progress.println("Starting a 3-node cluster for " + purpose + " in " + home);
-      try {
-        cluster.startAll();
-        cluster.awaitReady(cluster.nodes(), READY_TIMEOUT);
-      } catch (Exception e) {
-        t.close();
-        throw e;
-      }
-      return t;
-    }
-
-    @Override
-    public void close() throws IOException {
-      cluster.stopAll(Duration.ofSeconds(10));
-      cluster.wipe();
-    }
-  }
-
   private static Node awaitLeader(LocalCluster cluster) throws CliException {
     long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {

@@ -1,0 +1,46 @@
+package dev.roost.bench;
+
+import dev.roost.testkit.LocalCluster;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A 3-node cluster on free loopback ports in a temporary directory, removed on close. */
+final class Throwaway implements AutoCloseable {
+  static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
+
+  final LocalCluster cluster;
+
+  private Throwaway(LocalCluster cluster) {
+    this.cluster = cluster;
+  }
+
+  /** Starts the cluster with {@code serverArgs} and waits until every member is ready. */
+  static Throwaway start(String purpose, List<String> serverArgs, PrintWriter progress)
+      throws Exception {
+    Path home = Files.createTempDirectory("roost-bench-");
+    LocalCluster cluster =
+        LocalCluster.createOnFreePorts(home, LocalCluster.defaultServerJar(), 3)
+            .serverArgs(serverArgs);
+    Throwaway t = new Throwaway(cluster);
+    progress.println("Starting a 3-node cluster for " + purpose + " in " + home);
+    progress.flush();
+    try {
+      cluster.startAll();
+      cluster.awaitReady(cluster.nodes(), READY_TIMEOUT);
+    } catch (Exception e) {
+      t.close();
+      throw e;
+    }
+    return t;
+  }
+
+  @Override
+  public void close() throws IOException {
+    cluster.stopAll(Duration.ofSeconds(10));
+    cluster.wipe();
+  }
+}
