@@ -199,11 +199,11 @@ public final class Output {
   /**
    * {@code text} with every character that a terminal would act on rather than show (C0 and C1
    * controls, DEL, line and paragraph separators, and the bidirectional controls) written as a
-   * visible escape: {@code \n}, {@code \t}, {@code \r}, else a backslash, {@code u} and the
-   * code in four hex digits. Keys, values,
-   * posts and error messages come from other users, and printed raw they could move the cursor,
-   * rewrite earlier lines, retitle the window or reorder what is shown. JSON output needs none of
-   * this: Jackson escapes controls, and a program, not a terminal, reads it.
+   * visible escape: {@code \n}, {@code \t}, {@code \r}, else a backslash, {@code u} and the code in
+   * four hex digits. Keys, values, posts and error messages come from other users, and printed raw
+   * they could move the cursor, rewrite earlier lines, retitle the window or reorder what is shown.
+   * JSON output needs none of this: Jackson escapes controls, and a program, not a terminal, reads
+   * it.
    */
   public static String printable(String text) {
     StringBuilder shown = null;
@@ -270,11 +270,7 @@ public final class Output {
   }
 
   private static List<String> postRow(Post p) {
-    return List.of(
-        Long.toString(p.getId()),
-        time(p.getTimestampMs()),
-        p.getAuthor(),
-        p.getText());
+    return List.of(Long.toString(p.getId()), time(p.getTimestampMs()), p.getAuthor(), p.getText());
   }
 
   static ObjectNode postJson(Post p) {

@@ -43,7 +43,8 @@ class OutputTest {
   void postTextKeepsPrintableUnicodeButNotBidiOverrides() {
     table.posts(
         PostPage.newBuilder()
-            .addPosts(Post.newBuilder().setId(7).setAuthor("eve").setText("héllo 👨‍👩‍👧 \u202Egnp.exe"))
+            .addPosts(
+                Post.newBuilder().setId(7).setAuthor("eve").setText("héllo 👨‍👩‍👧 \u202Egnp.exe"))
             .build());
 
     String row = printed.toString().lines().toList().get(1);
