@@ -57,7 +57,7 @@ public final class GroupCommit<C> {
 
   /** Why {@link #submit} did not take a call. */
   public enum Refusal {
-    /** {@code maxQueued} calls already wait. */
+    /** {@code maxQueued} calls, or {@code maxQueuedBytes} bytes of calls, already wait. */
     FULL,
     /** {@link #close()} was called. */
     CLOSED
@@ -67,9 +67,11 @@ public final class GroupCommit<C> {
   private final int maxWeight;
   private final int maxBytes;
   private final int maxQueued;
+  private final long maxQueuedBytes;
   private final Requests<C> requests;
   private final ArrayDeque<C> queue = new ArrayDeque<>();
   private List<C> leftOut = List.of();
+  private long queuedBytes;
   private int inFlight;
   private boolean closed;
 
@@ -78,17 +80,25 @@ public final class GroupCommit<C> {
    * @param maxWeight units of {@link Requests#weight} in one request
    * @param maxBytes bytes of {@link Requests#bytes} in one request
    * @param maxQueued calls waiting before new ones are refused
+   * @param maxQueuedBytes bytes of {@link Requests#bytes} waiting before new calls are refused; a
+   *     call is always taken into an empty queue, so one over this bound is not refused forever
    */
   public GroupCommit(
-      int maxInFlight, int maxWeight, int maxBytes, int maxQueued, Requests<C> requests) {
-    if (maxInFlight < 1 || maxWeight < 1 || maxBytes < 1 || maxQueued < 0) {
+      int maxInFlight,
+      int maxWeight,
+      int maxBytes,
+      int maxQueued,
+      long maxQueuedBytes,
+      Requests<C> requests) {
+    if (maxInFlight < 1 || maxWeight < 1 || maxBytes < 1 || maxQueued < 0 || maxQueuedBytes < 0) {
       throw new IllegalArgumentException(
-          "need maxInFlight, maxWeight and maxBytes >= 1 and maxQueued >= 0");
+          "need maxInFlight, maxWeight and maxBytes >= 1 and maxQueued, maxQueuedBytes >= 0");
     }
     this.maxInFlight = maxInFlight;
     this.maxWeight = maxWeight;
     this.maxBytes = maxBytes;
     this.maxQueued = maxQueued;
+    this.maxQueuedBytes = maxQueuedBytes;
     this.requests = requests;
   }
 
@@ -104,10 +114,12 @@ public final class GroupCommit<C> {
       if (closed) {
         return Refusal.CLOSED;
       }
-      if (queue.size() >= maxQueued) {
+      int bytes = requests.bytes(call);
+      if (queue.size() >= maxQueued || (!queue.isEmpty() && queuedBytes + bytes > maxQueuedBytes)) {
         return Refusal.FULL;
       }
       queue.add(call);
+      queuedBytes += bytes;
       if (inFlight < maxInFlight) {
         inFlight++;
         batch = nextBatch();
@@ -132,6 +144,7 @@ public final class GroupCommit<C> {
       closed = true;
       List<C> waiting = new ArrayList<>(queue);
       queue.clear();
+      queuedBytes = 0;
       return waiting;
     }
   }
@@ -187,6 +200,7 @@ public final class GroupCommit<C> {
         break;
       }
       queue.poll();
+      queuedBytes -= nextBytes;
       if (requests.leaveOut(next)) {
         if (leftOut.isEmpty()) {
           leftOut = new ArrayList<>();

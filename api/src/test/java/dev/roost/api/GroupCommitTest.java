@@ -66,7 +66,7 @@ class GroupCommitTest {
 
   @Test
   void aCallThatFindsASlotFreeGoesAtOnceAlone() {
-    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 100, requests);
+    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 100, Long.MAX_VALUE, requests);
 
     assertThat(group.submit(call("a"))).isNull();
 
@@ -76,7 +76,7 @@ class GroupCommitTest {
 
   @Test
   void callsMadeWhileTheRequestIsOutGoTogetherInOrderWithinTheLimits() {
-    GroupCommit<Call> group = new GroupCommit<>(1, 4, 35, 100, requests);
+    GroupCommit<Call> group = new GroupCommit<>(1, 4, 35, 100, Long.MAX_VALUE, requests);
     group.submit(call("a"));
     // Weights 2 + 2 fill the next request; bytes 10 + 10 + 10 fill the one after.
     group.submit(new Call("b", 2, 10));
@@ -97,7 +97,7 @@ class GroupCommitTest {
 
   @Test
   void aCallOverTheLimitsStillGoesAlone() {
-    GroupCommit<Call> group = new GroupCommit<>(1, 4, 35, 100, requests);
+    GroupCommit<Call> group = new GroupCommit<>(1, 4, 35, 100, Long.MAX_VALUE, requests);
     group.submit(call("a"));
     group.submit(new Call("big", 9, 99));
     group.submit(call("b"));
@@ -110,7 +110,7 @@ class GroupCommitTest {
 
   @Test
   void callsLeftOutAreReportedAndNotSent() {
-    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 100, requests);
+    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 100, Long.MAX_VALUE, requests);
     group.submit(call("a"));
     group.submit(call("b"));
     group.submit(call("c"));
@@ -124,7 +124,7 @@ class GroupCommitTest {
 
   @Test
   void aFullQueueAndAClosedGroupRefuseAndSendNothing() {
-    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 2, requests);
+    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 2, Long.MAX_VALUE, requests);
     group.submit(call("a"));
     group.submit(call("b"));
     group.submit(call("c"));
@@ -137,8 +137,28 @@ class GroupCommitTest {
   }
 
   @Test
+  void waitingBytesAreBoundedAndFreedAsCallsGoOut() {
+    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 100, 25, requests);
+    group.submit(call("sent at once"));
+    assertThat(group.submit(new Call("big", 1, 20))).isNull();
+    assertThat(group.submit(call("over"))).isEqualTo(GroupCommit.Refusal.FULL);
+
+    requests.finish(0);
+    assertThat(group.submit(new Call("fits again", 1, 20))).isNull();
+    assertThat(requests.sent).containsExactly(List.of("sent at once"), List.of("big"));
+  }
+
+  @Test
+  void anEmptyQueueTakesACallLargerThanTheByteBound() {
+    GroupCommit<Call> group = new GroupCommit<>(1, 100, 1000, 100, 5, requests);
+    group.submit(call("sent at once"));
+    assertThat(group.submit(call("waits alone"))).isNull();
+    assertThat(group.submit(call("second"))).isEqualTo(GroupCommit.Refusal.FULL);
+  }
+
+  @Test
   void requestsThatFinishAtOnceAreFollowedInALoopNotARecursion() {
-    GroupCommit<Call> group = new GroupCommit<>(1, 1, 1000, 10_000, requests);
+    GroupCommit<Call> group = new GroupCommit<>(1, 1, 1000, 10_000, Long.MAX_VALUE, requests);
     group.submit(call("first"));
     List<String> names = new ArrayList<>();
     for (int i = 0; i < 5_000; i++) {
@@ -164,6 +184,7 @@ class GroupCommitTest {
             100,
             1000,
             100,
+            Long.MAX_VALUE,
             new GroupCommit.Requests<>() {
               @Override
               public int weight(Call call) {

@@ -69,10 +69,25 @@ public record RaftTuning(
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 100_000;
 
   /**
-   * The largest log entry Ratis will replicate: twice Ratis' 4 MB default, for headroom over
-   * Roost's 2 MiB command cap; see {@link #toProperties}.
+   * The largest log entry Ratis will replicate, and the most bytes of entries in one append
+   * request: Ratis' default, twice Roost's 2 MiB command cap; see {@link #toProperties}.
    */
-  public static final SizeInBytes APPENDER_BUFFER_LIMIT = SizeInBytes.valueOf("8MB");
+  public static final SizeInBytes APPENDER_BUFFER_LIMIT = SizeInBytes.valueOf("4MB");
+
+  /**
+   * The largest gRPC message the Raft port takes in: an append request at {@link
+   * #APPENDER_BUFFER_LIMIT} plus the 1 MB Ratis requires above it. Clients and peers share that
+   * port, so this, not the 2 MiB command cap, is what one client message may hold in memory before
+   * the gateway or the leader refuses it.
+   */
+  public static final SizeInBytes MESSAGE_SIZE_MAX =
+      SizeInBytes.valueOf(APPENDER_BUFFER_LIMIT.getSize() + SizeInBytes.ONE_MB.getSize());
+
+  /**
+   * One snapshot chunk sent to a follower. Ratis' default (16 MB) is larger than {@link
+   * #MESSAGE_SIZE_MAX}: a follower would refuse every chunk of a large snapshot and never catch up.
+   */
+  public static final SizeInBytes SNAPSHOT_CHUNK_MAX = SizeInBytes.ONE_MB;
 
   /**
    * The lease as a share of the minimum election timeout: the margin covers clock rates that differ
@@ -163,7 +178,8 @@ public record RaftTuning(
     // checksum, or every server fails at start (Ratis' default buffer is exactly 8 MB).
     RaftServerConfigKeys.Log.setWriteBufferSize(
         p, SizeInBytes.valueOf(APPENDER_BUFFER_LIMIT.getSize() + 8));
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("16MB"));
+    GrpcConfigKeys.setMessageSizeMax(p, MESSAGE_SIZE_MAX);
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SNAPSHOT_CHUNK_MAX);
     // Ratis keeps up to six closed 32 MB log segments in memory (200 MB) besides the open one; on
     // a 512 MB heap that left the state no room: 10k users, 500k follows and 400k posts filled the
     // old generation and the servers spent seconds in full GCs (elections followed). The cache

@@ -41,10 +41,26 @@ final class WriteCombiner {
     CompletableFuture<RaftClientReply> submit(Command command);
   }
 
-  /** Refused at once: too many calls already wait; nothing of it was sent. */
+  /** Refused at once: too many calls, or bytes of calls, already wait; nothing of it was sent. */
   static final class Overloaded extends IllegalStateException {
-    Overloaded(int queued) {
-      super(queued + " calls already wait for the log on this server; try again shortly");
+    Overloaded(int queued, long bytes) {
+      super(
+          "calls already wait for the log on this server (at most "
+              + queued
+              + ", or "
+              + (bytes >> 20)
+              + " MiB); try again shortly");
+    }
+  }
+
+  /**
+   * The combined entry was applied but its reply does not match the writes sent: which reply is
+   * whose cannot be told, so each caller's write has an unknown outcome (a retry under its request
+   * id settles it).
+   */
+  static final class ReplyMismatch extends IllegalStateException {
+    ReplyMismatch(int writes, int replies) {
+      super("a combined entry of " + writes + " writes was answered with " + replies + " replies");
     }
   }
 
@@ -57,6 +73,7 @@ final class WriteCombiner {
   private final Submit submit;
   private final IntConsumer entrySent;
   private final int maxQueued;
+  private final long maxQueuedBytes;
   private final GroupCommit<Pending> entries;
 
   /**
@@ -64,6 +81,8 @@ final class WriteCombiner {
    * @param maxWrites writes in one combined entry (the state machine's batch limit)
    * @param maxBytes bytes of one combined entry (the state machine's command limit)
    * @param maxQueued calls waiting before new ones are refused with {@link Overloaded}
+   * @param maxQueuedBytes bytes of calls waiting before new ones are refused with {@link
+   *     Overloaded}
    * @param entrySent told the number of writes of each entry sent, for metrics
    */
   WriteCombiner(
@@ -71,17 +90,20 @@ final class WriteCombiner {
       int maxWrites,
       int maxBytes,
       int maxQueued,
+      long maxQueuedBytes,
       Submit submit,
       IntConsumer entrySent) {
     this.submit = submit;
     this.entrySent = entrySent;
     this.maxQueued = maxQueued;
+    this.maxQueuedBytes = maxQueuedBytes;
     this.entries =
         new GroupCommit<>(
             maxInFlight,
             maxWrites,
             maxBytes,
             maxQueued,
+            maxQueuedBytes,
             new GroupCommit.Requests<>() {
               @Override
               public int weight(Pending call) {
@@ -111,7 +133,8 @@ final class WriteCombiner {
   }
 
   /**
-   * Queues {@code command} (one write, or one client's batch) for the next entry.
+   * Queues {@code command} (one write, or one client's batch) for the next entry. A batch must have
+   * passed {@code RoostStateMachine.refusedBeforeCombining}: its writes are counted as sent.
    *
    * @param abandoned true once its caller has gone (cancelled or past its deadline): a write that
    *     waited that long is dropped before it is sent, its caller having moved on
@@ -119,10 +142,10 @@ final class WriteCombiner {
    *     if the local server failed the submission without a reply
    */
   CompletableFuture<RaftClientReply> submit(Command command, BooleanSupplier abandoned) {
-    int writes = command.hasBatch() ? Math.max(1, command.getBatch().getCommandsCount()) : 1;
+    int writes = command.hasBatch() ? command.getBatch().getCommandsCount() : 1;
     Pending call = new Pending(command, writes, abandoned, new CompletableFuture<>());
     if (entries.submit(call) != null) {
-      call.result.completeExceptionally(new Overloaded(maxQueued));
+      call.result.completeExceptionally(new Overloaded(maxQueued, maxQueuedBytes));
     }
     return call.result;
   }
@@ -207,9 +230,14 @@ final class WriteCombiner {
       return;
     }
     int total = batch.stream().mapToInt(Pending::writes).sum();
-    if (reply.getCode() != StatusCode.OK || reply.getBatch().getRepliesCount() != total) {
+    if (reply.getCode() != StatusCode.OK) {
       // The entry was refused as a whole when applied: every caller gets that answer.
       batch.forEach(p -> p.result.complete(combined));
+      return;
+    }
+    if (reply.getBatch().getRepliesCount() != total) {
+      ReplyMismatch mismatch = new ReplyMismatch(total, reply.getBatch().getRepliesCount());
+      batch.forEach(p -> p.result.completeExceptionally(mismatch));
       return;
     }
     List<Reply> replies = reply.getBatch().getRepliesList();

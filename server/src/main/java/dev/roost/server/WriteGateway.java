@@ -11,8 +11,10 @@ import dev.roost.proto.StatusCode;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import org.apache.ratis.grpc.server.GrpcServices;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
@@ -61,8 +63,16 @@ final class WriteGateway implements GrpcServices.Customizer {
   /** Calls waiting for the log before new ones are refused: a bound on memory, not a tuning. */
   static final int MAX_QUEUED = 20_000;
 
+  /**
+   * Bytes of calls waiting for the log before new ones are refused: what a flood of large commands
+   * can pin on the heap (32 commands at the size limit), while small writes still queue by the
+   * thousand.
+   */
+  static final long MAX_QUEUED_BYTES = 64L << 20;
+
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
+  private final RoostStateMachine stateMachine;
   private final WriteCombiner combiner;
   private volatile RaftServer server;
 
@@ -72,14 +82,26 @@ final class WriteGateway implements GrpcServices.Customizer {
    * @param entrySent told the number of writes of each entry it sends, for metrics
    */
   WriteGateway(RoostStateMachine stateMachine, IntConsumer entrySent) {
-    this.combiner =
-        new WriteCombiner(
-            ENTRIES_IN_FLIGHT,
-            stateMachine.maxBatchCommands(),
-            WireLimits.MAX_COMMAND_BYTES - 1024,
-            MAX_QUEUED,
-            this::submitToRaft,
-            entrySent);
+    this.stateMachine = stateMachine;
+    this.combiner = combiner(stateMachine, this::submitToRaft, entrySent);
+  }
+
+  /** A gateway whose entries go to {@code submit} instead of a Raft server. */
+  WriteGateway(RoostStateMachine stateMachine, WriteCombiner.Submit submit, IntConsumer entrySent) {
+    this.stateMachine = stateMachine;
+    this.combiner = combiner(stateMachine, submit, entrySent);
+  }
+
+  private static WriteCombiner combiner(
+      RoostStateMachine stateMachine, WriteCombiner.Submit submit, IntConsumer entrySent) {
+    return new WriteCombiner(
+        ENTRIES_IN_FLIGHT,
+        stateMachine.maxBatchCommands(),
+        WireLimits.MAX_COMMAND_BYTES - 1024,
+        MAX_QUEUED,
+        MAX_QUEUED_BYTES,
+        submit,
+        entrySent);
   }
 
   /** The Raft server to submit to; set before it starts, so before the first call arrives. */
@@ -103,35 +125,82 @@ final class WriteGateway implements GrpcServices.Customizer {
     ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) response;
     // Set, so that answering a caller that has gone does nothing rather than throw.
     call.setOnCancelHandler(() -> {});
+    handle(request, call::isCancelled)
+        .whenComplete(
+            (answer, failure) -> {
+              if (failure != null) {
+                call.onError(failure);
+              } else {
+                call.onNext(answer.toByteArray());
+                call.onCompleted();
+              }
+            });
+  }
+
+  /**
+   * What the gateway answers to one call carrying {@code request}: a malformed or oversize command
+   * is refused at once, before it waits or is combined with other clients' writes; any other goes
+   * to the combiner.
+   *
+   * @param abandoned true once the caller has gone
+   * @return the answer, or a failure with the gRPC status to end the call with
+   */
+  CompletableFuture<GatewayReply> handle(byte[] request, BooleanSupplier abandoned) {
+    if (request.length > WireLimits.MAX_COMMAND_BYTES) {
+      // A queue of oversize commands would hold their bytes for nothing.
+      return CompletableFuture.completedFuture(
+          refused(
+              StatusCode.RESOURCE_EXHAUSTED,
+              "command is "
+                  + request.length
+                  + " bytes; the limit is "
+                  + WireLimits.MAX_COMMAND_BYTES));
+    }
     Command command;
     try {
       command = Command.parseFrom(request);
     } catch (InvalidProtocolBufferException e) {
-      call.onError(
+      return CompletableFuture.failedFuture(
           Status.INVALID_ARGUMENT
               .withDescription("malformed command: " + e.getMessage())
               .asRuntimeException());
-      return;
     }
-    combiner
-        .submit(command, call::isCancelled)
-        .whenComplete(
+    Optional<RejectedCommandException> refusal = stateMachine.refusedBeforeCombining(command);
+    if (refusal.isPresent()) {
+      return CompletableFuture.completedFuture(
+          refused(refusal.get().code(), refusal.get().detail()));
+    }
+    return combiner
+        .submit(command, abandoned)
+        .handle(
             (reply, failure) -> {
-              if (failure instanceof WriteCombiner.Overloaded) {
-                call.onError(
-                    Status.RESOURCE_EXHAUSTED
-                        .withDescription(failure.getMessage())
-                        .asRuntimeException());
-              } else if (failure != null) {
-                call.onError(
-                    Status.UNAVAILABLE
-                        .withDescription("the write may not have been submitted: " + failure)
-                        .asRuntimeException());
-              } else {
-                call.onNext(answer(reply).toByteArray());
-                call.onCompleted();
+              if (failure == null) {
+                return answer(reply);
+              } else if (failure instanceof WriteCombiner.Overloaded) {
+                throw Status.RESOURCE_EXHAUSTED
+                    .withDescription(failure.getMessage())
+                    .asRuntimeException();
+              } else if (failure instanceof WriteCombiner.ReplyMismatch) {
+                return reply(GatewayReply.Outcome.OUTCOME_UNKNOWN)
+                    .setMessage(failure.getMessage())
+                    .build();
               }
+              throw Status.UNAVAILABLE
+                  .withDescription("the write may not have been submitted: " + failure)
+                  .asRuntimeException();
             });
+  }
+
+  /** A refusal of a command that never reached the log, as the leader would have refused it. */
+  private GatewayReply refused(StatusCode code, String message) {
+    return reply(GatewayReply.Outcome.REJECTED).setCode(code).setMessage(message).build();
+  }
+
+  private GatewayReply.Builder reply(GatewayReply.Outcome outcome) {
+    RaftServer raftServer = server;
+    return GatewayReply.newBuilder()
+        .setServerId(raftServer == null ? "" : raftServer.getId().toString())
+        .setOutcome(outcome);
   }
 
   /** What the gateway tells a caller whose command got {@code reply} from the Raft server. */

@@ -3,6 +3,7 @@ package dev.roost.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.roost.api.WireLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.ratis.conf.RaftProperties;
@@ -37,6 +38,23 @@ class RaftTuningTest {
 
     assertThat(RaftServerConfigKeys.Log.writeBufferSize(p).getSize())
         .isGreaterThanOrEqualTo(RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize() + 8);
+  }
+
+  @Test
+  void aClientMessageIsBoundedNearTheCommandCapAndEveryPeerMessageStillFits() {
+    RaftProperties p = tuning().toProperties();
+    long messageMax = GrpcConfigKeys.messageSizeMax(p, s -> {}).getSize();
+
+    // What one message may pin on the heap before anything refuses it.
+    assertThat(messageMax).isLessThanOrEqualTo(3L * WireLimits.MAX_COMMAND_BYTES);
+    // A whole entry at the command cap fits one append request, and every request one message.
+    assertThat(RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize())
+        .isGreaterThanOrEqualTo(WireLimits.MAX_COMMAND_BYTES + 1024);
+    assertThat(RaftServerConfigKeys.Log.Appender.bufferByteLimit(p).getSize() + (1 << 20))
+        .isLessThanOrEqualTo(messageMax);
+    // A snapshot chunk plus its request's framing too (Ratis' 16 MB default would not).
+    assertThat(RaftServerConfigKeys.Log.Appender.snapshotChunkSizeMax(p).getSize() + (64 << 10))
+        .isLessThanOrEqualTo(messageMax);
   }
 
   @Test

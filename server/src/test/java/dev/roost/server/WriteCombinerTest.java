@@ -45,11 +45,16 @@ class WriteCombinerTest {
   private final List<Integer> sentWrites = new ArrayList<>();
 
   private WriteCombiner combiner(int maxWrites, int maxBytes, int maxQueued) {
+    return combiner(maxWrites, maxBytes, maxQueued, Long.MAX_VALUE);
+  }
+
+  private WriteCombiner combiner(int maxWrites, int maxBytes, int maxQueued, long maxQueuedBytes) {
     return new WriteCombiner(
         1,
         maxWrites,
         maxBytes,
         maxQueued,
+        maxQueuedBytes,
         command -> {
           CompletableFuture<RaftClientReply> answer = new CompletableFuture<>();
           synchronized (entries) {
@@ -258,5 +263,38 @@ class WriteCombinerTest {
         .withCauseInstanceOf(WriteCombiner.Overloaded.class);
     answer(0, 1);
     assertThat(entries.get(1)).isEqualTo(batchOf("a", "b"));
+  }
+
+  @Test
+  void queuedBytesAreBoundedSoLargeCommandsCannotPinTheHeap() {
+    WriteCombiner combiner = combiner(128, 1 << 20, 1000, 100);
+    combiner.submit(put("first"), () -> false);
+    assertThat(combiner.submit(put("waits"), () -> false)).isNotDone();
+
+    CompletableFuture<RaftClientReply> refused = combiner.submit(put("x".repeat(200)), () -> false);
+    assertThat(refused)
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(ExecutionException.class)
+        .withCauseInstanceOf(WriteCombiner.Overloaded.class);
+    assertThat(combiner.queued()).isEqualTo(1);
+  }
+
+  @Test
+  void aCombinedReplyOfTheWrongLengthLeavesEveryCallerWithAnUnknownOutcome() {
+    WriteCombiner combiner = combiner(128, 1 << 20, 100);
+    combiner.submit(put("first"), () -> false);
+    CompletableFuture<RaftClientReply> a = combiner.submit(put("a"), () -> false);
+    CompletableFuture<RaftClientReply> b = combiner.submit(batchOf("b", "c"), () -> false);
+    answer(0, 1);
+
+    // The state machine answers the entry of three writes with two replies.
+    answers.get(1).complete(applied(batchOf("a", "b"), 2));
+
+    for (CompletableFuture<RaftClientReply> caller : List.of(a, b)) {
+      assertThat(caller)
+          .failsWithin(Duration.ZERO)
+          .withThrowableOfType(ExecutionException.class)
+          .withCauseInstanceOf(WriteCombiner.ReplyMismatch.class);
+    }
   }
 }

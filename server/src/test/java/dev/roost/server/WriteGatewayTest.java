@@ -5,11 +5,20 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.roost.api.Peers;
 import dev.roost.api.RejectedCommandException;
+import dev.roost.api.WireLimits;
+import dev.roost.domain.Limits;
+import dev.roost.proto.Command;
+import dev.roost.proto.CommandBatch;
 import dev.roost.proto.GatewayReply;
 import dev.roost.proto.GatewayReply.Outcome;
+import dev.roost.proto.KvPut;
 import dev.roost.proto.Reply;
+import dev.roost.proto.RequestId;
 import dev.roost.proto.StatusCode;
+import dev.roost.statemachine.RoostStateMachine;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -85,6 +94,64 @@ class WriteGatewayTest {
 
     assertThat(answer.getOutcome()).isEqualTo(Outcome.OUTCOME_UNKNOWN);
     assertThat(answer.getMessage()).contains("closing");
+  }
+
+  @Test
+  void aMalformedBatchIsRefusedAtOnceAndNeverJoinsOtherClientsWrites() throws Exception {
+    List<Command> entries = new ArrayList<>();
+    List<CompletableFuture<RaftClientReply>> outstanding = new ArrayList<>();
+    WriteGateway gateway =
+        new WriteGateway(
+            new RoostStateMachine(Limits.DEFAULT),
+            command -> {
+              entries.add(command);
+              CompletableFuture<RaftClientReply> reply = new CompletableFuture<>();
+              outstanding.add(reply);
+              return reply;
+            },
+            writes -> {});
+    Command first = put("c1", "first");
+    Command second = put("c2", "second");
+    Command empty = Command.newBuilder().setBatch(CommandBatch.getDefaultInstance()).build();
+    Command nested =
+        Command.newBuilder()
+            .setBatch(CommandBatch.newBuilder().addCommands(empty).addCommands(second))
+            .build();
+
+    gateway.handle(first.toByteArray(), () -> false);
+    // While the first entry is out, the rest wait to share the next one.
+    CompletableFuture<GatewayReply> emptyAnswer = gateway.handle(empty.toByteArray(), () -> false);
+    CompletableFuture<GatewayReply> nestedAnswer =
+        gateway.handle(nested.toByteArray(), () -> false);
+    CompletableFuture<GatewayReply> oversize =
+        gateway.handle(new byte[WireLimits.MAX_COMMAND_BYTES + 1], () -> false);
+    gateway.handle(second.toByteArray(), () -> false);
+
+    for (CompletableFuture<GatewayReply> refused : List.of(emptyAnswer, nestedAnswer)) {
+      assertThat(refused.getNow(null))
+          .extracting(GatewayReply::getOutcome, GatewayReply::getCode)
+          .containsExactly(Outcome.REJECTED, StatusCode.INVALID_ARGUMENT);
+    }
+    assertThat(oversize.getNow(null))
+        .extracting(GatewayReply::getOutcome, GatewayReply::getCode)
+        .containsExactly(Outcome.REJECTED, StatusCode.RESOURCE_EXHAUSTED);
+    outstanding.get(0).complete(applied(Reply.newBuilder().setAppliedIndex(1).build()));
+    // The next entry is the second put alone: nothing of the refused calls went with it.
+    assertThat(entries).containsExactly(first, second);
+  }
+
+  private static Command put(String client, String key) {
+    return Command.newBuilder()
+        .setRequestId(RequestId.newBuilder().setClientId(client).setSequence(1))
+        .setKvPut(KvPut.newBuilder().setKey(key))
+        .build();
+  }
+
+  private static RaftClientReply applied(Reply reply) {
+    return builder()
+        .setSuccess()
+        .setMessage(Message.valueOf(ByteString.copyFrom(reply.toByteArray())))
+        .build();
   }
 
   private static RaftClientReply.Builder builder() {

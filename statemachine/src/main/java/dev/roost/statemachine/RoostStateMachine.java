@@ -22,6 +22,7 @@ import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -241,6 +242,28 @@ public class RoostStateMachine extends BaseStateMachine {
       // setException, never throw: a throw here leaves a pending retry-cache entry behind.
       trx.setException(new RejectedCommandException(code, r.getMessage()));
       return trx;
+    }
+  }
+
+  /**
+   * Refuses a batch whose envelope is malformed, before it is queued or combined with other
+   * clients' writes: the write gateway calls this so that one client's bad batch cannot change how
+   * many writes a combined entry carries, and with that which reply goes to which caller. A single
+   * write is checked when it is applied, where a bad one gets its own error reply.
+   *
+   * @return the refusal, as {@link #startTransaction} would give it, or empty if {@code command}
+   *     may be combined
+   */
+  public Optional<RejectedCommandException> refusedBeforeCombining(Command command) {
+    if (command.getOpCase() != OpCase.BATCH) {
+      return Optional.empty();
+    }
+    try {
+      checkBatchEnvelope(command);
+      return Optional.empty();
+    } catch (Rejection r) {
+      observer.commandRejected(OpCase.BATCH, ProtoCodec.status(r.code()));
+      return Optional.of(new RejectedCommandException(ProtoCodec.status(r.code()), r.getMessage()));
     }
   }
 

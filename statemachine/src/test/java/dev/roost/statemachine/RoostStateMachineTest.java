@@ -324,7 +324,15 @@ class RoostStateMachineTest {
       RejectedCommandException refused = refusal(m.getValue());
       assertThat(refused.code()).as(m.getKey()).isEqualTo(StatusCode.INVALID_ARGUMENT);
       assertThat(refused.detail()).as(m.getKey()).contains("batch");
+      // The write gateway refuses it the same way before combining it with other clients' writes.
+      assertThat(sm.refusedBeforeCombining(m.getValue()))
+          .as(m.getKey())
+          .get()
+          .extracting(RejectedCommandException::getMessage)
+          .isEqualTo(refused.getMessage());
     }
+    assertThat(sm.refusedBeforeCombining(batch(register("c", 1, "alice")))).isEmpty();
+    assertThat(sm.refusedBeforeCombining(register("c", 1, "alice"))).isEmpty();
     // The whole command's size limit holds for a batch too: three writes valid on their own.
     String mib = "x".repeat(1 << 20);
     assertThat(

@@ -77,6 +77,9 @@ final class Batcher<E extends com.google.protobuf.Message> {
             maxOps,
             RoostClient.MAX_REQUEST_BYTES - 64,
             maxQueued,
+            // The application's own calls, each already held by its caller: the count bound is
+            // what keeps a runaway caller from queueing without end.
+            Long.MAX_VALUE,
             new GroupCommit.Requests<>() {
               @Override
               public int weight(Pending<E> call) {

@@ -241,7 +241,8 @@ public final class RoostClient implements AutoCloseable {
 
   /**
    * One kind of call: its name in errors and logs, whether it writes, and where its result is in
-   * the reply. A reply without that result is a server fault ({@code INTERNAL}).
+   * the reply. A reply without that result is a server fault ({@code INTERNAL}); for a write its
+   * outcome is unknown, since the reply may have been another write's.
    */
   private record Op<T>(
       String name, Kind kind, Predicate<Reply> present, Function<Reply, T> result, String what) {
@@ -250,7 +251,7 @@ public final class RoostClient implements AutoCloseable {
         throw new RoostException(
             StatusCode.INTERNAL,
             "the server's reply carried no " + what + " (payload: " + reply.getPayloadCase() + ")",
-            false,
+            kind == Kind.WRITE,
             reply,
             null);
       }

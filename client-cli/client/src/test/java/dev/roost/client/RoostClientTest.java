@@ -417,13 +417,20 @@ class RoostClientTest {
   }
 
   @Test
-  void aReplyWithoutTheExpectedPayloadIsInternal() {
+  void aReplyWithoutTheExpectedPayloadIsInternalAndForAWriteOfUnknownOutcome() {
     client(Duration.ofSeconds(5));
     answer(Reply.getDefaultInstance());
 
-    RoostException e = catchThrowableOfType(RoostException.class, () -> client.getUser("a"));
+    RoostException read = catchThrowableOfType(RoostException.class, () -> client.getUser("a"));
+    // An OK reply that is not this write's (say another write's, or a batch's) says nothing of
+    // whether this one applied.
+    RoostException write =
+        catchThrowableOfType(RoostException.class, () -> client.post("alice", "hi"));
 
-    assertThat(e.code()).isEqualTo(StatusCode.INTERNAL);
+    assertThat(read.code()).isEqualTo(StatusCode.INTERNAL);
+    assertThat(read.outcomeUnknown()).isFalse();
+    assertThat(write.code()).isEqualTo(StatusCode.INTERNAL);
+    assertThat(write.outcomeUnknown()).isTrue();
   }
 
   @Test
