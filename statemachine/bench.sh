@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the state machine's figures: apply throughput, timeline latency, snapshot size and
-# time at 100k users / 1M posts, heap bytes per post. Figures only; nothing is asserted.
+# time at 100k users / 1M posts, heap bytes per user, follow edge, post and key. Figures only; nothing is asserted.
 # Usage: statemachine/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,6 +2,7 @@ package dev.roost.server;
 
 import dev.roost.api.Peers;
 import dev.roost.domain.Limits;
+import dev.roost.domain.Quotas;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetSocketAddress;
@@ -154,6 +155,26 @@ public record ServerConfig(
                   + Limits.DEFAULT.maxPostCodePoints()
                   + "); must be the same on every node."),
           new Setting(
+              "max-users",
+              "N",
+              "Quota of registered users (default "
+                  + Quotas.DEFAULT.users()
+                  + "); quotas must be the same on every node."),
+          new Setting("max-posts", "N", "Quota of posts (default " + Quotas.DEFAULT.posts() + ")."),
+          new Setting(
+              "max-follow-edges",
+              "N",
+              "Quota of follow edges (default " + Quotas.DEFAULT.followEdges() + ")."),
+          new Setting(
+              "max-following",
+              "N",
+              "Accounts one user may follow (default " + Quotas.DEFAULT.followingPerUser() + ")."),
+          new Setting("max-keys", "N", "Quota of keys (default " + Quotas.DEFAULT.keys() + ")."),
+          new Setting(
+              "max-kv-bytes",
+              "N",
+              "Quota of key and value bytes (default " + Quotas.DEFAULT.kvBytes() + ")."),
+          new Setting(
               READ_LEASE,
               "true|false",
               "Answer linearizable reads under a leader lease instead of a heartbeat round"
@@ -301,7 +322,19 @@ public record ServerConfig(
     if (maxPost > Integer.MAX_VALUE) {
       throw src.get("max-post-length").error("too large: " + maxPost);
     }
-    Limits limits = Limits.DEFAULT.withMaxPostCodePoints((int) maxPost);
+    long maxFollowing = src.positive("max-following", Quotas.DEFAULT.followingPerUser());
+    if (maxFollowing > Integer.MAX_VALUE) {
+      throw src.get("max-following").error("too large: " + maxFollowing);
+    }
+    Quotas quotas =
+        new Quotas(
+            src.positive("max-users", Quotas.DEFAULT.users()),
+            src.positive("max-posts", Quotas.DEFAULT.posts()),
+            src.positive("max-follow-edges", Quotas.DEFAULT.followEdges()),
+            (int) maxFollowing,
+            src.positive("max-keys", Quotas.DEFAULT.keys()),
+            src.positive("max-kv-bytes", Quotas.DEFAULT.kvBytes()));
+    Limits limits = Limits.DEFAULT.withMaxPostCodePoints((int) maxPost).withQuotas(quotas);
     String logLevel = src.level("log-level", "INFO");
     String raftLogLevel = src.level("raft-log-level", "WARN");
     Value logFileValue = src.get("log-file");

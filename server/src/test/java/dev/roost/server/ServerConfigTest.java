@@ -3,6 +3,7 @@ package dev.roost.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.roost.domain.Quotas;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,10 +71,26 @@ class ServerConfigTest {
     assertThat(c.electionTimeoutMax()).isEqualTo(RaftTuning.DEFAULT_ELECTION_TIMEOUT_MAX);
     assertThat(c.snapshotThreshold()).isEqualTo(RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD);
     assertThat(c.limits().maxPostCodePoints()).isEqualTo(280);
+    assertThat(c.limits().quotas()).isEqualTo(Quotas.DEFAULT);
     assertThat(c.logLevel()).isEqualTo("INFO");
     assertThat(c.raftLogLevel()).isEqualTo("WARN");
     assertThat(c.tuning().storageDir()).isEqualTo(Path.of("/var/lib/roost/n1/raft"));
     assertThat(c.reads()).isEqualTo(RaftTuning.ReadPath.READ_INDEX);
+  }
+
+  @Test
+  void quotasAreSetByFlags() throws Exception {
+    Map<String, String> flags = with("max-users", "10");
+    flags.put("max-posts", "20");
+    flags.put("max-follow-edges", "30");
+    flags.put("max-following", "4");
+    flags.put("max-keys", "50");
+    flags.put("max-kv-bytes", "60");
+
+    assertThat(ServerConfig.resolve(flags, Map.of()).limits().quotas())
+        .isEqualTo(new Quotas(10, 20, 30, 4, 50, 60));
+    assertThat(error(with("max-following", "0")))
+        .isEqualTo("--max-following: expected a positive integer, got '0'");
   }
 
   @Test

@@ -30,6 +30,7 @@ import java.util.NavigableSet;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.ToLongFunction;
 
 /**
  * Roost's whole replicated state — users, follow edges, posts, the key-value map and the recent
@@ -56,6 +57,8 @@ public final class RoostState {
   private long lastTimestampMs;
   private long followEdges;
   private long postCount;
+  // Bytes of keys (UTF-16 length counted as bytes) and values in the key-value map, for its quota.
+  private long kvBytes;
   // The highest post id given so far (0 before any). Posts are never deleted, so it is also the
   // highest id in the state: a snapshot need not store it (restoreDerived recomputes it), which
   // keeps the snapshot format and the digest of the same posts unchanged.
@@ -111,16 +114,30 @@ public final class RoostState {
   }
 
   private Result execute(Command command, long index, long timeMs) {
+    Quotas quotas = limits.quotas();
     if (command instanceof RegisterUser c) {
       if (accounts.containsKey(c.handle())) {
         throw new Rejection(Code.ALREADY_EXISTS, "user '" + c.handle() + "' already exists");
       }
+      quota(accounts.size(), quotas.users(), "users");
       Account a = new Account(c.handle(), c.displayName(), timeMs);
       accounts.put(a.handle, a);
       return Result.ok(a.toUser());
     } else if (command instanceof Follow c) {
       Account follower = account(c.follower());
       Account followee = account(c.followee());
+      if (!follower.following.contains(followee.handle)) {
+        if (follower.following.size() >= quotas.followingPerUser()) {
+          throw new Rejection(
+              Code.RESOURCE_EXHAUSTED,
+              "'"
+                  + follower.handle
+                  + "' already follows "
+                  + follower.following.size()
+                  + " accounts, the most allowed");
+        }
+        quota(followEdges, quotas.followEdges(), "follow edges");
+      }
       boolean changed = follower.following.add(followee.handle);
       if (changed) {
         followee.followers.add(follower.handle);
@@ -138,6 +155,7 @@ public final class RoostState {
       return Result.ok(new FollowResult(changed));
     } else if (command instanceof CreatePost c) {
       Account author = account(c.author());
+      quota(postCount, quotas.posts(), "posts");
       lastPostId = Math.max(index, lastPostId + 1);
       Post post = new Post(lastPostId, author.handle, c.text(), timeMs);
       author.posts.add(post);
@@ -150,6 +168,7 @@ public final class RoostState {
       if (removed == null) {
         throw new Rejection(Code.NOT_FOUND, "key '" + c.key() + "' does not exist");
       }
+      kvBytes -= bytes(removed);
       return Result.ok(removed.withoutValue());
     } else if (command instanceof KvCompareAndSet c) {
       KvEntry current = kv.get(c.key());
@@ -164,6 +183,18 @@ public final class RoostState {
     throw new IllegalArgumentException("unknown command " + command);
   }
 
+  /** Refuses a write that would add one more of {@code what} to the {@code held} it has. */
+  private static void quota(long held, long quota, String what) {
+    if (held >= quota) {
+      throw new Rejection(
+          Code.RESOURCE_EXHAUSTED, "the cluster holds " + held + " " + what + ", its quota");
+    }
+  }
+
+  private static long bytes(KvEntry e) {
+    return (long) e.key().length() + e.value().length;
+  }
+
   private static boolean matches(KvEntry current, Expect expect) {
     if (expect instanceof Expect.ValueEquals v) {
       return current != null && Arrays.equals(current.value(), v.value());
@@ -174,6 +205,19 @@ public final class RoostState {
 
   private KvEntry put(String key, byte[] value, long index) {
     KvEntry old = kv.get(key);
+    if (old == null) {
+      quota(kv.size(), limits.quotas().keys(), "keys");
+    }
+    long grows = (long) key.length() + value.length - (old == null ? 0 : bytes(old));
+    if (grows > 0 && kvBytes + grows > limits.quotas().kvBytes()) {
+      throw new Rejection(
+          Code.RESOURCE_EXHAUSTED,
+          "the key-value map holds "
+              + kvBytes
+              + " bytes; this write would take it past its quota of "
+              + limits.quotas().kvBytes());
+    }
+    kvBytes += grows;
     KvEntry entry =
         old == null
             ? new KvEntry(key, value.clone(), index, index, 1)
@@ -216,7 +260,14 @@ public final class RoostState {
       return e;
     } else if (query instanceof Query.KvList q) {
       String prefix = Validation.keyPrefix(q.prefix());
-      KeyPage page = keyPage(kv.navigableKeySet(), prefix, PageToken.KEY, q.page());
+      KeyPage page =
+          keyPage(
+              kv.navigableKeySet(),
+              prefix,
+              PageToken.KEY,
+              q.page(),
+              key -> kv.get(key).value().length,
+              Validation.MAX_PAGE_VALUE_BYTES);
       return new KvPage(page.keys.stream().map(kv::get).toList(), page.nextToken);
     } else if (query instanceof Query.GetStateDigest) {
       return digest();
@@ -225,15 +276,25 @@ public final class RoostState {
   }
 
   private UserPage userPage(NavigableSet<String> handles, String prefix, PageRequest request) {
-    KeyPage page = keyPage(handles, prefix, PageToken.HANDLE, request);
+    // A user is a few hundred bytes at most: the item limit bounds a page of them.
+    KeyPage page = keyPage(handles, prefix, PageToken.HANDLE, request, h -> 0, 0);
     return new UserPage(
         page.keys.stream().map(h -> accounts.get(h).toUser()).toList(), page.nextToken);
   }
 
   private record KeyPage(List<String> keys, String nextToken) {}
 
+  /**
+   * One page of {@code keys} under {@code prefix}: up to the request's limit, and, counting {@code
+   * bytes} of each, ended early before the key that would take it past {@code maxBytes}.
+   */
   private static KeyPage keyPage(
-      NavigableSet<String> keys, String prefix, char kind, PageRequest request) {
+      NavigableSet<String> keys,
+      String prefix,
+      char kind,
+      PageRequest request,
+      ToLongFunction<String> bytes,
+      long maxBytes) {
     int limit = Validation.pageLimit(request);
     String after = PageToken.decode(kind, request == null ? "" : request.token());
     NavigableSet<String> tail =
@@ -241,14 +302,17 @@ public final class RoostState {
             ? keys.tailSet(prefix, true)
             : keys.tailSet(after, false);
     List<String> page = new ArrayList<>(Math.min(limit, 64));
+    long pageBytes = 0;
     for (String key : tail) {
       if (!key.startsWith(prefix)) {
         break;
       }
-      if (page.size() == limit) {
-        return new KeyPage(page, PageToken.encode(kind, page.get(limit - 1)));
+      long keyBytes = bytes.applyAsLong(key);
+      if (page.size() == limit || (!page.isEmpty() && pageBytes + keyBytes > maxBytes)) {
+        return new KeyPage(page, PageToken.encode(kind, page.get(page.size() - 1)));
       }
       page.add(key);
+      pageBytes += keyBytes;
     }
     return new KeyPage(page, "");
   }
@@ -410,7 +474,8 @@ public final class RoostState {
   }
 
   void restoreKey(KvEntry e) {
-    kv.put(e.key(), e);
+    KvEntry old = kv.put(e.key(), e);
+    kvBytes += bytes(e) - (old == null ? 0 : bytes(old));
   }
 
   RequestLog requests() {

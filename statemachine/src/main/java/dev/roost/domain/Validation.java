@@ -27,6 +27,13 @@ public final class Validation {
   /** Largest value, in bytes. */
   public static final int MAX_VALUE_BYTES = 1 << 20;
 
+  /**
+   * Bytes of values one page of keys may carry: a page ends early, with a next-page token, before
+   * the entry that would take it past this. Its first entry always fits (a value is at most {@link
+   * #MAX_VALUE_BYTES}), so paging always moves on.
+   */
+  public static final int MAX_PAGE_VALUE_BYTES = 4 << 20;
+
   /** Longest display name, in code points. */
   public static final int MAX_DISPLAY_NAME_CODE_POINTS = 64;
 

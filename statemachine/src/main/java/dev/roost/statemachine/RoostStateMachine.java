@@ -419,8 +419,19 @@ public class RoostStateMachine extends BaseStateMachine {
   }
 
   /**
+   * How long one query batch may hold the read lock, which holds back apply meanwhile. Each query's
+   * own work is bounded (by page limits and quotas); this bounds a batch of them.
+   */
+  static final long BATCH_LOCK_BUDGET_NANOS = 100_000_000;
+
+  /** Bytes of replies one query batch may build; a page of keys alone may carry 4 MiB. */
+  static final int BATCH_REPLY_BUDGET_BYTES = 8 << 20;
+
+  /**
    * Answers every query of a batch from one state (one read lock, one applied index), each on its
-   * own: an error in one is that query's reply and does not stop the others.
+   * own: an error in one is that query's reply and does not stop the others. Once the batch has
+   * held the lock for {@link #BATCH_LOCK_BUDGET_NANOS} or built {@link #BATCH_REPLY_BUDGET_BYTES}
+   * of replies, each query left gets {@code RESOURCE_EXHAUSTED} instead, to be asked again.
    */
   private Reply queryBatch(QueryBatch batch, long started) {
     int n = batch.getQueriesCount();
@@ -441,9 +452,21 @@ public class RoostStateMachine extends BaseStateMachine {
     lock.readLock().lock();
     try {
       applied = appliedIndex();
+      long locked = System.nanoTime();
+      long replyBytes = 0;
       for (int i = 0; i < n; i++) {
         long t = System.nanoTime();
-        replies.addReplies(answer(batch.getQueries(i), applied));
+        Reply reply;
+        if (t - locked > BATCH_LOCK_BUDGET_NANOS || replyBytes > BATCH_REPLY_BUDGET_BYTES) {
+          reply =
+              errorReply(
+                  StatusCode.RESOURCE_EXHAUSTED,
+                  "not answered: the queries before it in this batch used its budget; ask again");
+        } else {
+          reply = answer(batch.getQueries(i), applied);
+          replyBytes += reply.getSerializedSize();
+        }
+        replies.addReplies(reply);
         nanos[i] = System.nanoTime() - t;
       }
     } finally {
@@ -462,6 +485,9 @@ public class RoostStateMachine extends BaseStateMachine {
 
   /** Answers one single query; the caller holds the read lock. */
   private Reply answer(Query query, long appliedIndex) {
+    if (query.getQCase() == QCase.GET_STATE_DIGEST) {
+      return digest(appliedIndex);
+    }
     Result result;
     try {
       result = state.query(ProtoCodec.query(query));
@@ -469,6 +495,23 @@ public class RoostStateMachine extends BaseStateMachine {
       result = Result.error(r.code(), r.getMessage());
     }
     return ProtoCodec.reply(result, appliedIndex);
+  }
+
+  private record DigestAt(long index, Reply reply) {}
+
+  // The digest encodes and hashes the whole state; asked again at the same applied index (by a
+  // batch of digests, or by every checker after a run) it is answered from here.
+  private volatile DigestAt lastDigest = new DigestAt(-1, null);
+
+  /** The state's digest at {@code appliedIndex}; the caller holds the read lock. */
+  private Reply digest(long appliedIndex) {
+    DigestAt cached = lastDigest;
+    if (cached.index() != appliedIndex) {
+      cached =
+          new DigestAt(appliedIndex, ProtoCodec.reply(Result.ok(state.digest()), appliedIndex));
+      lastDigest = cached;
+    }
+    return cached.reply();
   }
 
   private Reply errorReply(StatusCode code, String message) {

@@ -389,6 +389,29 @@ class RoostStateTest {
   @Nested
   class KeyValue {
     @Test
+    void aPageOfLargeValuesEndsEarlyAtItsByteBudgetAndPagingStillSeesEveryKeyOnce() {
+      byte[] mib = new byte[Validation.MAX_VALUE_BYTES];
+      for (int i = 0; i < 10; i++) {
+        assertThat(h.apply(new KvPut("big/" + i, mib)).isOk()).isTrue();
+      }
+      List<String> seen = new ArrayList<>();
+      String token = "";
+      int pages = 0;
+      do {
+        KvPage page =
+            (KvPage) h.query(new Query.KvList("big/", new PageRequest(200, token))).payload();
+        long valueBytes = page.entries().stream().mapToLong(e -> e.value().length).sum();
+        assertThat(valueBytes).isLessThanOrEqualTo(Validation.MAX_PAGE_VALUE_BYTES);
+        page.entries().forEach(e -> seen.add(e.key()));
+        token = page.nextToken();
+        pages++;
+      } while (!token.isEmpty());
+
+      assertThat(seen).hasSize(10).doesNotHaveDuplicates();
+      assertThat(pages).isGreaterThan(1);
+    }
+
+    @Test
     void putTracksRevisionsAndVersions() {
       h.index = 9;
       KvEntry first = (KvEntry) h.apply(new KvPut("k", bytes("v1"))).payload();
@@ -491,6 +514,82 @@ class RoostStateTest {
       h.apply(new KvPut("k", value));
       value[0] = 'x';
       assertThat(((KvEntry) h.query(new Query.KvGet("k")).payload()).value()).isEqualTo(bytes("v"));
+    }
+  }
+
+  @Nested
+  class QuotasHold {
+    private final Harness small =
+        new Harness(Limits.DEFAULT.withQuotas(new Quotas(3, 2, 2, 1, 2, 10)));
+
+    @Test
+    void usersPostsAndFollowsStopAtTheirQuotasAndChangeNothing() {
+      small.register("alice");
+      small.register("bob");
+      small.register("carol");
+      Result fourth = small.register("dave");
+      assertThat(fourth.code()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+      assertThat(fourth.message()).contains("3 users");
+      assertThat(small.state.userCount()).isEqualTo(3);
+
+      small.post("alice", "one");
+      small.post("bob", "two");
+      assertThat(small.apply(new CreatePost("carol", "three")).code())
+          .isEqualTo(Code.RESOURCE_EXHAUSTED);
+      assertThat(small.state.postCount()).isEqualTo(2);
+
+      assertThat(small.follow("alice", "bob").isOk()).isTrue();
+      // One account followed per user: alice may not follow a second one.
+      Result second = small.follow("alice", "carol");
+      assertThat(second.code()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+      assertThat(second.message()).contains("'alice' already follows 1");
+      // Following again what one follows is no new edge, so no quota stops it.
+      assertThat(small.follow("alice", "bob").isOk()).isTrue();
+      assertThat(small.follow("bob", "alice").isOk()).isTrue();
+      // Two edges in all: carol may follow nobody now.
+      assertThat(small.follow("carol", "alice").code()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+      assertThat(small.state.followEdgeCount()).isEqualTo(2);
+      // An unfollow frees room.
+      small.apply(new Unfollow("bob", "alice"));
+      assertThat(small.follow("carol", "alice").isOk()).isTrue();
+    }
+
+    @Test
+    void keysAndKeyValueBytesStopAtTheirQuotasAndDeletesFreeRoom() {
+      assertThat(small.apply(new KvPut("a", bytes("1234"))).isOk()).isTrue(); // 5 bytes
+      Result tooBig = small.apply(new KvPut("b", bytes("123456"))); // 7 more: 12 > 10
+      assertThat(tooBig.code()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+      assertThat(small.apply(new KvPut("b", bytes("1234"))).isOk()).isTrue(); // 10 bytes
+      // Shrinking a value is always allowed; a third key is not.
+      assertThat(small.apply(new KvPut("a", bytes("1"))).isOk()).isTrue(); // 7 bytes in all
+      assertThat(small.apply(new KvPut("c", bytes(""))).code()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+      // A compare-and-set that would grow past the quota is refused too.
+      assertThat(
+              small
+                  .apply(new KvCompareAndSet("a", new Expect.VersionEquals(2), bytes("12345678")))
+                  .code())
+          .isEqualTo(Code.RESOURCE_EXHAUSTED);
+      assertThat(small.state.keyCount()).isEqualTo(2);
+
+      small.apply(new KvDelete("b"));
+      // 2 bytes left in all: "c" with 7 value bytes brings it to 10, the quota.
+      assertThat(small.apply(new KvPut("c", bytes("1234567"))).isOk()).isTrue();
+    }
+
+    @Test
+    void aRestoredStateCountsItsKeyValueBytes() throws Exception {
+      small.apply(new KvPut("a", bytes("12345678"))); // 9 bytes
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      SnapshotFormat.write(small.state, out);
+      RoostState restored =
+          SnapshotFormat.read(
+              new java.io.ByteArrayInputStream(out.toByteArray()), small.state.limits());
+
+      assertThat(
+              restored
+                  .apply(new RequestId("other", 1), new KvPut("b", bytes("12")), 100, 100)
+                  .code())
+          .isEqualTo(Code.RESOURCE_EXHAUSTED);
     }
   }
 

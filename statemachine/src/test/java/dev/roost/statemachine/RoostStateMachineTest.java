@@ -7,6 +7,7 @@ import dev.roost.api.Peers;
 import dev.roost.api.RejectedCommandException;
 import dev.roost.api.WireLimits;
 import dev.roost.domain.Limits;
+import dev.roost.domain.Validation;
 import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
 import dev.roost.proto.CreatePost;
@@ -397,6 +398,29 @@ class RoostStateMachineTest {
     assertThat(replies.get(0)).isEqualTo(query(sm, getUser("alice")));
     assertThat(replies.get(3).getMessage()).contains("batch");
     assertThat(replies.get(5).getKvEntry().getValue().toStringUtf8()).isEqualTo("v");
+  }
+
+  @Test
+  void aQueryBatchStopsAnsweringOnceItsRepliesReachTheBudget() throws Exception {
+    String mib = "x".repeat(Validation.MAX_VALUE_BYTES - 16);
+    for (int i = 1; i <= 8; i++) {
+      submit(put("c", i, "big/" + i, mib));
+    }
+    Query page =
+        Query.newBuilder()
+            .setKvList(KvList.newBuilder().setPrefix("big/").setPage(Page.newBuilder().setLimit(8)))
+            .build();
+
+    Reply r = query(sm, queryBatch(List.of(page, page, page, page, getUser("nobody"))));
+
+    // Each page ends at its own budget (4 MiB), and the batch at its budget (8 MiB): once two
+    // pages have taken it there, what follows is left unanswered, to be asked again.
+    List<StatusCode> codes = codes(r);
+    assertThat(codes.subList(0, 2)).containsOnly(StatusCode.OK);
+    assertThat(codes.subList(3, 5)).containsOnly(StatusCode.RESOURCE_EXHAUSTED);
+    assertThat(r.getBatch().getReplies(0).getKvPage().getEntriesCount()).isLessThan(8);
+    assertThat(r.getSerializedSize())
+        .isLessThan(RoostStateMachine.BATCH_REPLY_BUDGET_BYTES + (5 << 20));
   }
 
   @Test

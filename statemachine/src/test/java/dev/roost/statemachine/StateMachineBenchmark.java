@@ -4,6 +4,7 @@ import dev.roost.domain.Command;
 import dev.roost.domain.Limits;
 import dev.roost.domain.Query;
 import dev.roost.domain.Query.PageRequest;
+import dev.roost.domain.Quotas;
 import dev.roost.domain.RequestId;
 import dev.roost.domain.Result;
 import dev.roost.domain.RoostState;
@@ -26,7 +27,8 @@ import org.HdrHistogram.Histogram;
  *
  * It measures, on one thread: pure domain apply throughput; apply through the adapter's wire
  * decoding and reply encoding; timeline latency for a reader following 500 accounts; snapshot write
- * and load time and size at 100k users and 1M posts; and heap bytes per post.
+ * and load time and size at 100k users and 1M posts; and heap bytes per user, follow edge, post and
+ * key.
  */
 public final class StateMachineBenchmark {
   private static final int USERS = 100_000;
@@ -48,8 +50,19 @@ public final class StateMachineBenchmark {
     RoostState big = bigState();
     timelineLatency(big);
     snapshot(big);
-    heapPerPost();
+    heapPerItem();
   }
+
+  // The quotas' defaults would stop the measurements short of their sizes.
+  private static final Limits UNBOUNDED =
+      Limits.DEFAULT.withQuotas(
+          new Quotas(
+              Long.MAX_VALUE,
+              Long.MAX_VALUE,
+              Long.MAX_VALUE,
+              Integer.MAX_VALUE,
+              Long.MAX_VALUE,
+              Long.MAX_VALUE));
 
   private static String handle(int i) {
     return "user" + i;
@@ -69,7 +82,7 @@ public final class StateMachineBenchmark {
 
   private static void applyThroughput() {
     for (int round = 0; round < 3; round++) {
-      RoostState s = new RoostState(Limits.DEFAULT);
+      RoostState s = new RoostState(UNBOUNDED);
       for (int u = 0; u < 1000; u++) {
         apply(s, new Command.RegisterUser(handle(u), ""));
       }
@@ -85,7 +98,7 @@ public final class StateMachineBenchmark {
   }
 
   private static void adapterThroughput() {
-    RoostState s = new RoostState(Limits.DEFAULT);
+    RoostState s = new RoostState(UNBOUNDED);
     for (int u = 0; u < 1000; u++) {
       apply(s, new Command.RegisterUser(handle(u), ""));
     }
@@ -131,7 +144,7 @@ public final class StateMachineBenchmark {
 
   private static RoostState bigState() {
     long start = System.nanoTime();
-    RoostState s = new RoostState(Limits.DEFAULT);
+    RoostState s = new RoostState(UNBOUNDED);
     for (int u = 0; u < USERS; u++) {
       apply(s, new Command.RegisterUser(handle(u), "User " + u));
     }
@@ -211,21 +224,49 @@ public final class StateMachineBenchmark {
     }
   }
 
-  private static void heapPerPost() {
-    RoostState s = new RoostState(Limits.DEFAULT);
-    for (int u = 0; u < 1000; u++) {
+  /**
+   * Heap per user, follow edge, post and key, as docs/operations.md sizes the quotas with: each
+   * measured as the heap a state grows by when that many more are applied.
+   */
+  private static void heapPerItem() {
+    RoostState s = new RoostState(UNBOUNDED);
+    long before = usedHeap();
+    for (int u = 0; u < USERS; u++) {
       apply(s, new Command.RegisterUser(handle(u), ""));
     }
-    long before = usedHeap();
-    for (int i = 0; i < POSTS; i++) {
-      apply(s, new Command.CreatePost(handle(i % 1000), text(i)));
+    long users = usedHeap();
+    for (int u = 0; u < USERS; u++) {
+      for (int f = 1; f <= FOLLOWS_PER_USER; f++) {
+        apply(s, new Command.Follow(handle(u), handle((u + f) % USERS)));
+      }
     }
-    long after = usedHeap();
+    long follows = usedHeap();
+    for (int i = 0; i < POSTS; i++) {
+      apply(s, new Command.CreatePost(handle(i % USERS), text(i)));
+    }
+    long posts = usedHeap();
+    byte[] value = new byte[100];
+    for (int i = 0; i < POSTS; i++) {
+      apply(s, new Command.KvPut(String.format(Locale.ROOT, "key/%08d", i), value));
+    }
+    long keys = usedHeap();
+    System.out.printf(
+        Locale.ROOT,
+        "heap per user (%d-char handle, no display name): %d bytes%n",
+        handle(USERS / 2).length(),
+        (users - before) / USERS);
+    System.out.printf(
+        Locale.ROOT, "heap per follow edge: %d bytes%n", (follows - users) / s.followEdgeCount());
     System.out.printf(
         Locale.ROOT,
         "heap per post (%d-char text): %d bytes%n",
         text(POSTS / 2).length(),
-        (after - before) / s.postCount());
+        (posts - follows) / s.postCount());
+    System.out.printf(
+        Locale.ROOT,
+        "heap per key (12-char key, %d-byte value): %d bytes%n",
+        value.length,
+        (keys - posts) / s.keyCount());
   }
 
   private static long usedHeap() {
