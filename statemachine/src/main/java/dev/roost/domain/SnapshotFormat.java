@@ -10,10 +10,13 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedInputStream;
@@ -43,6 +46,21 @@ public final class SnapshotFormat {
   private static final int POST = 2;
   private static final int FOLLOW_RESULT = 3;
   private static final int KV_ENTRY = 4;
+
+  private static final int CHECKSUM_BYTES = 8;
+  // The fewest bytes each kind of item takes in the body, so that a count can be checked against
+  // the bytes left: a string is at least its 4-byte length.
+  private static final int MIN_STRING_BYTES = 4;
+  // handle, display name, created at, following count, post count
+  private static final int MIN_ACCOUNT_BYTES = 4 + 4 + 8 + 4 + 4;
+  // id, timestamp, text
+  private static final int MIN_POST_BYTES = 8 + 8 + 4;
+  // key, value, create revision, mod revision, version
+  private static final int MIN_KV_ENTRY_BYTES = 4 + 4 + 8 + 8 + 8;
+  // client id, forgotten-up-to, result count
+  private static final int MIN_CLIENT_BYTES = 4 + 8 + 4;
+  // sequence, code, message, payload tag
+  private static final int MIN_RESULT_BYTES = 8 + 4 + 4 + 1;
 
   private SnapshotFormat() {}
 
@@ -103,40 +121,71 @@ public final class SnapshotFormat {
   }
 
   /**
-   * Reads a state written by {@link #write}. Nothing is returned unless the whole input is valid.
+   * Checks that {@code in} holds one whole snapshot, of a version this code reads, whose checksum
+   * matches: one streaming pass in bounded memory that believes nothing the file says. Run it
+   * before {@link #read}, so that a damaged file is refused before any count in it is used.
    *
+   * @return the snapshot's length in bytes, to pass to {@link #read}
    * @throws CorruptSnapshotException if the input is not a complete, intact Roost snapshot of a
    *     version this code reads
    */
-  public static RoostState read(InputStream in, Limits limits) throws IOException {
-    CheckedInputStream checked =
-        new CheckedInputStream(new BufferedInputStream(in, 1 << 16), new CRC32C());
-    DataInputStream data = new DataInputStream(checked);
-    try {
-      byte[] magic = data.readNBytes(MAGIC.length);
-      if (!java.util.Arrays.equals(magic, MAGIC)) {
-        throw new CorruptSnapshotException("not a Roost snapshot (bad magic)");
+  public static long verify(InputStream in) throws IOException {
+    byte[] header = in.readNBytes(MAGIC.length + 4);
+    checkHeader(header);
+    CRC32C crc = new CRC32C();
+    crc.update(header);
+    long length = header.length;
+    // The last 8 bytes read are the stored checksum, which does not cover itself: they stay in
+    // buf[0..held) until more bytes arrive behind them.
+    byte[] buf = new byte[CHECKSUM_BYTES + (1 << 16)];
+    int held = 0;
+    for (int n; (n = in.read(buf, held, buf.length - held)) != -1; ) {
+      length += n;
+      held += n;
+      if (held > CHECKSUM_BYTES) {
+        crc.update(buf, 0, held - CHECKSUM_BYTES);
+        System.arraycopy(buf, held - CHECKSUM_BYTES, buf, 0, CHECKSUM_BYTES);
+        held = CHECKSUM_BYTES;
       }
-      int version = data.readInt();
-      if (version != VERSION) {
-        throw new CorruptSnapshotException("unsupported snapshot version " + version);
-      }
-      RoostState state = new RoostState(limits);
-      state.restoreTimestamp(data.readLong());
+    }
+    if (held < CHECKSUM_BYTES) {
+      throw new CorruptSnapshotException("truncated snapshot");
+    }
+    if (ByteBuffer.wrap(buf, 0, CHECKSUM_BYTES).getLong() != crc.getValue()) {
+      throw new CorruptSnapshotException("checksum mismatch");
+    }
+    return length;
+  }
 
-      int users = count(data);
+  /**
+   * Reads a state written by {@link #write} from an input of {@code length} bytes, normally one
+   * that {@link #verify} accepted. Nothing is returned unless the whole input is valid. Memory
+   * stays proportional to {@code length} whatever the input says: every count and length in it is
+   * checked against the bytes left before it is used.
+   *
+   * @throws CorruptSnapshotException if the input is not a complete, intact Roost snapshot of a
+   *     version this code reads, or is not {@code length} bytes long
+   */
+  public static RoostState read(InputStream in, long length, Limits limits) throws IOException {
+    Source src = new Source(in, length);
+    try {
+      checkHeader(src.data.readNBytes(MAGIC.length + 4));
+      RoostState state = new RoostState(limits);
+      state.restoreTimestamp(src.data.readLong());
+
+      int users = src.count(MIN_ACCOUNT_BYTES);
       for (int i = 0; i < users; i++) {
-        Account a = new Account(readString(data), readString(data), data.readLong());
-        int following = count(data);
+        Account a = new Account(src.string(), src.string(), src.data.readLong());
+        int following = src.count(MIN_STRING_BYTES);
         for (int j = 0; j < following; j++) {
-          a.following.add(readString(data));
+          a.following.add(src.string());
         }
-        int posts = count(data);
+        int posts = src.count(MIN_POST_BYTES);
         a.posts.ensureCapacity(posts);
         for (int j = 0; j < posts; j++) {
-          long id = data.readLong();
-          long ts = data.readLong();
-          a.posts.add(new Post(id, a.handle, readString(data), ts));
+          long id = src.data.readLong();
+          long ts = src.data.readLong();
+          a.posts.add(new Post(id, a.handle, src.string(), ts));
         }
         state.restoreAccount(a);
       }
@@ -149,29 +198,33 @@ public final class SnapshotFormat {
       }
       state.restoreDerived();
 
-      int keys = count(data);
+      int keys = src.count(MIN_KV_ENTRY_BYTES);
       for (int i = 0; i < keys; i++) {
-        state.restoreKey(readKvEntry(data));
+        state.restoreKey(readKvEntry(src));
       }
 
-      int clients = count(data);
+      int clients = src.count(MIN_CLIENT_BYTES);
       for (int i = 0; i < clients; i++) {
-        String clientId = readString(data);
+        String clientId = src.string();
         RequestLog.Window w = new RequestLog.Window();
-        w.forgottenUpTo = data.readLong();
-        int results = count(data);
+        w.forgottenUpTo = src.data.readLong();
+        int results = src.count(MIN_RESULT_BYTES);
         for (int j = 0; j < results; j++) {
-          w.results.put(data.readLong(), readResult(data));
+          w.results.put(src.data.readLong(), readResult(src));
         }
         state.requests().restore(clientId, w);
       }
 
-      long computed = checked.getChecksum().getValue();
-      long stored = data.readLong();
+      if (src.left() != 0) {
+        throw new CorruptSnapshotException(
+            "the body ends " + src.left() + " bytes before its length says");
+      }
+      long computed = src.checked.getChecksum().getValue();
+      long stored = src.data.readLong();
       if (computed != stored) {
         throw new CorruptSnapshotException("checksum mismatch");
       }
-      if (data.read() != -1) {
+      if (src.data.read() != -1) {
         throw new CorruptSnapshotException("trailing bytes after the checksum");
       }
       return state;
@@ -179,6 +232,94 @@ public final class SnapshotFormat {
       throw new CorruptSnapshotException("truncated snapshot");
     } catch (IllegalArgumentException e) {
       throw new CorruptSnapshotException("malformed snapshot: " + e.getMessage());
+    }
+  }
+
+  private static void checkHeader(byte[] header) throws CorruptSnapshotException {
+    if (header.length < MAGIC.length
+        || !Arrays.equals(header, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+      throw new CorruptSnapshotException("not a Roost snapshot (bad magic)");
+    }
+    if (header.length < MAGIC.length + 4) {
+      throw new CorruptSnapshotException("truncated snapshot");
+    }
+    int version = ByteBuffer.wrap(header, MAGIC.length, 4).getInt();
+    if (version != VERSION) {
+      throw new CorruptSnapshotException("unsupported snapshot version " + version);
+    }
+  }
+
+  /**
+   * The input being read: its checksum so far, and how many body bytes are left before the stored
+   * checksum, against which every count and length is checked.
+   */
+  private static final class Source {
+    final CheckedInputStream checked;
+    final Counted counted;
+    final DataInputStream data;
+    final long bodyLength;
+
+    Source(InputStream in, long length) {
+      checked = new CheckedInputStream(new BufferedInputStream(in, 1 << 16), new CRC32C());
+      counted = new Counted(checked);
+      data = new DataInputStream(counted);
+      bodyLength = length - CHECKSUM_BYTES;
+    }
+
+    long left() {
+      return bodyLength - counted.bytes;
+    }
+
+    /** A count of items that take at least {@code minBytesEach} bytes each. */
+    int count(int minBytesEach) throws IOException {
+      int n = data.readInt();
+      if (n < 0 || (long) n * minBytesEach > left()) {
+        throw new CorruptSnapshotException(
+            "bad count " + n + " with " + left() + " bytes left in the body");
+      }
+      return n;
+    }
+
+    byte[] bytes(int max) throws IOException {
+      int length = data.readInt();
+      if (length < 0 || length > max || length > left()) {
+        throw new CorruptSnapshotException(
+            "bad length " + length + " with " + left() + " bytes left in the body");
+      }
+      byte[] bytes = new byte[length];
+      data.readFully(bytes);
+      return bytes;
+    }
+
+    String string() throws IOException {
+      return new String(bytes(Validation.MAX_VALUE_BYTES), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Counts the bytes read through it. */
+  private static final class Counted extends FilterInputStream {
+    long bytes;
+
+    Counted(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b != -1) {
+        bytes++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        bytes += n;
+      }
+      return n;
     }
   }
 
@@ -213,25 +354,25 @@ public final class SnapshotFormat {
     }
   }
 
-  private static Result readResult(DataInputStream data) throws IOException {
+  private static Result readResult(Source src) throws IOException {
+    DataInputStream data = src.data;
     Code code = Code.ofNumber(data.readInt());
-    String message = readString(data);
+    String message = src.string();
     int tag = data.readByte();
     Payload payload =
         switch (tag) {
           case NO_PAYLOAD -> null;
           case USER ->
               new User(
-                  readString(data),
-                  readString(data),
+                  src.string(),
+                  src.string(),
                   data.readLong(),
                   data.readLong(),
                   data.readLong(),
                   data.readLong());
-          case POST ->
-              new Post(data.readLong(), readString(data), readString(data), data.readLong());
+          case POST -> new Post(data.readLong(), src.string(), src.string(), data.readLong());
           case FOLLOW_RESULT -> new FollowResult(data.readBoolean());
-          case KV_ENTRY -> readKvEntry(data);
+          case KV_ENTRY -> readKvEntry(src);
           default -> throw new CorruptSnapshotException("unknown result payload " + tag);
         };
     return new Result(code, message, payload);
@@ -246,37 +387,15 @@ public final class SnapshotFormat {
     data.writeLong(e.version());
   }
 
-  private static KvEntry readKvEntry(DataInputStream data) throws IOException {
-    String key = readString(data);
-    byte[] value = readBytes(data, Validation.MAX_VALUE_BYTES);
-    return new KvEntry(key, value, data.readLong(), data.readLong(), data.readLong());
+  private static KvEntry readKvEntry(Source src) throws IOException {
+    String key = src.string();
+    byte[] value = src.bytes(Validation.MAX_VALUE_BYTES);
+    return new KvEntry(key, value, src.data.readLong(), src.data.readLong(), src.data.readLong());
   }
 
   private static void writeString(DataOutputStream data, String s) throws IOException {
     byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
     data.writeInt(utf8.length);
     data.write(utf8);
-  }
-
-  private static String readString(DataInputStream data) throws IOException {
-    return new String(readBytes(data, Validation.MAX_VALUE_BYTES), StandardCharsets.UTF_8);
-  }
-
-  private static byte[] readBytes(DataInputStream data, int max) throws IOException {
-    int length = data.readInt();
-    if (length < 0 || length > max) {
-      throw new CorruptSnapshotException("bad length " + length);
-    }
-    byte[] bytes = new byte[length];
-    data.readFully(bytes);
-    return bytes;
-  }
-
-  private static int count(DataInputStream data) throws IOException {
-    int n = data.readInt();
-    if (n < 0) {
-      throw new CorruptSnapshotException("bad count " + n);
-    }
-    return n;
   }
 }

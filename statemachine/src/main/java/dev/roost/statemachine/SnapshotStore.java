@@ -134,8 +134,8 @@ final class SnapshotStore {
 
   private Loaded loadNewestIntact() throws IOException {
     for (Found s : newestFirst()) {
-      try (InputStream in = Files.newInputStream(s.path)) {
-        RoostState loaded = SnapshotFormat.read(in, limits);
+      try {
+        RoostState loaded = read(s.path);
         LOG.info(
             "{}: loaded snapshot {} (term {} index {}): {} users, {} posts, {} keys",
             member,
@@ -159,6 +159,20 @@ final class SnapshotStore {
       }
     }
     return null;
+  }
+
+  /**
+   * Reads a snapshot file in two passes: the whole file's checksum first, in bounded memory, so
+   * that nothing a damaged file says is believed; then its contents.
+   */
+  private RoostState read(Path file) throws IOException {
+    long length;
+    try (InputStream in = Files.newInputStream(file)) {
+      length = SnapshotFormat.verify(in);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      return SnapshotFormat.read(in, length, limits);
+    }
   }
 
   private List<Found> newestFirst() throws IOException {

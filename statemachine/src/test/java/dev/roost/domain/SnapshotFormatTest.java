@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 class SnapshotFormatTest {
@@ -25,7 +26,39 @@ class SnapshotFormatTest {
   }
 
   private static RoostState read(byte[] bytes) throws IOException {
-    return SnapshotFormat.read(new ByteArrayInputStream(bytes), Limits.DEFAULT);
+    return load(bytes, Limits.DEFAULT);
+  }
+
+  /** Loads a snapshot as the snapshot store loads a file: the checksum pass, then the reader. */
+  static RoostState load(byte[] bytes, Limits limits) throws IOException {
+    long length = SnapshotFormat.verify(new ByteArrayInputStream(bytes));
+    return SnapshotFormat.read(new ByteArrayInputStream(bytes), length, limits);
+  }
+
+  /** A snapshot of one user with one post, and the offset of that user's post count in it. */
+  private static byte[] snapshotWithOnePost() throws IOException {
+    Harness h = new Harness();
+    h.register("bob");
+    h.post("bob", "hello");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SnapshotFormat.write(h.state, out);
+    return out.toByteArray();
+  }
+
+  // "ROOSTSNP", version, time, user count; "bob", display name "", created at, following 0.
+  private static final int POST_COUNT_OFFSET = 8 + 4 + 8 + 4 + (4 + 3) + 4 + 8 + 4;
+
+  private static byte[] withHugePostCount(byte[] snapshot, boolean recomputeChecksum) {
+    byte[] bytes = snapshot.clone();
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    assertThat(buffer.getInt(POST_COUNT_OFFSET)).as("the post count field").isEqualTo(1);
+    buffer.putInt(POST_COUNT_OFFSET, Integer.MAX_VALUE);
+    if (recomputeChecksum) {
+      CRC32C crc = new CRC32C();
+      crc.update(bytes, 0, bytes.length - 8);
+      buffer.putLong(bytes.length - 8, crc.getValue());
+    }
+    return bytes;
   }
 
   @Test
@@ -66,6 +99,34 @@ class SnapshotFormatTest {
     assertThatThrownBy(() -> read(bytes))
         .isInstanceOf(CorruptSnapshotException.class)
         .hasMessageContaining("version 99");
+  }
+
+  @Test
+  void aHugeCountIsRefusedByTheChecksumPassBeforeAnythingIsParsed() throws IOException {
+    byte[] bytes = withHugePostCount(snapshotWithOnePost(), false);
+    assertThatThrownBy(() -> SnapshotFormat.verify(new ByteArrayInputStream(bytes)))
+        .isInstanceOf(CorruptSnapshotException.class)
+        .hasMessageContaining("checksum");
+  }
+
+  @Test
+  void aHugeCountWithAMatchingChecksumIsRefusedForTheBytesLeft() throws IOException {
+    // Only the count's bound can catch this one: the checksum matches.
+    byte[] bytes = withHugePostCount(snapshotWithOnePost(), true);
+    assertThatThrownBy(() -> read(bytes))
+        .isInstanceOf(CorruptSnapshotException.class)
+        .hasMessageContaining("bad count " + Integer.MAX_VALUE);
+  }
+
+  @Test
+  void anInputOfAnotherLengthThanGivenIsCorrupt() throws IOException {
+    byte[] bytes = snapshotOfSomeState();
+    for (long length : new long[] {0, bytes.length - 1, bytes.length + 1, Long.MAX_VALUE}) {
+      assertThatThrownBy(
+              () -> SnapshotFormat.read(new ByteArrayInputStream(bytes), length, Limits.DEFAULT))
+          .as("length %d", length)
+          .isInstanceOf(CorruptSnapshotException.class);
+    }
   }
 
   @Test

@@ -7,10 +7,12 @@ import dev.roost.domain.Limits;
 import dev.roost.domain.RequestId;
 import dev.roost.domain.RoostState;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -20,6 +22,8 @@ import org.apache.ratis.util.SizeInBytes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The snapshot files of one member, on a real Ratis storage directory but without a server. */
 class SnapshotStoreTest {
@@ -79,6 +83,43 @@ class SnapshotStoreTest {
     // Ratis is never told of the corrupt one, so it never sends it to a follower.
     assertThat(reopened.storage().getLatestSnapshot().getTermIndex())
         .isEqualTo(TermIndex.valueOf(1, 10));
+  }
+
+  /**
+   * A count in the file is believed only once the file is known intact, and never beyond the bytes
+   * it could describe: a post count flipped to 2^31 - 1 would otherwise allocate a list of that
+   * many slots (8 GiB, past this test JVM's heap) before the checksum at the end is read.
+   */
+  @ParameterizedTest(name = "checksum recomputed: {0}")
+  @ValueSource(booleans = {false, true})
+  void aSnapshotWithAHugeCountIsSetAsideNotAllocated(boolean checksumRecomputed)
+      throws IOException {
+    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    store.open(storage(), "n1");
+    store.publish(
+        store.write(stateWithUsers(1), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
+    RoostState oneAuthor = stateWithUsers(1);
+    oneAuthor.apply(RequestId.of("c", 2), new Command.CreatePost("user1", "hello"), 11, 1000);
+    Path newest = store.write(oneAuthor, TermIndex.valueOf(1, 20));
+    store.publish(newest, TermIndex.valueOf(1, 20));
+    byte[] bytes = Files.readAllBytes(newest);
+    // "ROOSTSNP", version, time, user count; "user1", display name "", created at, following 0.
+    int postCount = 8 + 4 + 8 + 4 + (4 + 5) + 4 + 8 + 4;
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    assertThat(buffer.getInt(postCount)).as("the post count field").isEqualTo(1);
+    buffer.putInt(postCount, Integer.MAX_VALUE);
+    if (checksumRecomputed) {
+      CRC32C crc = new CRC32C();
+      crc.update(bytes, 0, bytes.length - 8);
+      buffer.putLong(bytes.length - 8, crc.getValue());
+    }
+    Files.write(newest, bytes);
+
+    SnapshotStore reopened = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore.Loaded loaded = reopened.open(reopened(), "n1");
+
+    assertThat(loaded.appliedUpTo()).isEqualTo(TermIndex.valueOf(1, 10));
+    assertThat(files()).contains("snapshot.1_20.corrupt");
   }
 
   private static RoostState stateWithUsers(int users) {

@@ -11,7 +11,6 @@ import dev.roost.domain.RoostState;
 import dev.roost.domain.SnapshotFormat;
 import dev.roost.proto.CreatePost;
 import dev.roost.proto.Reply;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -206,8 +205,12 @@ public final class StateMachineBenchmark {
       double writeSeconds = (System.nanoTime() - start) / 1e9;
       start = System.nanoTime();
       RoostState loaded;
-      try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-        loaded = SnapshotFormat.read(in, Limits.DEFAULT);
+      long length;
+      try (InputStream in = Files.newInputStream(file)) {
+        length = SnapshotFormat.verify(in);
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        loaded = SnapshotFormat.read(in, length, Limits.DEFAULT);
       }
       double loadSeconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
