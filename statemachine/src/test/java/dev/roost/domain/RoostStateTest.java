@@ -581,9 +581,10 @@ class RoostStateTest {
       small.apply(new KvPut("a", bytes("12345678"))); // 9 bytes
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
       SnapshotFormat.write(small.state, out);
+      byte[] bytes = out.toByteArray();
       RoostState restored =
           SnapshotFormat.read(
-              new java.io.ByteArrayInputStream(out.toByteArray()), small.state.limits());
+              new java.io.ByteArrayInputStream(bytes), bytes.length, small.state.limits());
 
       assertThat(
               restored
