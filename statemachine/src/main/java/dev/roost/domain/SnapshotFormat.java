@@ -176,14 +176,23 @@ public final class SnapshotFormat {
       int users = src.count(MIN_ACCOUNT_BYTES);
       for (int i = 0; i < users; i++) {
         Account a = new Account(src.string(), src.string(), src.data.readLong());
+        if (state.accountOrNull(a.handle) != null) {
+          throw new CorruptSnapshotException("user " + a.handle + " appears twice");
+        }
         int following = src.count(MIN_STRING_BYTES);
         for (int j = 0; j < following; j++) {
           a.following.add(src.string());
         }
         int posts = src.count(MIN_POST_BYTES);
         a.posts.ensureCapacity(posts);
+        long previousId = 0;
         for (int j = 0; j < posts; j++) {
           long id = src.data.readLong();
+          // Timelines search and merge each author's posts by id: they must be increasing.
+          if (id <= previousId) {
+            throw new CorruptSnapshotException("posts of " + a.handle + " out of id order");
+          }
+          previousId = id;
           long ts = src.data.readLong();
           a.posts.add(new Post(id, a.handle, src.string(), ts));
         }

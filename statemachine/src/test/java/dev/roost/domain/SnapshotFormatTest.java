@@ -119,6 +119,31 @@ class SnapshotFormatTest {
   }
 
   @Test
+  void postsOutOfIdOrderAreCorruptEvenWithAMatchingChecksum() throws IOException {
+    Harness h = new Harness();
+    h.register("bob");
+    h.post("bob", "one");
+    h.post("bob", "two");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SnapshotFormat.write(h.state, out);
+    byte[] bytes = out.toByteArray();
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    // After the post count: id, time and "one" (4 + 3 bytes), then the second post's id.
+    int first = POST_COUNT_OFFSET + 4;
+    int second = first + 8 + 8 + 4 + 3;
+    long firstId = buffer.getLong(first);
+    buffer.putLong(first, buffer.getLong(second));
+    buffer.putLong(second, firstId);
+    CRC32C crc = new CRC32C();
+    crc.update(bytes, 0, bytes.length - 8);
+    buffer.putLong(bytes.length - 8, crc.getValue());
+
+    assertThatThrownBy(() -> read(bytes))
+        .isInstanceOf(CorruptSnapshotException.class)
+        .hasMessageContaining("out of id order");
+  }
+
+  @Test
   void anInputOfAnotherLengthThanGivenIsCorrupt() throws IOException {
     byte[] bytes = snapshotOfSomeState();
     for (long length : new long[] {0, bytes.length - 1, bytes.length + 1, Long.MAX_VALUE}) {
