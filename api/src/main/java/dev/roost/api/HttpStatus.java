@@ -34,7 +34,8 @@ public final class HttpStatus {
   public static StatusCode code(int status) {
     return switch (status) {
       case 200 -> StatusCode.OK;
-      case 400, 405 -> StatusCode.INVALID_ARGUMENT;
+      // 411, 413, 431: a request without a length, or over a size limit, is the caller's to fix.
+      case 400, 405, 411, 413, 431 -> StatusCode.INVALID_ARGUMENT;
       case 401, 403 -> StatusCode.PERMISSION_DENIED;
       case 404 -> StatusCode.NOT_FOUND;
       case 409 -> StatusCode.FAILED_PRECONDITION;

@@ -24,9 +24,12 @@ class HttpStatusTest {
 
   @Test
   void answersWithoutAnErrorBodyAreRead() {
-    assertThat(Arrays.asList(404, 405, 500, 502, 418).stream().map(HttpStatus::code))
+    assertThat(Arrays.asList(404, 405, 411, 413, 431, 500, 502, 418).stream().map(HttpStatus::code))
         .containsExactly(
             StatusCode.NOT_FOUND,
+            StatusCode.INVALID_ARGUMENT,
+            StatusCode.INVALID_ARGUMENT,
+            StatusCode.INVALID_ARGUMENT,
             StatusCode.INVALID_ARGUMENT,
             StatusCode.INTERNAL,
             StatusCode.UNAVAILABLE,

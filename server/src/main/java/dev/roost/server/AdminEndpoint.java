@@ -1,11 +1,10 @@
 package dev.roost.server;
 
+import static java.util.stream.Collectors.joining;
+
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import com.google.protobuf.MessageOrBuilder;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.roost.api.ControlJson;
 import dev.roost.api.HttpStatus;
 import dev.roost.proto.AddMemberRequest;
@@ -14,16 +13,21 @@ import dev.roost.proto.ErrorReply;
 import dev.roost.proto.RemoveMemberRequest;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.TransferLeadershipRequest;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,24 +48,32 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every request must carry {@code Authorization: Bearer SECRET} with the server's {@code
  * --admin-secret}; without it, or when the server has none, the answer is 403 with code {@code
- * PERMISSION_DENIED} and nothing is looked at. This is the only way to change the membership:
+ * PERMISSION_DENIED} and nothing else is looked at: the secret is checked first, before the method,
+ * the body or the path. An address that sent {@link AuthThrottle#MAX_FAILURES} wrong secrets within
+ * {@link AuthThrottle#WINDOW} is answered 429 ({@code RESOURCE_EXHAUSTED}) with a {@code
+ * Retry-After} header, whatever secret it sends, until that window ends. A body must come with a
+ * {@code Content-Length} (411 otherwise) of at most {@link #MAX_BODY_BYTES} (413 otherwise), both
+ * {@code INVALID_ARGUMENT}; nothing runs for either. This is the only way to change the membership:
  * Ratis' own admin RPC service has no authentication hook, so Roost servers refuse it ({@link
  * RatisAdminRefusal}), and {@link ClusterAdmin} calls the Ratis server in-process.
  *
  * <p>Every answer is proto-JSON: an {@link AdminReply} with HTTP 200 once the operation is done, or
  * an {@link ErrorReply} with its code's HTTP status ({@link HttpStatus}). A leader-only operation
  * sent to a follower answers {@code UNAVAILABLE} with {@code leader}: the id of the leader to ask
- * ("" when none is known). Operations run on a small pool of their own, so that a membership change
- * that waits for a new server to catch up never delays {@code /health} or {@code /ready}.
+ * ("" when none is known). A failure this endpoint did not foresee is logged and answered {@code
+ * INTERNAL} without its message. The body is read without holding a thread, and operations run on a
+ * small pool of their own, so that a slow client or a membership change that waits for a new server
+ * to catch up never delays {@code /health} or {@code /ready}.
  */
-final class AdminEndpoint implements HttpHandler {
+final class AdminEndpoint implements Request.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(AdminEndpoint.class);
 
   /** The largest request body read; a request is a few short strings. */
-  private static final int MAX_BODY_BYTES = 64 * 1024;
+  static final int MAX_BODY_BYTES = 64 * 1024;
 
   private final AdminSecret secret;
   private final ClusterAdmin admin;
+  private final AuthThrottle throttle;
   private final ExecutorService workers =
       Executors.newFixedThreadPool(
           4,
@@ -73,106 +85,135 @@ final class AdminEndpoint implements HttpHandler {
 
   /**
    * @param secret the configured secret, or null: every request is then refused
+   * @param throttle where wrong secrets are counted
    */
-  AdminEndpoint(AdminSecret secret, ClusterAdmin admin) {
+  AdminEndpoint(AdminSecret secret, ClusterAdmin admin, AuthThrottle throttle) {
     this.secret = secret;
     this.admin = admin;
+    this.throttle = throttle;
   }
 
   @Override
-  public void handle(HttpExchange exchange) {
-    try {
-      workers.execute(() -> serve(exchange));
-    } catch (RejectedExecutionException e) {
-      exchange.close();
+  public boolean handle(Request request, Response response, Callback callback) {
+    String path = request.getHttpURI().getPath();
+    String from = Request.getRemoteAddr(request);
+    Optional<Duration> locked = throttle.lockedOut(from);
+    if (locked.isPresent()) {
+      long seconds = Math.max(1, (locked.get().toMillis() + 999) / 1000);
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, seconds);
+      HttpAnswer.error(
+              StatusCode.RESOURCE_EXHAUSTED,
+              "too many wrong admin secrets from " + from + "; try again in " + seconds + " s")
+          .send(response, callback);
+      return true;
     }
+    HttpAnswer refusal = refusal(request, path, from);
+    if (refusal != null) {
+      refusal.send(response, callback);
+      return true;
+    }
+    Content.Source.asByteArrayAsync(
+        request,
+        MAX_BODY_BYTES,
+        Promise.Invocable.from(
+            InvocationType.NON_BLOCKING,
+            (byte[] body, Throwable failure) -> {
+              if (failure != null) {
+                unreadable(path, from, failure).send(response, callback);
+                return;
+              }
+              try {
+                workers.execute(() -> run(request, path, from, body).send(response, callback));
+              } catch (RejectedExecutionException e) {
+                HttpAnswer.error(StatusCode.UNAVAILABLE, "the server is stopping")
+                    .send(response, callback);
+              }
+            }));
+    return true;
   }
 
-  private void serve(HttpExchange exchange) {
-    int status;
-    MessageOrBuilder body;
+  /** Why {@code request} is refused before its body is read, or null if it is not. */
+  private HttpAnswer refusal(Request request, String path, String from) {
+    if (secret == null) {
+      return HttpAnswer.error(
+          StatusCode.PERMISSION_DENIED,
+          "admin operations are disabled on this server: it has no --admin-secret");
+    }
+    String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+    if (auth == null || !auth.startsWith("Bearer ") || !secret.matches(auth.substring(7))) {
+      LOG.info("admin {} from {} refused: wrong or missing admin secret", path, from);
+      if (throttle.failed(from)) {
+        LOG.warn(
+            "admin: {} sent {} wrong secrets; refusing it for up to {} s",
+            from,
+            AuthThrottle.MAX_FAILURES,
+            AuthThrottle.WINDOW.toSeconds());
+      }
+      return HttpAnswer.error(
+          StatusCode.PERMISSION_DENIED,
+          "admin operations need the admin secret (--admin-secret or ROOST_ADMIN_SECRET)");
+    }
+    throttle.succeeded(from);
+    if (!request.getMethod().equals("POST")) {
+      return HttpAnswer.error(StatusCode.INVALID_ARGUMENT, "use POST");
+    }
+    // A body of unknown length could only be refused part-way through reading it, where Jetty
+    // 12.1.13 fails the finished request a second time (an NPE logged as a warning).
+    if (request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+      return HttpAnswer.error(
+          411, StatusCode.INVALID_ARGUMENT, "send the request body with a Content-Length");
+    }
+    if (request.getLength() > MAX_BODY_BYTES) {
+      return HttpAnswer.error(
+          413,
+          StatusCode.INVALID_ARGUMENT,
+          "request body over " + MAX_BODY_BYTES + " bytes; an admin request is a few fields");
+    }
+    return null;
+  }
+
+  private static HttpAnswer unreadable(String path, String from, Throwable failure) {
+    LOG.debug("admin {} from {}: could not read the body", path, from, failure);
+    return HttpAnswer.error(StatusCode.INVALID_ARGUMENT, "could not read the request body");
+  }
+
+  /** Performs the operation {@code request} asks for. */
+  private HttpAnswer run(Request request, String path, String from, byte[] bytes) {
     try {
-      body = dispatch(exchange);
-      status = 200;
+      String body = new String(bytes, StandardCharsets.UTF_8);
+      AdminReply reply =
+          switch (path) {
+            case "/admin/add" -> {
+              AddMemberRequest r = request(body, request, AddMemberRequest.getDefaultInstance());
+              yield admin.add(required(r.getId(), "id"), required(r.getAddress(), "address"));
+            }
+            case "/admin/remove" ->
+                admin.remove(
+                    required(
+                        request(body, request, RemoveMemberRequest.getDefaultInstance()).getId(),
+                        "id"));
+            case "/admin/transfer" ->
+                admin.transfer(
+                    required(
+                        request(body, request, TransferLeadershipRequest.getDefaultInstance())
+                            .getId(),
+                        "id"));
+            case "/admin/snapshot" -> admin.snapshot();
+            default -> throw new AdminException(StatusCode.NOT_FOUND, "no admin operation " + path);
+          };
+      return HttpAnswer.json(200, reply.toBuilder().setCode(StatusCode.OK));
     } catch (AdminException e) {
       ErrorReply.Builder error =
           ErrorReply.newBuilder().setCode(e.code()).setMessage(e.getMessage());
       if (e.leader() != null) {
         error.setLeader(e.leader());
       }
-      body = error;
-      status = HttpStatus.of(e.code());
+      return HttpAnswer.json(HttpStatus.of(e.code()), error);
     } catch (RuntimeException e) {
-      LOG.warn("admin request {} failed", exchange.getRequestURI().getPath(), e);
-      body = ErrorReply.newBuilder().setCode(StatusCode.INTERNAL).setMessage(e.toString());
-      status = HttpStatus.of(StatusCode.INTERNAL);
-    }
-    try {
-      byte[] bytes = (ControlJson.print(body) + "\n").getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", ControlJson.CONTENT_TYPE);
-      exchange.sendResponseHeaders(status, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    } catch (IOException e) {
-      LOG.debug("could not answer an admin request", e);
-    } finally {
-      exchange.close();
-    }
-  }
-
-  private AdminReply dispatch(HttpExchange exchange) throws AdminException {
-    if (!exchange.getRequestMethod().equals("POST")) {
-      throw new AdminException(StatusCode.INVALID_ARGUMENT, "use POST");
-    }
-    if (secret == null) {
-      throw new AdminException(
-          StatusCode.PERMISSION_DENIED,
-          "admin operations are disabled on this server: it has no --admin-secret");
-    }
-    String auth = exchange.getRequestHeaders().getFirst("Authorization");
-    if (auth == null || !auth.startsWith("Bearer ") || !secret.matches(auth.substring(7))) {
-      throw new AdminException(
-          StatusCode.PERMISSION_DENIED,
-          "admin operations need the admin secret (--admin-secret or ROOST_ADMIN_SECRET)");
-    }
-    String path = exchange.getRequestURI().getPath();
-    String body = body(exchange);
-    Map<String, String> params = query(exchange.getRequestURI().getRawQuery());
-    AdminReply reply =
-        switch (path) {
-          case "/admin/add" -> {
-            AddMemberRequest r = request(body, params, AddMemberRequest.getDefaultInstance());
-            yield admin.add(required(r.getId(), "id"), required(r.getAddress(), "address"));
-          }
-          case "/admin/remove" ->
-              admin.remove(
-                  required(
-                      request(body, params, RemoveMemberRequest.getDefaultInstance()).getId(),
-                      "id"));
-          case "/admin/transfer" ->
-              admin.transfer(
-                  required(
-                      request(body, params, TransferLeadershipRequest.getDefaultInstance()).getId(),
-                      "id"));
-          case "/admin/snapshot" -> admin.snapshot();
-          default -> throw new AdminException(StatusCode.NOT_FOUND, "no admin operation " + path);
-        };
-    return reply.toBuilder().setCode(StatusCode.OK).build();
-  }
-
-  private static String body(HttpExchange exchange) throws AdminException {
-    try (InputStream in = exchange.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-      if (bytes.length > MAX_BODY_BYTES) {
-        throw new AdminException(
-            StatusCode.INVALID_ARGUMENT,
-            "request body over " + MAX_BODY_BYTES + " bytes; an admin request is a few fields");
-      }
-      return new String(bytes, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AdminException(
-          StatusCode.INVALID_ARGUMENT, "could not read the request body: " + e.getMessage());
+      // The message may name classes, files or peers: the log gets it, the client does not.
+      LOG.warn("admin {} from {} failed", path, from, e);
+      return HttpAnswer.error(
+          StatusCode.INTERNAL, "internal error; the server's log has the details");
     }
   }
 
@@ -180,23 +221,37 @@ final class AdminEndpoint implements HttpHandler {
    * The request: the body parsed as {@code prototype}'s message, or, when the body is empty, its
    * string fields from the query parameters named as in the JSON (or as in the proto).
    */
-  private static <T extends Message> T request(String body, Map<String, String> params, T prototype)
+  private static <T extends Message> T request(String body, Request http, T prototype)
       throws AdminException {
+    List<FieldDescriptor> fields = prototype.getDescriptorForType().getFields();
     if (!body.isBlank()) {
       try {
         return ControlJson.parse(body, prototype);
       } catch (InvalidProtocolBufferException e) {
+        // The parser's message quotes the input and names parser internals: not for the client.
         throw new AdminException(
             StatusCode.INVALID_ARGUMENT,
             "the body is not a "
                 + prototype.getDescriptorForType().getName()
-                + " in JSON: "
-                + e.getMessage());
+                + " in JSON (an object with the fields "
+                + fields.stream().map(FieldDescriptor::getJsonName).collect(joining(", "))
+                + ")");
       }
     }
+    Fields params;
+    try {
+      params = Request.extractQueryParameters(http);
+    } catch (RuntimeException e) {
+      // Jetty's HttpException: a bad %-escape or invalid UTF-8, the caller's to fix.
+      throw new AdminException(
+          StatusCode.INVALID_ARGUMENT, "the query string is not URL-encoded UTF-8");
+    }
     Message.Builder builder = prototype.newBuilderForType();
-    for (FieldDescriptor field : prototype.getDescriptorForType().getFields()) {
-      String value = params.getOrDefault(field.getJsonName(), params.get(field.getName()));
+    for (FieldDescriptor field : fields) {
+      String value = params.getValue(field.getJsonName());
+      if (value == null) {
+        value = params.getValue(field.getName());
+      }
       if (value != null && field.getJavaType() == FieldDescriptor.JavaType.STRING) {
         builder.setField(field, value);
       }
@@ -211,22 +266,6 @@ final class AdminEndpoint implements HttpHandler {
       throw new AdminException(StatusCode.INVALID_ARGUMENT, "missing parameter '" + name + "'");
     }
     return value.strip();
-  }
-
-  private static Map<String, String> query(String raw) {
-    Map<String, String> out = new HashMap<>();
-    if (raw == null) {
-      return out;
-    }
-    for (String pair : raw.split("&")) {
-      int eq = pair.indexOf('=');
-      if (eq > 0) {
-        out.put(
-            URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-      }
-    }
-    return out;
   }
 
   /** Stops taking requests; operations in flight finish on their own. */

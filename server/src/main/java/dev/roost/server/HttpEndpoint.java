@@ -1,28 +1,34 @@
 package dev.roost.server;
 
-import com.google.protobuf.MessageOrBuilder;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import dev.roost.api.ControlJson;
-import dev.roost.api.HttpStatus;
 import dev.roost.api.Peers;
 import dev.roost.proto.ErrorReply;
 import dev.roost.proto.MemberStatus;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
 import org.apache.ratis.server.RaftServer;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP endpoint of one server ({@code --http}), on the JDK's built-in HTTP server: probes,
- * status, metrics and the admin operations. It starts before Ratis so that liveness probes pass
- * while a large log is replayed. Every path but {@code /admin/} answers GET and HEAD:
+ * The HTTP endpoint of one server ({@code --http}), on Jetty's core API: probes, status, metrics
+ * and the admin operations. It starts before Ratis so that liveness probes pass while a large log
+ * is replayed. Every path but {@code /admin/} answers GET and HEAD:
  *
  * <ul>
  *   <li>{@code /health}: 200 {@code ok} while the process runs and Ratis has not closed this
@@ -38,39 +44,41 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /admin/...}: the authenticated admin operations of {@link AdminEndpoint}, once
  *       {@link #attachAdmin} has installed them.
  * </ul>
+ *
+ * <p>Hostile or broken clients: Jetty parses requests without holding a thread while it waits for
+ * bytes, so a client that sends part of a request and stalls holds one connection, never a thread,
+ * and never delays anyone's probe; the connection is closed after {@link #IDLE_TIMEOUT} without a
+ * byte either way. Request headers over {@link #MAX_HEADER_BYTES} are refused with 431. A failure
+ * inside an endpoint is logged and answered 500 without its message; Jetty's own error answers
+ * (400, 431, ...) carry the status line only.
  */
 final class HttpEndpoint implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
 
-  private record Response(int code, String contentType, byte[] body) {
-    static Response text(int code, String body) {
-      return new Response(
-          code, "text/plain; charset=utf-8", (body + "\n").getBytes(StandardCharsets.UTF_8));
-    }
+  /**
+   * Threads that run requests, Jetty's acceptor and selector included. Probes, status and scrapes
+   * take milliseconds, and admin operations wait on a pool of their own ({@link AdminEndpoint}).
+   */
+  static final int THREADS = 12;
 
-    static Response json(int code, MessageOrBuilder message) {
-      return new Response(
-          code,
-          ControlJson.CONTENT_TYPE,
-          (ControlJson.print(message) + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-  }
+  /** A connection with no byte in either direction for this long is closed. */
+  static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
+
+  /** The largest request line plus headers; a probe or an admin request needs a few hundred. */
+  static final int MAX_HEADER_BYTES = 8 * 1024;
 
   private interface Endpoint {
-    Response respond() throws IOException;
+    HttpAnswer respond() throws IOException;
   }
 
-  private final HttpServer server;
+  private final Server server;
   private final PrometheusExport metrics;
   private volatile RaftServer raft;
+  private volatile Request.Handler admin;
 
-  private HttpEndpoint(HttpServer server, PrometheusExport metrics) {
+  private HttpEndpoint(Server server, PrometheusExport metrics) {
     this.server = server;
     this.metrics = metrics;
-    route("/health", this::health);
-    route("/ready", this::ready);
-    route("/status", this::status);
-    route("/metrics", this::metrics);
   }
 
   /**
@@ -86,21 +94,47 @@ final class HttpEndpoint implements AutoCloseable {
     if (resolved.isUnresolved()) {
       throw new ConfigException("--http: unknown host '" + address.getHostString() + "'");
     }
-    HttpServer server;
+    QueuedThreadPool threads = new QueuedThreadPool(THREADS);
+    threads.setName("roost-http");
+    Server server = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setRequestHeaderSize(MAX_HEADER_BYTES);
+    http.setSendServerVersion(false);
+    ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+    connector.setHost(resolved.getAddress().getHostAddress());
+    connector.setPort(resolved.getPort());
+    connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+    server.addConnector(connector);
+    server.setErrorHandler(new StatusLineErrors());
+    HttpEndpoint endpoint = new HttpEndpoint(server, metrics);
+    server.setHandler(
+        new Handler.Abstract() {
+          @Override
+          public boolean handle(Request request, Response response, Callback callback)
+              throws Exception {
+            return endpoint.handle(request, response, callback);
+          }
+        });
     try {
-      server = HttpServer.create(resolved, 0);
+      // Bound here rather than in start(), which would log the failure as Jetty's own.
+      connector.open();
     } catch (IOException e) {
+      Throwable why = e.getCause() == null ? e : e.getCause();
       throw new ConfigException(
           "--http: cannot bind "
               + address.getHostString()
               + ":"
               + address.getPort()
               + ": "
-              + e.getMessage());
+              + why.getMessage());
     }
-    HttpEndpoint http = new HttpEndpoint(server, metrics);
-    server.start();
-    return http;
+    try {
+      server.start();
+    } catch (Exception e) {
+      endpoint.close();
+      throw new IllegalStateException("the HTTP server did not start", e);
+    }
+    return endpoint;
   }
 
   /** Starts answering {@code /ready} and {@code /status} from {@code started}. */
@@ -109,44 +143,73 @@ final class HttpEndpoint implements AutoCloseable {
   }
 
   /** Serves {@code /admin/} with {@code admin} from now on. */
-  void attachAdmin(HttpHandler admin) {
-    server.createContext("/admin/", admin);
+  void attachAdmin(Request.Handler admin) {
+    this.admin = admin;
   }
 
   /** Stops serving at once: a probe in flight sees its connection closed. */
   @Override
   public void close() {
-    server.stop(0);
+    try {
+      server.stop();
+    } catch (Exception e) {
+      LOG.warn("stopping the HTTP endpoint failed", e);
+    }
   }
 
-  private Response health() {
+  private boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String path = request.getHttpURI().getPath();
+    Request.Handler admin = this.admin;
+    if (admin != null && path.startsWith("/admin/")) {
+      return admin.handle(request, response, callback);
+    }
+    Endpoint endpoint =
+        switch (path) {
+          case "/health" -> this::health;
+          case "/ready" -> this::ready;
+          case "/status" -> this::status;
+          case "/metrics" -> this::metrics;
+          default -> null;
+        };
+    String method = request.getMethod();
+    HttpAnswer answer;
+    if (endpoint == null) {
+      answer = HttpAnswer.text(404, "not found");
+    } else if (!method.equals("GET") && !method.equals("HEAD")) {
+      answer = HttpAnswer.text(405, "use GET");
+    } else {
+      answer = respond(path, endpoint);
+    }
+    answer.send(response, callback);
+    return true;
+  }
+
+  private HttpAnswer health() {
     Optional<RaftReading> state = raftReading();
     if (state.isPresent() && !state.get().alive()) {
-      return Response.text(503, "raft server closed");
+      return HttpAnswer.text(503, "raft server closed");
     }
-    return Response.text(200, "ok");
+    return HttpAnswer.text(200, "ok");
   }
 
-  private Response ready() {
+  private HttpAnswer ready() {
     Optional<RaftReading> state = raftReading();
     if (state.isEmpty()) {
-      return Response.text(503, notAttachedReason());
+      return HttpAnswer.text(503, notAttachedReason());
     }
     return state
         .get()
         .notReadyReason()
-        .map(reason -> Response.text(503, reason))
-        .orElse(Response.text(200, "ready"));
+        .map(reason -> HttpAnswer.text(503, reason))
+        .orElse(HttpAnswer.text(200, "ready"));
   }
 
-  private Response status() throws IOException {
+  private HttpAnswer status() throws IOException {
     Optional<RaftReading> state = raftReading();
     if (state.isEmpty()) {
-      return Response.json(
-          HttpStatus.of(StatusCode.UNAVAILABLE),
-          ErrorReply.newBuilder().setCode(StatusCode.UNAVAILABLE).setMessage(notAttachedReason()));
+      return HttpAnswer.error(StatusCode.UNAVAILABLE, notAttachedReason());
     }
-    return Response.json(
+    return HttpAnswer.json(
         200, status(state.get(), MembershipReading.read(raft.getDivision(Peers.GROUP_ID))));
   }
 
@@ -169,8 +232,8 @@ final class HttpEndpoint implements AutoCloseable {
         .build();
   }
 
-  private Response metrics() throws IOException {
-    return new Response(200, metrics.contentType(), metrics.scrape());
+  private HttpAnswer metrics() throws IOException {
+    return new HttpAnswer(200, metrics.contentType(), metrics.scrape());
   }
 
   /** This member's state, or empty before Ratis started or once the group is gone. */
@@ -182,44 +245,35 @@ final class HttpEndpoint implements AutoCloseable {
     return raft == null ? "starting" : "not a member of the group";
   }
 
-  private void route(String path, Endpoint endpoint) {
-    server.createContext(path, exchange -> serve(exchange, path, endpoint));
-  }
-
-  private static void serve(HttpExchange exchange, String path, Endpoint endpoint)
-      throws IOException {
-    try {
-      String method = exchange.getRequestMethod();
-      Response response;
-      if (!exchange.getRequestURI().getPath().equals(path)) {
-        // A context matches every path it prefixes; only the exact path exists.
-        response = Response.text(404, "not found");
-      } else if (!method.equals("GET") && !method.equals("HEAD")) {
-        response = Response.text(405, "use GET");
-      } else {
-        response = respond(endpoint);
-      }
-      byte[] body = response.body();
-      exchange.getResponseHeaders().set("Content-Type", response.contentType());
-      if (method.equals("HEAD")) {
-        exchange.sendResponseHeaders(response.code(), -1);
-      } else {
-        exchange.sendResponseHeaders(response.code(), body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      }
-    } finally {
-      exchange.close();
-    }
-  }
-
-  private static Response respond(Endpoint endpoint) {
+  private static HttpAnswer respond(String path, Endpoint endpoint) {
     try {
       return endpoint.respond();
     } catch (IOException | RuntimeException e) {
-      LOG.warn("HTTP request failed", e);
-      return Response.text(500, "internal error: " + e);
+      // The message may name classes, files or peers: the log gets it, the client does not.
+      LOG.warn("HTTP {} failed", path, e);
+      return HttpAnswer.text(500, "internal error");
+    }
+  }
+
+  /**
+   * Jetty's answers to requests it refuses itself (a malformed request line, headers over {@link
+   * #MAX_HEADER_BYTES}): the status line as text, never the failure's message.
+   */
+  private static final class StatusLineErrors extends ErrorHandler {
+    @Override
+    protected void generateResponse(
+        Request request,
+        Response response,
+        int code,
+        String message,
+        Throwable cause,
+        Callback callback) {
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+      Content.Sink.write(
+          response,
+          true,
+          code + " " + org.eclipse.jetty.http.HttpStatus.getMessage(code) + "\n",
+          callback);
     }
   }
 }

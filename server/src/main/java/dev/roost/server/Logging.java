@@ -65,6 +65,8 @@ final class Logging {
     root.addAppender(start(console, context, pattern));
     root.addAppender(start(file, context, pattern));
     context.getLogger("org.apache.ratis").setLevel(Level.toLevel(config.raftLogLevel()));
+    // Jetty's INFO lines repeat what the start line says; its DEBUG is a line per I/O event.
+    context.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
   }
 
   private static OutputStreamAppender<ILoggingEvent> start(

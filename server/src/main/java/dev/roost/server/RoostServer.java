@@ -94,7 +94,11 @@ public final class RoostServer {
             metrics::gatewayEntry);
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
-    this.admin = new AdminEndpoint(config.adminSecret(), new ClusterAdmin(raft, aliveWindow));
+    this.admin =
+        new AdminEndpoint(
+            config.adminSecret(),
+            new ClusterAdmin(raft, aliveWindow),
+            new AuthThrottle(System::nanoTime));
     metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
     this.jmx = metrics.jmxReporter();
   }
@@ -113,6 +117,8 @@ public final class RoostServer {
       Preflight.checkDataDir(config.dataDir());
       Preflight.checkLogFile(config.logFile());
       Preflight.checkRaftPort(config);
+      // Before the HTTP endpoint: Jetty logs as it starts, and unconfigured logback prints DEBUG.
+      Logging.configure(config);
       http = HttpEndpoint.start(config.http(), PrometheusExport.forServer(metrics));
     } catch (ParameterException e) {
       System.err.println("roost-server: " + e.getMessage() + " (see --help)");
@@ -124,7 +130,6 @@ public final class RoostServer {
       return;
     }
 
-    Logging.configure(config);
     try {
       RoostServer server = new RoostServer(config, http, metrics);
       Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "roost-shutdown"));

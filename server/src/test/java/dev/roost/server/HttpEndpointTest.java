@@ -10,17 +10,26 @@ import dev.roost.proto.Peer;
 import dev.roost.proto.Role;
 import dev.roost.proto.StatusCode;
 import dev.roost.testkit.LoopbackPorts;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The HTTP endpoint before Ratis starts, its admin refusals, and what {@code /status} serves. */
+/**
+ * The HTTP endpoint before Ratis starts, its routes, its admin refusals, what {@code /status}
+ * serves, and what half-sent or oversized requests cannot do (issue 17).
+ */
 class HttpEndpointTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final String SECRET = "0123456789abcdef-secret";
@@ -36,7 +45,8 @@ class HttpEndpointTest {
             new InetSocketAddress("127.0.0.1", port),
             new PrometheusExport(new RoostMetrics(), new RatisMetricsBridge(), false));
     // No Ratis server: every operation that reached the cluster would fail, and none may.
-    endpoint.attachAdmin(new AdminEndpoint(AdminSecret.of(SECRET), null));
+    endpoint.attachAdmin(
+        new AdminEndpoint(AdminSecret.of(SECRET), null, new AuthThrottle(System::nanoTime)));
   }
 
   @AfterEach
@@ -66,6 +76,78 @@ class HttpEndpointTest {
     assertThat(error(status).getMessage()).isEqualTo("starting");
     assertThat(send(at("/health")).body()).isEqualTo("ok\n");
     assertThat(send(at("/ready")).statusCode()).isEqualTo(503);
+  }
+
+  @Test
+  void everyPathAnswersGetAndHeadOnly() throws Exception {
+    HttpResponse<String> head = send(at("/health").method("HEAD", BodyPublishers.noBody()));
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
+
+    HttpResponse<String> post = send(at("/health").POST(BodyPublishers.ofString("x")));
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(post.body()).isEqualTo("use GET\n");
+
+    assertThat(send(at("/health/more")).statusCode()).isEqualTo(404);
+    assertThat(send(at("/nothing")).statusCode()).isEqualTo(404);
+    HttpResponse<String> metrics = send(at("/metrics"));
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+  }
+
+  @Test
+  void headersOverTheLimitAreRefusedWith431() throws Exception {
+    HttpResponse<String> r =
+        send(at("/health").header("X-Padding", "a".repeat(HttpEndpoint.MAX_HEADER_BYTES)));
+
+    assertThat(r.statusCode()).isEqualTo(431);
+    assertThat(r.body()).isEqualTo("431 Request Header Fields Too Large\n");
+  }
+
+  @Test
+  void halfSentRequestsDoNotBlockHealth() throws Exception {
+    // 64 clients each send part of a request (some only part of the request line, some the line
+    // and a header but never the blank line that ends the headers) and then go quiet.
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 64; i++) {
+        Socket s = new Socket();
+        // The old endpoint stopped accepting: its backlog filled and connect hung for minutes.
+        s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+        String partial = i % 2 == 0 ? "GET /hea" : "GET /health HTTP/1.1\r\nHost: x\r\n";
+        s.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        stalled.add(s);
+      }
+
+      // A liveness probe still gets its answer; 2 s is Kubernetes' probe timeout, not a speed
+      // requirement (the old endpoint never answered while one request was half sent).
+      HttpResponse<String> health = send(at("/health").timeout(Duration.ofSeconds(2)));
+
+      assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(health.body()).isEqualTo("ok\n");
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void aStalledConnectionIsClosedByTheServer() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.getOutputStream().write("GET /health HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      // Far above the idle timeout: only a bound on how long the test waits for the close.
+      s.setSoTimeout(30_000);
+
+      // Whatever the server says before closing (a 408, or nothing), it ends the connection.
+      byte[] answer = s.getInputStream().readAllBytes();
+
+      assertThat(new String(answer, StandardCharsets.US_ASCII)).doesNotContain("200");
+    } catch (IOException e) {
+      throw new AssertionError("the server kept a stalled connection open", e);
+    }
   }
 
   @Test
