@@ -228,7 +228,8 @@ public record ServerConfig(
       OptionSpec.Builder option =
           OptionSpec.builder(s.flag())
               .paramLabel(s.label())
-              .description(s.description())
+              // Picocli reads a description as a format string; ours are plain text.
+              .description(s.description().replace("%", "%%"))
               .type(String.class);
       if (BOOLEANS.contains(s.name())) {
         option.arity("0..1").fallbackValue("true");

@@ -79,6 +79,23 @@ class ServerConfigTest {
   }
 
   @Test
+  void theUsageShowsEveryDescriptionAsWritten() {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream before = System.err;
+    String usage;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      usage = ServerConfig.commandLine().getUsageMessage();
+    } finally {
+      System.setErr(before);
+    }
+
+    // Picocli warned on stderr about "10%" in --read-lease's text and printed it unformatted.
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEmpty();
+    assertThat(usage).contains("10% of").doesNotContain("%%");
+  }
+
+  @Test
   void quotasAreSetByFlags() throws Exception {
     Map<String, String> flags = with("max-users", "10");
     flags.put("max-posts", "20");
