@@ -130,10 +130,11 @@ final class AbuseBench extends Verb {
     if (!abused) {
       return BenchReport.json(new RoostLoad(options, progress).run());
     }
-    Abuser abuser = new Abuser(cluster.nodes(), cluster.peers()).start();
+    Abuser abuser = new Abuser(cluster.nodes(), cluster.peers());
     Result result;
     try {
-      result = new RoostLoad(options, progress).run();
+      // The keys are prepared first, undisturbed: what is measured is the workload under abuse.
+      result = new RoostLoad(options, progress).run(abuser::start);
     } finally {
       abuser.close();
     }

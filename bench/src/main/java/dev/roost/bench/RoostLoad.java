@@ -85,6 +85,14 @@ public final class RoostLoad {
   }
 
   public Result run() throws InterruptedException {
+    return run(() -> {});
+  }
+
+  /**
+   * Prepares, tells {@code prepared}, then measures: for a benchmark that disturbs the cluster only
+   * while it is measured.
+   */
+  public Result run(Runnable prepared) throws InterruptedException {
     Load load = o.load();
     List<RoostClient> clients = new ArrayList<>();
     try {
@@ -103,6 +111,7 @@ public final class RoostLoad {
           RoostClient.builder().peers(o.peers()).deadline(Duration.ofSeconds(30)).build()) {
         prepare(loader);
       }
+      prepared.run();
       return LoadGenerator.measure(
           load,
           i -> caller(clients.get(i % clients.size()), new SplittableRandom(o.seed() + i)),

@@ -14,8 +14,12 @@ final class Throwaway implements AutoCloseable {
 
   final LocalCluster cluster;
 
+  // A benchmark ended by Ctrl-C or SIGTERM must not leave three servers running behind it.
+  private final Thread onExit = new Thread(this::stopQuietly, "roost-bench-cleanup");
+
   private Throwaway(LocalCluster cluster) {
     this.cluster = cluster;
+    Runtime.getRuntime().addShutdownHook(onExit);
   }
 
   /** Starts the cluster with {@code serverArgs} and waits until every member is ready. */
@@ -40,7 +44,21 @@ final class Throwaway implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    try {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+    } catch (IllegalStateException exiting) {
+      // Closed by the hook itself or while the JVM exits: the hook stops the cluster.
+    }
     cluster.stopAll(Duration.ofSeconds(10));
     cluster.wipe();
+  }
+
+  private void stopQuietly() {
+    try {
+      cluster.stopAll(Duration.ofSeconds(10));
+      cluster.wipe();
+    } catch (IOException | RuntimeException e) {
+      System.err.println("could not remove the benchmark cluster: " + e);
+    }
   }
 }
