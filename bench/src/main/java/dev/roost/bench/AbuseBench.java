@@ -8,6 +8,7 @@ import dev.roost.cli.Verb;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
+import dev.roost.client.RoostException;
 import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -86,11 +88,20 @@ final class AbuseBench extends Verb {
         boolean abusedFirst = round % 2 == 0;
         for (boolean abused :
             abusedFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
-          progress.printf("round %d: %s%n", round, abused ? "with abuse" : "without abuse");
+          String name = abused ? "with abuse" : "without abuse";
+          progress.printf("round %d: %s%n", round, name);
           progress.flush();
-          ObjectNode row = phase(cluster, abused, abuseLines, round, progress);
-          row.put("store", abused ? "roost, abused" : "roost");
-          results.add(row);
+          try {
+            ObjectNode row = phase(cluster, abused, abuseLines, round, progress);
+            row.put("store", abused ? "roost, abused" : "roost");
+            results.add(row);
+          } catch (CompletionException | RoostException e) {
+            // A cluster the abuse left unable to serve is a result too: say so, and go on.
+            Throwable why =
+                e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            abuseLines.add("round " + round + ", " + name + ": FAILED: " + why.getMessage());
+            failed = true;
+          }
         }
       }
       BenchReport.table(results, root().out());

@@ -41,7 +41,8 @@ import picocli.CommandLine.ParseResult;
  *
  * <p>Settings are described in {@link ServerConfig}. Exit status: 2 with one line on stderr for a
  * configuration this node cannot start with (bad or missing setting, unknown peer id, data
- * directory not writable, Raft or HTTP port in use); 1 if Ratis fails to start (the log has the
+ * directory not writable, Raft or HTTP port in use, a data directory lost while the cluster
+ * remembers this member: {@link LostDiskGuard}); 1 if Ratis fails to start (the log has the
  * details); 143 after SIGTERM, once the shutdown hook has closed the HTTP endpoint and the Raft
  * server.
  */
@@ -119,6 +120,7 @@ public final class RoostServer {
       Preflight.checkRaftPort(config);
       // Before the HTTP endpoint: Jetty logs as it starts, and unconfigured logback prints DEBUG.
       Logging.configure(config);
+      LostDiskGuard.check(config);
       http = HttpEndpoint.start(config.http(), PrometheusExport.forServer(metrics));
     } catch (ParameterException e) {
       System.err.println("roost-server: " + e.getMessage() + " (see --help)");

@@ -16,6 +16,7 @@ import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.proto.Role;
 import dev.roost.testkit.LoopbackPorts;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -208,6 +209,28 @@ class ClusterIT {
     ServerProcess n3again = start("n3", peers, httpPorts[2]);
     await().atMost(STARTUP).pollInterval(Duration.ofMillis(200)).until(n3again::isReady);
     assertThat(n3again.status().getTerm()).isGreaterThanOrEqualTo(statuses.get(2).getTerm());
+
+    // n3's disk is lost: started again under its id with an empty data directory, it would have
+    // forgotten its vote and what it acknowledged. The leader remembers n3's commit index, so n3
+    // refuses to start and says how to replace it.
+    assertThat(n3again.terminate()).isEqualTo(143);
+    deleteRecursively(dir.resolve("n3"));
+    ServerProcess n3lost = start("n3", peers, httpPorts[2]);
+    assertThat(n3lost.waitFor()).isEqualTo(2);
+    // The stderr file of n3 holds its earlier runs too; this run wrote its last line.
+    assertThat(n3lost.stderr().lines().reduce((first, second) -> second).orElseThrow())
+        .startsWith("roost-server: n3 holds no Raft state, but n")
+        .contains("its disk was lost")
+        .contains("roost cluster remove n3")
+        .contains("--join");
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   /** One call to the write gateway on a Raft port, its answer decoded. */
