@@ -1,9 +1,5 @@
 package dev.roost.api;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
 
 /**
@@ -16,37 +12,19 @@ import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
  * The leader combines the commands that arrive while its previous entry is being committed into one
  * log entry.
  *
- * <p>Defined by hand, with byte-array marshallers, because Ratis serves gRPC through its shaded
- * copy of grpc-java, which generated stubs would not match.
+ * <p>Defined by hand, with byte-array marshallers ({@link GrpcBytes}).
  */
 public final class GatewayMethod {
   /** The gRPC service name. */
   public static final String SERVICE = "roost.v1.WriteGateway";
-
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
 
   /** {@code Submit}: Command bytes in, GatewayReply bytes out. */
   public static final MethodDescriptor<byte[], byte[]> SUBMIT =
       MethodDescriptor.<byte[], byte[]>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
           .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Submit"))
-          .setRequestMarshaller(BYTES)
-          .setResponseMarshaller(BYTES)
+          .setRequestMarshaller(GrpcBytes.MARSHALLER)
+          .setResponseMarshaller(GrpcBytes.MARSHALLER)
           .build();
 
   private GatewayMethod() {}

@@ -9,30 +9,33 @@ import org.apache.ratis.server.RaftServer;
 
 /**
  * What a Roost server adds to Ratis' gRPC server on the Raft port: the {@link WriteGateway} next to
- * Ratis' client service, and the {@link RatisAdminRefusal} in front of its admin service.
+ * Ratis' client service, {@link PeerClocks} next to its server service, and the {@link
+ * RatisAdminRefusal} in front of its admin service.
  */
-public final class RoostGrpcServices {
+final class RoostGrpcServices {
   private RoostGrpcServices() {}
 
   /**
    * Builds the Raft server of {@code builder} (everything but its parameters already set) with
-   * Roost's services installed; in-process test clusters use it to run what roost-server runs.
+   * Roost's services installed.
+   *
+   * @param gatewayEntries told the number of writes of each entry the gateway sends
+   * @param clocks serves this member's clock to its peers
    */
-  public static RaftServer build(RaftServer.Builder builder, RoostStateMachine stateMachine)
-      throws IOException {
-    return build(builder, stateMachine, writes -> {});
-  }
-
-  /** As {@link #build(RaftServer.Builder, RoostStateMachine)}, counting the gateway's entries. */
   static RaftServer build(
-      RaftServer.Builder builder, RoostStateMachine stateMachine, IntConsumer gatewayEntries)
+      RaftServer.Builder builder,
+      RoostStateMachine stateMachine,
+      IntConsumer gatewayEntries,
+      PeerClocks clocks)
       throws IOException {
     WriteGateway gateway = new WriteGateway(stateMachine, gatewayEntries);
     Parameters parameters = new Parameters();
     GrpcConfigKeys.Server.setServicesCustomizer(
         parameters,
         (grpc, types) ->
-            gateway.customize(RatisAdminRefusal.INSTANCE.customize(grpc, types), types));
+            clocks.customize(
+                gateway.customize(RatisAdminRefusal.INSTANCE.customize(grpc, types), types),
+                types));
     RaftServer server = builder.setParameters(parameters).build();
     gateway.attach(server);
     return server;

@@ -17,6 +17,7 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
@@ -213,6 +214,20 @@ final class RoostMetrics implements RoostStateMachine.Observer {
         "1 while /ready answers 200, else 0.",
         cachedMember,
         m -> m.notReadyReason().isEmpty() ? 1 : 0);
+  }
+
+  /** Reports how far this member's clock runs ahead of the majority's ({@link PeerClocks}). */
+  void watchClock(PeerClocks clocks) {
+    gauge(
+        "roost.clock.ahead",
+        "roost_clock_ahead_of_majority_ms",
+        "How far this member's wall clock runs ahead of the time a majority of the voters' clocks"
+            + " agree on (negative: behind); absent until enough of them were read. Over 1000, a"
+            + " leader stamps writes with the majority's time.",
+        () -> {
+          OptionalLong ahead = clocks.aheadOfMajorityMs();
+          return ahead.isPresent() ? (Object) (double) ahead.getAsLong() : null;
+        });
   }
 
   private void sizeGauge(

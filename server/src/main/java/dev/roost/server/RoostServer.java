@@ -49,11 +49,18 @@ import picocli.CommandLine.ParseResult;
 public final class RoostServer {
   private static final Logger LOG = LoggerFactory.getLogger(RoostServer.class);
 
+  /**
+   * A system property that shifts this server's wall clock by that many milliseconds: fault
+   * injection, for the tests of {@link PeerClocks}.
+   */
+  static final String CLOCK_OFFSET_PROPERTY = "roost.clock-offset-ms";
+
   private final ServerConfig config;
   private final HttpEndpoint http;
   private final RaftServer raft;
   private final AdminEndpoint admin;
   private final JmxReporter jmx;
+  private final PeerClocks clocks;
 
   /**
    * How Ratis, as configured, answers linearizable reads; read back from the properties it is given
@@ -68,7 +75,10 @@ public final class RoostServer {
       throws IOException {
     this.config = config;
     this.http = http;
-    RoostStateMachine stateMachine = new RoostStateMachine(config.limits(), metrics);
+    // Fault injection for tests and chaos runs: this member's wall clock, shifted.
+    long clockOffsetMs = Long.getLong(CLOCK_OFFSET_PROPERTY, 0);
+    this.clocks = new PeerClocks(config.id(), () -> System.currentTimeMillis() + clockOffsetMs);
+    RoostStateMachine stateMachine = new RoostStateMachine(config.limits(), metrics, clocks::now);
     RaftProperties properties = config.tuning().toProperties();
     boolean leases = RaftServerConfigKeys.Read.leaderLeaseEnabled(properties);
     this.readPath =
@@ -92,7 +102,8 @@ public final class RoostServer {
                 // recover the log and snapshots instead.
                 .setOption(RaftStorage.StartupOption.RECOVER),
             stateMachine,
-            metrics::gatewayEntry);
+            metrics::gatewayEntry,
+            clocks);
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
     this.admin =
@@ -101,6 +112,7 @@ public final class RoostServer {
             new ClusterAdmin(raft, aliveWindow),
             new AuthThrottle(System::nanoTime));
     metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
+    metrics.watchClock(clocks);
     this.jmx = metrics.jmxReporter();
   }
 
@@ -157,6 +169,7 @@ public final class RoostServer {
       Thread.sleep(leaseWaitMillis);
     }
     raft.start();
+    clocks.start(raft);
     http.attach(raft);
     http.attachAdmin(admin);
     LOG.info(
@@ -178,6 +191,7 @@ public final class RoostServer {
   private void stop() {
     http.close();
     admin.close();
+    clocks.close();
     try {
       raft.close();
     } catch (IOException e) {

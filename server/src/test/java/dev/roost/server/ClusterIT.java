@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.roost.api.GatewayMethod;
 import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.GatewayReply;
@@ -22,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.ratis.client.RaftClient;
@@ -31,11 +29,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.thirdparty.io.grpc.CallOptions;
-import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
-import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
-import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,7 +141,7 @@ class ClusterIT {
             .setRequestId(RequestId.newBuilder().setClientId("cluster-it").setSequence(1))
             .setKvPut(KvPut.newBuilder().setKey("via-gateway"))
             .build();
-    GatewayReply applied = gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
+    GatewayReply applied = ServerProcess.gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
     assertThat(applied.getOutcome()).isEqualTo(GatewayReply.Outcome.ANSWERED);
     assertThat(applied.getServerId()).isEqualTo(leader);
     Reply reply = Reply.parseFrom(applied.getReply());
@@ -156,10 +150,12 @@ class ClusterIT {
     assertThat(nodes.get(leaderAt).get("/metrics").body())
         .contains("roost_gateway_writes_total 1.0")
         .contains("roost_gateway_entries_total 1.0");
-    GatewayReply refused = gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
+    GatewayReply refused =
+        ServerProcess.gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
     assertThat(refused.getOutcome()).isEqualTo(GatewayReply.Outcome.NOT_TAKEN);
     assertThat(refused.getLeaderId()).isEqualTo(leader);
-    assertThatThrownBy(() -> gatewaySubmit(raftPorts[leaderAt], new byte[] {(byte) 0xff}))
+    assertThatThrownBy(
+            () -> ServerProcess.gatewaySubmit(raftPorts[leaderAt], new byte[] {(byte) 0xff}))
         .isInstanceOf(StatusRuntimeException.class)
         .hasMessageContaining("INVALID_ARGUMENT: malformed command");
 
@@ -230,23 +226,6 @@ class ClusterIT {
       for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
-    }
-  }
-
-  /** One call to the write gateway on a Raft port, its answer decoded. */
-  private static GatewayReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", raftPort).usePlaintext().build();
-    try {
-      byte[] answer =
-          ClientCalls.blockingUnaryCall(
-              channel,
-              GatewayMethod.SUBMIT,
-              CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-              command);
-      return GatewayReply.parseFrom(answer);
-    } finally {
-      channel.shutdownNow();
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.roost.server;
 
+import dev.roost.api.GatewayMethod;
+import dev.roost.proto.GatewayReply;
 import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ServerJvm;
 import dev.roost.testkit.StatusProbe;
@@ -16,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.thirdparty.io.grpc.CallOptions;
+import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
+import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
+import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
 
 /**
  * One roost-server started as its own JVM from the shaded jar, the way an operator starts it, for
@@ -62,6 +68,17 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess start(
       String id, String peers, Path dataDir, int httpPort, String... extraArgs) {
+    return start(List.of(), id, peers, dataDir, httpPort, extraArgs);
+  }
+
+  /** As {@link #start(String, String, Path, int, String...)}, with more JVM options. */
+  static ServerProcess start(
+      List<String> jvmOptions,
+      String id,
+      String peers,
+      Path dataDir,
+      int httpPort,
+      String... extraArgs) {
     List<String> args = new ArrayList<>();
     args.addAll(
         List.of(
@@ -74,7 +91,7 @@ final class ServerProcess implements AutoCloseable {
             "--http",
             "127.0.0.1:" + httpPort));
     args.addAll(List.of(extraArgs));
-    return launch(id, dataDir, httpPort, args);
+    return launch(jvmOptions, id, dataDir, httpPort, args);
   }
 
   /**
@@ -82,11 +99,14 @@ final class ServerProcess implements AutoCloseable {
    * stdout and stderr go to {@code DIR.out} and {@code DIR.err}.
    */
   static ServerProcess startWithArgs(String id, Path dataDir, String... args) {
-    return launch(id, dataDir, -1, List.of(args));
+    return launch(List.of(), id, dataDir, -1, List.of(args));
   }
 
-  private static ServerProcess launch(String id, Path dataDir, int httpPort, List<String> args) {
-    List<String> command = ServerJvm.command(jar(), List.of("-Xmx256m"), args);
+  private static ServerProcess launch(
+      List<String> jvmOptions, String id, Path dataDir, int httpPort, List<String> args) {
+    List<String> options = new ArrayList<>(List.of("-Xmx256m"));
+    options.addAll(jvmOptions);
+    List<String> command = ServerJvm.command(jar(), options, args);
     Path stdout = dataDir.resolveSibling(dataDir.getFileName() + ".out");
     Path stderr = dataDir.resolveSibling(dataDir.getFileName() + ".err");
     try {
@@ -154,5 +174,22 @@ final class ServerProcess implements AutoCloseable {
   public void close() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** One call to the write gateway on a Raft port, its answer decoded. */
+  static GatewayReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", raftPort).usePlaintext().build();
+    try {
+      byte[] answer =
+          ClientCalls.blockingUnaryCall(
+              channel,
+              GatewayMethod.SUBMIT,
+              CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+              command);
+      return GatewayReply.parseFrom(answer);
+    } finally {
+      channel.shutdownNow();
+    }
   }
 }

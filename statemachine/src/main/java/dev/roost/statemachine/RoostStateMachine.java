@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.protocol.Message;
@@ -131,6 +132,7 @@ public class RoostStateMachine extends BaseStateMachine {
 
   private final Limits limits;
   private final Observer observer;
+  private final LongSupplier wallClockMs;
   private final SnapshotStore snapshots;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private RoostState state;
@@ -147,8 +149,21 @@ public class RoostStateMachine extends BaseStateMachine {
    * @param observer called on the write, read and snapshot paths; see {@link Observer}
    */
   public RoostStateMachine(Limits limits, Observer observer) {
+    this(limits, observer, System::currentTimeMillis);
+  }
+
+  /**
+   * A state machine enforcing {@code limits} that reports to {@code observer} and, as leader,
+   * stamps writes with {@code wallClockMs}.
+   *
+   * @param wallClockMs the time, in milliseconds since the epoch, the leader stamps into a write;
+   *     the state machine keeps timestamps from going back, so a clock running ahead would pin
+   *     every later one (the server bounds it by its peers' clocks)
+   */
+  public RoostStateMachine(Limits limits, Observer observer, LongSupplier wallClockMs) {
     this.limits = limits;
     this.observer = observer;
+    this.wallClockMs = wallClockMs;
     this.snapshots = new SnapshotStore(limits);
     this.state = new RoostState(limits);
   }
@@ -226,7 +241,7 @@ public class RoostStateMachine extends BaseStateMachine {
       }
       // A batch is stamped once, in its envelope: every write in it applies with that time.
       byte[] stamped =
-          command.toBuilder().setTimestampMs(System.currentTimeMillis()).build().toByteArray();
+          command.toBuilder().setTimestampMs(wallClockMs.getAsLong()).build().toByteArray();
       return TransactionContext.newBuilder()
           .setStateMachine(this)
           .setClientRequest(request)

@@ -210,6 +210,18 @@ class RoostStateMachineTest {
   }
 
   @Test
+  void theLeaderStampsWritesWithTheClockItIsGiven() throws Exception {
+    RoostStateMachine stamped =
+        new RoostStateMachine(Limits.DEFAULT, RoostStateMachine.Observer.NONE, () -> 12_345L);
+    TransactionContext trx = stamped.startTransaction(request(register("c", 1, "alice")));
+    trx.initLogEntry(1, 1);
+
+    Reply reply = reply(stamped.applyTransaction(trx).join());
+
+    assertThat(reply.getUser().getCreatedAtMs()).isEqualTo(12_345L);
+  }
+
+  @Test
   void everyWriteOfABatchTakesTheEnvelopesTime() throws Exception {
     // A follower applies what the leader stamped into the envelope; a time in a write is ignored.
     Command b =
