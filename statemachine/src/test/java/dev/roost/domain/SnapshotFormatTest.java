@@ -9,7 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 class SnapshotFormatTest {
@@ -54,9 +53,7 @@ class SnapshotFormatTest {
     assertThat(buffer.getInt(POST_COUNT_OFFSET)).as("the post count field").isEqualTo(1);
     buffer.putInt(POST_COUNT_OFFSET, Integer.MAX_VALUE);
     if (recomputeChecksum) {
-      CRC32C crc = new CRC32C();
-      crc.update(bytes, 0, bytes.length - 8);
-      buffer.putLong(bytes.length - 8, crc.getValue());
+      SnapshotBytes.rechecksum(bytes);
     }
     return bytes;
   }
@@ -134,9 +131,7 @@ class SnapshotFormatTest {
     long firstId = buffer.getLong(first);
     buffer.putLong(first, buffer.getLong(second));
     buffer.putLong(second, firstId);
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, 0, bytes.length - 8);
-    buffer.putLong(bytes.length - 8, crc.getValue());
+    SnapshotBytes.rechecksum(bytes);
 
     assertThatThrownBy(() -> read(bytes))
         .isInstanceOf(CorruptSnapshotException.class)

@@ -6,13 +6,13 @@ import dev.roost.domain.Command;
 import dev.roost.domain.Limits;
 import dev.roost.domain.RequestId;
 import dev.roost.domain.RoostState;
+import dev.roost.domain.SnapshotBytes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -109,9 +109,7 @@ class SnapshotStoreTest {
     assertThat(buffer.getInt(postCount)).as("the post count field").isEqualTo(1);
     buffer.putInt(postCount, Integer.MAX_VALUE);
     if (checksumRecomputed) {
-      CRC32C crc = new CRC32C();
-      crc.update(bytes, 0, bytes.length - 8);
-      buffer.putLong(bytes.length - 8, crc.getValue());
+      SnapshotBytes.rechecksum(bytes);
     }
     Files.write(newest, bytes);
 
