@@ -10,9 +10,6 @@ import dev.roost.api.RejectedCommandException;
 import dev.roost.domain.Limits;
 import dev.roost.proto.Reply;
 import java.io.IOException;
-import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -83,14 +80,7 @@ class EntryFuzzTest {
 
   /** Applies {@code data} as the log entry at {@code index}, as a follower or a replay does. */
   private static Reply apply(RoostStateMachine sm, long index, byte[] data) throws IOException {
-    LogEntryProto entry =
-        LogEntryProto.newBuilder()
-            .setTerm(1)
-            .setIndex(index)
-            .setStateMachineLogEntry(
-                StateMachineLogEntryProto.newBuilder().setLogData(ByteString.copyFrom(data)))
-            .build();
-    Message reply = sm.applyTransaction(sm.startTransaction(entry, RaftPeerRole.FOLLOWER)).join();
+    Message reply = RoostStateMachineTest.applyAsFollower(sm, index, data);
     return Reply.parseFrom(reply.getContent().toByteArray());
   }
 

@@ -145,6 +145,11 @@ class RoostStateMachineTest {
   private static Reply applyEntry(
       RoostStateMachine sm, long index, long stampedMs, Command command) {
     byte[] data = command.toBuilder().setTimestampMs(stampedMs).build().toByteArray();
+    return reply(applyAsFollower(sm, index, data));
+  }
+
+  /** Applies {@code data} as the log entry at {@code index} of term 1, as a follower does. */
+  static Message applyAsFollower(RoostStateMachine sm, long index, byte[] data) {
     LogEntryProto entry =
         LogEntryProto.newBuilder()
             .setTerm(1)
@@ -152,7 +157,7 @@ class RoostStateMachineTest {
             .setStateMachineLogEntry(
                 StateMachineLogEntryProto.newBuilder().setLogData(ByteString.copyFrom(data)))
             .build();
-    return reply(sm.applyTransaction(sm.startTransaction(entry, RaftPeerRole.FOLLOWER)).join());
+    return sm.applyTransaction(sm.startTransaction(entry, RaftPeerRole.FOLLOWER)).join();
   }
 
   private static Reply query(RoostStateMachine sm, Query query) {
