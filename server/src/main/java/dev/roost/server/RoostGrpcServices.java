@@ -12,8 +12,19 @@ import org.apache.ratis.server.RaftServer;
  * Ratis' client service, {@link PeerClocks} next to its server service, and the {@link
  * RatisAdminRefusal} in front of its admin service.
  */
-final class RoostGrpcServices {
+public final class RoostGrpcServices {
   private RoostGrpcServices() {}
+
+  /**
+   * Builds the Raft server of {@code builder} (everything but its parameters already set) with
+   * Roost's services installed, its clock served to peers but theirs not read; in-process test
+   * clusters use it to run what roost-server runs.
+   */
+  public static RaftServer build(RaftServer.Builder builder, RoostStateMachine stateMachine)
+      throws IOException {
+    return build(
+        builder, stateMachine, writes -> {}, new PeerClocks("", System::currentTimeMillis));
+  }
 
   /**
    * Builds the Raft server of {@code builder} (everything but its parameters already set) with
