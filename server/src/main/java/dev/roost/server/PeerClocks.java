@@ -231,9 +231,20 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
         // Down, partitioned or slow: its last reading ages out.
       }
     }
+    // Members that left: forget their readings and close their channels.
     readings
         .keySet()
         .removeIf(id -> peers.stream().noneMatch(p -> p.getId().toString().equals(id)));
+    channels
+        .entrySet()
+        .removeIf(
+            e -> {
+              boolean gone = peers.stream().noneMatch(p -> p.getAddress().equals(e.getKey()));
+              if (gone) {
+                e.getValue().shutdownNow();
+              }
+              return gone;
+            });
   }
 
   @Override
