@@ -516,12 +516,14 @@ public class RoostStateMachine extends BaseStateMachine {
 
   // The digest encodes and hashes the whole state; asked again at the same applied index (by a
   // batch of digests, or by every checker after a run) it is answered from here.
-  private volatile DigestAt lastDigest = new DigestAt(-1, null);
+  private volatile DigestAt lastDigest;
 
   /** The state's digest at {@code appliedIndex}; the caller holds the read lock. */
   private Reply digest(long appliedIndex) {
     DigestAt cached = lastDigest;
-    if (cached.index() != appliedIndex) {
+    // Null before the first digest. Not a sentinel index: before any entry is applied, Ratis'
+    // applied index is -1.
+    if (cached == null || cached.index() != appliedIndex) {
       cached =
           new DigestAt(appliedIndex, ProtoCodec.reply(Result.ok(state.digest()), appliedIndex));
       lastDigest = cached;

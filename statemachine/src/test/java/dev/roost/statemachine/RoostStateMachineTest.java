@@ -12,6 +12,7 @@ import dev.roost.proto.Command;
 import dev.roost.proto.CommandBatch;
 import dev.roost.proto.CreatePost;
 import dev.roost.proto.Follow;
+import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.GetUser;
 import dev.roost.proto.KvCompareAndSet;
 import dev.roost.proto.KvDelete;
@@ -415,6 +416,20 @@ class RoostStateMachineTest {
     assertThat(replies.get(0)).isEqualTo(query(sm, getUser("alice")));
     assertThat(replies.get(3).getMessage()).contains("batch");
     assertThat(replies.get(5).getKvEntry().getValue().toStringUtf8()).isEqualTo("v");
+  }
+
+  @Test
+  void aDigestBeforeAnyEntryIsAppliedIsTheEmptyStates() {
+    // Found by EntryFuzzTest: the digest cache took Ratis' applied index before any entry (-1)
+    // for a cached digest that did not exist.
+    Query digest =
+        Query.newBuilder().setGetStateDigest(GetStateDigest.getDefaultInstance()).build();
+
+    Reply r = query(sm, digest);
+
+    assertThat(r.getCode()).isEqualTo(StatusCode.OK);
+    assertThat(r.getStateDigest().getUsers()).isZero();
+    assertThat(query(sm, digest)).isEqualTo(r);
   }
 
   @Test
