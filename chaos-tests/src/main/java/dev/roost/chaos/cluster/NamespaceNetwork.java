@@ -3,11 +3,13 @@ package dev.roost.chaos.cluster;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -20,6 +22,12 @@ import java.util.Set;
  * <p>Needs root and {@code ip} (iproute2). Every name starts with {@code roostchaos-} or {@code
  * rch}, so {@link #removeStale()} can clean up after a crashed run. A lock file makes concurrent
  * runs on one machine wait for each other instead of tearing down each other's namespaces.
+ *
+ * <p>Where bridge netfilter is on ({@code net.bridge.bridge-nf-call-iptables=1}, as Docker sets
+ * it), the packets between the nodes cross the iptables FORWARD chain, whose policy Docker sets to
+ * DROP. So where {@code iptables} exists, the harness puts a rule of its own first in that chain,
+ * accepting what stays on its bridge, and removes it afterwards; nothing else of the host's rules
+ * changes.
  */
 final class NamespaceNetwork implements Network {
   static final String SUBNET = "10.213.77";
@@ -28,6 +36,7 @@ final class NamespaceNetwork implements Network {
   private static final String LINK_PREFIX = "rch";
   private static final int RAFT_PORT = 7001;
   private static final int HTTP_PORT = 7101;
+  private static final Path BRIDGE_NF = Path.of("/proc/sys/net/bridge/bridge-nf-call-iptables");
   private static final Path LOCK = Path.of(System.getProperty("java.io.tmpdir"), "roostchaos.lock");
 
   private final List<String> nodes;
@@ -49,6 +58,9 @@ final class NamespaceNetwork implements Network {
       ip("link", "add", BRIDGE, "type", "bridge");
       ip("addr", "add", SUBNET + ".254/24", "dev", BRIDGE);
       ip("link", "set", BRIDGE, "up");
+      if (iptables()) {
+        Commands.run(forwardRule("-I"));
+      }
       for (int i = 0; i < nodes.size(); i++) {
         String n = nodes.get(i);
         String ns = namespace(n);
@@ -73,6 +85,9 @@ final class NamespaceNetwork implements Network {
    * namespaces first: what a crashed earlier run left behind.
    */
   static void removeStale() throws IOException {
+    while (iptables() && Commands.succeeds(forwardRule("-D"))) {
+      // One rule per earlier run that did not clean up; each -D removes one.
+    }
     for (String line : Commands.run(List.of("ip", "netns", "list")).split("\n")) {
       String ns = line.strip().split("\\s+")[0];
       if (ns.startsWith(NS_PREFIX)) {
@@ -93,6 +108,77 @@ final class NamespaceNetwork implements Network {
         }
       }
     }
+  }
+
+  /** Whether this host has iptables, as every host that runs Docker does. */
+  private static boolean iptables() {
+    return Commands.succeeds(List.of("iptables", "-w", "-S", "FORWARD"));
+  }
+
+  /** The harness's FORWARD rule: {@code op} is -I to add it, -D to delete it. */
+  private static List<String> forwardRule(String op) {
+    return List.of(
+        "iptables",
+        "-w",
+        op,
+        "FORWARD",
+        "-i",
+        BRIDGE,
+        "-o",
+        BRIDGE,
+        "-m",
+        "comment",
+        "--comment",
+        NS_PREFIX + "bridge",
+        "-j",
+        "ACCEPT");
+  }
+
+  /**
+   * Tries every pair of nodes, and this host to each node, on the Raft port; when nodes cannot
+   * reach each other though this host reaches them, says so, with bridge netfilter's setting.
+   */
+  @Override
+  public Optional<String> diagnose() {
+    List<String> unreachable = new ArrayList<>();
+    for (String from : nodes) {
+      if (!reaches(List.of(), host(from))) {
+        return Optional.of(
+            "this host cannot reach " + from + " at " + host(from) + ":" + RAFT_PORT);
+      }
+      for (String to : nodes) {
+        if (!from.equals(to) && !reaches(wrap(from, List.of()), host(to))) {
+          unreachable.add(from + " -> " + to);
+        }
+      }
+    }
+    if (unreachable.isEmpty()) {
+      return Optional.empty();
+    }
+    String nf;
+    try {
+      nf = Files.readString(BRIDGE_NF).strip();
+    } catch (IOException e) {
+      nf = "unknown";
+    }
+    return Optional.of(
+        "packets between the nodes' namespaces are dropped ("
+            + String.join(", ", unreachable)
+            + " cannot connect, though this host reaches every node); "
+            + ("1".equals(nf)
+                ? "bridge netfilter is on (net.bridge.bridge-nf-call-iptables=1), so the iptables"
+                    + " FORWARD chain filters bridge "
+                    + BRIDGE
+                    + ": is its policy DROP (Docker sets it) and iptables missing here?"
+                : "bridge netfilter is " + nf + "; look for routes or rules that drop them"));
+  }
+
+  /** Whether a TCP connection to {@code host}'s Raft port opens from the place {@code prefix}. */
+  private static boolean reaches(List<String> prefix, String host) {
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(
+        List.of("timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/" + host + "/" + RAFT_PORT));
+    return Commands.succeeds(command);
   }
 
   private static void ip(String... args) throws IOException {

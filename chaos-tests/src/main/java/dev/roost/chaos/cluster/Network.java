@@ -3,6 +3,7 @@ package dev.roost.chaos.cluster;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -31,6 +32,14 @@ interface Network extends AutoCloseable {
 
   /** Removes every cut. */
   void heal() throws IOException;
+
+  /**
+   * Why the nodes may be unable to reach each other, found by trying, when a cluster on this
+   * network does not become ready: empty if nothing on the network explains it.
+   */
+  default Optional<String> diagnose() {
+    return Optional.empty();
+  }
 
   /** A one-line description. */
   String describe();

@@ -135,7 +135,8 @@ public final class ProcessCluster implements ClusterControl {
     try {
       cluster.awaitReady(cluster.nodes().stream().filter(Node::alive).toList(), timeout);
     } catch (ClusterException e) {
-      throw new IOException(e.getMessage(), e);
+      throw new IOException(
+          e.getMessage() + network.diagnose().map(cause -> "; " + cause).orElse(""), e);
     }
   }
 
