@@ -73,14 +73,9 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
   private final LongSupplier ownClockMs;
   private final Map<String, Reading> readings = new ConcurrentHashMap<>();
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService poller =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "roost-peer-clocks");
-            t.setDaemon(true);
-            return t;
-          });
-  private volatile RaftServer server;
+  private ScheduledExecutorService poller;
+  // Worked out once a second by the poller, not per write: stamping is on the write path.
+  private volatile OptionalLong ahead = OptionalLong.empty();
   private volatile long lastWarnNanos = System.nanoTime() - WARN_EVERY_NANOS;
 
   /**
@@ -115,9 +110,15 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
   }
 
   /** Starts reading the clocks of {@code raftServer}'s peers. */
-  void start(RaftServer raftServer) {
-    this.server = raftServer;
-    poller.scheduleWithFixedDelay(this::readAll, 0, INTERVAL_MS, TimeUnit.MILLISECONDS);
+  synchronized void start(RaftServer raftServer) {
+    poller =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "roost-peer-clocks");
+              t.setDaemon(true);
+              return t;
+            });
+    poller.scheduleWithFixedDelay(() -> readAll(raftServer), 0, INTERVAL_MS, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -126,7 +127,7 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
    */
   long now() {
     long own = ownClockMs.getAsLong();
-    long stamp = bounded(own, freshOffsets(), voters());
+    long stamp = bounded(own, ahead);
     long now = System.nanoTime();
     if (stamp != own && now - lastWarnNanos >= WARN_EVERY_NANOS) {
       lastWarnNanos = now;
@@ -144,22 +145,25 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
    * (negative: behind), or empty without fresh readings from enough of them to tell.
    */
   OptionalLong aheadOfMajorityMs() {
-    return ahead(freshOffsets(), voters());
+    return ahead;
   }
 
   /**
-   * {@code ownMs}, or the majority's time if {@code ownMs} runs ahead of it by more than {@link
-   * #TOLERANCE_MS}.
+   * {@code ownMs}, or the majority's time if {@code ownMs} runs ahead of it ({@code aheadMs}, as
+   * {@link #ahead} works it out) by more than {@link #TOLERANCE_MS}.
+   */
+  static long bounded(long ownMs, OptionalLong aheadMs) {
+    long by = aheadMs.orElse(0);
+    return by > TOLERANCE_MS ? ownMs - by : ownMs;
+  }
+
+  /**
+   * How far our clock runs ahead of the time a majority of the voters' clocks agree on, or empty
+   * without enough readings to tell.
    *
    * @param peerOffsetsMs fresh readings of the other voters' clocks, each as its offset from ours
    * @param voters voters in the configuration, this member included
    */
-  static long bounded(long ownMs, List<Long> peerOffsetsMs, int voters) {
-    long ahead = ahead(peerOffsetsMs, voters).orElse(0);
-    return ahead > TOLERANCE_MS ? ownMs - ahead : ownMs;
-  }
-
-  /** See {@link #aheadOfMajorityMs}; the arguments as for {@link #bounded}. */
   static OptionalLong ahead(List<Long> peerOffsetsMs, int voters) {
     int majority = voters / 2 + 1;
     if (peerOffsetsMs.size() + 1 < majority) {
@@ -184,29 +188,18 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
     return offsets;
   }
 
-  private int voters() {
-    RaftServer s = server;
-    if (s == null) {
-      return 1;
-    }
-    try {
-      return s.getDivision(Peers.GROUP_ID)
-          .getRaftConf()
-          .getCurrentPeers(RaftPeerRole.FOLLOWER)
-          .size();
-    } catch (IOException e) {
-      return 1;
-    }
-  }
-
-  private void readAll() {
-    RaftServer s = server;
+  private void readAll(RaftServer server) {
     List<RaftPeer> peers;
     try {
       peers =
           new ArrayList<>(
-              s.getDivision(Peers.GROUP_ID).getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER));
+              server
+                  .getDivision(Peers.GROUP_ID)
+                  .getRaftConf()
+                  .getCurrentPeers(RaftPeerRole.FOLLOWER));
     } catch (IOException | RuntimeException e) {
+      // No longer in the group, or closing: nothing can be told.
+      ahead = OptionalLong.empty();
       return;
     }
     for (RaftPeer peer : peers) {
@@ -231,6 +224,7 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
         // Down, partitioned or slow: its last reading ages out.
       }
     }
+    ahead = ahead(freshOffsets(), peers.size());
     // Members that left: forget their readings and close their channels.
     readings
         .keySet()
@@ -248,8 +242,10 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
   }
 
   @Override
-  public void close() {
-    poller.shutdownNow();
+  public synchronized void close() {
+    if (poller != null) {
+      poller.shutdownNow();
+    }
     channels.values().forEach(ManagedChannel::shutdownNow);
   }
 }

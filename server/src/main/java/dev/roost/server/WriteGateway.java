@@ -139,23 +139,13 @@ final class WriteGateway implements GrpcServices.Customizer {
 
   /**
    * What the gateway answers to one call carrying {@code request}: a malformed or oversize command
-   * is refused at once, before it waits or is combined with other clients' writes; any other goes
-   * to the combiner.
+   * is refused at once, before it waits or is combined with other clients' writes ({@link
+   * RoostStateMachine#refusedBeforeCombining}); any other goes to the combiner.
    *
    * @param abandoned true once the caller has gone
    * @return the answer, or a failure with the gRPC status to end the call with
    */
   CompletableFuture<GatewayReply> handle(byte[] request, BooleanSupplier abandoned) {
-    if (request.length > WireLimits.MAX_COMMAND_BYTES) {
-      // A queue of oversize commands would hold their bytes for nothing.
-      return CompletableFuture.completedFuture(
-          refused(
-              StatusCode.RESOURCE_EXHAUSTED,
-              "command is "
-                  + request.length
-                  + " bytes; the limit is "
-                  + WireLimits.MAX_COMMAND_BYTES));
-    }
     Command command;
     try {
       command = Command.parseFrom(request);
@@ -165,7 +155,8 @@ final class WriteGateway implements GrpcServices.Customizer {
               .withDescription("malformed command: " + e.getMessage())
               .asRuntimeException());
     }
-    Optional<RejectedCommandException> refusal = stateMachine.refusedBeforeCombining(command);
+    Optional<RejectedCommandException> refusal =
+        stateMachine.refusedBeforeCombining(command, request.length);
     if (refusal.isPresent()) {
       return CompletableFuture.completedFuture(
           refused(refusal.get().code(), refusal.get().detail()));

@@ -32,6 +32,7 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.junit.jupiter.api.Test;
 
 /** What the gateway tells a caller, for each kind of answer its Raft server gives. */
@@ -124,7 +125,17 @@ class WriteGatewayTest {
     CompletableFuture<GatewayReply> nestedAnswer =
         gateway.handle(nested.toByteArray(), () -> false);
     CompletableFuture<GatewayReply> oversize =
-        gateway.handle(new byte[WireLimits.MAX_COMMAND_BYTES + 1], () -> false);
+        gateway.handle(
+            put("c3", "big").toBuilder()
+                .setKvPut(
+                    KvPut.newBuilder()
+                        .setKey("big")
+                        .setValue(
+                            com.google.protobuf.ByteString.copyFrom(
+                                new byte[WireLimits.MAX_COMMAND_BYTES])))
+                .build()
+                .toByteArray(),
+            () -> false);
     gateway.handle(second.toByteArray(), () -> false);
 
     for (CompletableFuture<GatewayReply> refused : List.of(emptyAnswer, nestedAnswer)) {
@@ -138,6 +149,37 @@ class WriteGatewayTest {
     outstanding.get(0).complete(applied(Reply.newBuilder().setAppliedIndex(1).build()));
     // The next entry is the second put alone: nothing of the refused calls went with it.
     assertThat(entries).containsExactly(first, second);
+  }
+
+  @Test
+  void writesWaitingBeyondTheByteBoundAreRefusedWithResourceExhausted() {
+    WriteGateway gateway =
+        new WriteGateway(
+            new RoostStateMachine(Limits.DEFAULT), command -> new CompletableFuture<>(), w -> {});
+    byte[] large =
+        put("c", "large").toBuilder()
+            .setKvPut(
+                KvPut.newBuilder()
+                    .setKey("large")
+                    .setValue(
+                        com.google.protobuf.ByteString.copyFrom(
+                            new byte[WireLimits.MAX_COMMAND_BYTES - 1024])))
+            .build()
+            .toByteArray();
+
+    // The first goes out and is never answered; the rest wait, until the bytes waiting reach the
+    // bound.
+    gateway.handle(large, () -> false);
+    long fit = WriteGateway.MAX_QUEUED_BYTES / large.length;
+    for (long i = 0; i < fit; i++) {
+      assertThat(gateway.handle(large, () -> false)).isNotDone();
+    }
+    CompletableFuture<GatewayReply> refused = gateway.handle(large, () -> false);
+
+    assertThat(refused).isCompletedExceptionally();
+    // What the gRPC call ends with: the status found in the failure's causes.
+    Throwable failure = refused.handle((answer, e) -> e).join();
+    assertThat(Status.fromThrowable(failure).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
 
   private static Command put(String client, String key) {

@@ -276,8 +276,8 @@ public final class RoostState {
   }
 
   private UserPage userPage(NavigableSet<String> handles, String prefix, PageRequest request) {
-    // A user is a few hundred bytes at most: the item limit bounds a page of them.
-    KeyPage page = keyPage(handles, prefix, PageToken.HANDLE, request, h -> 0, 0);
+    // A user is a few hundred bytes at most: the item limit alone bounds a page of them.
+    KeyPage page = keyPage(handles, prefix, PageToken.HANDLE, request, h -> 0, Long.MAX_VALUE);
     return new UserPage(
         page.keys.stream().map(h -> accounts.get(h).toUser()).toList(), page.nextToken);
   }

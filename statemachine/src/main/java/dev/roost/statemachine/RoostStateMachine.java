@@ -220,14 +220,7 @@ public class RoostStateMachine extends BaseStateMachine {
     ByteString content = request.getMessage().getContent();
     OpCase op = OpCase.OP_NOT_SET;
     try {
-      if (content.size() > WireLimits.MAX_COMMAND_BYTES) {
-        throw new Rejection(
-            Code.RESOURCE_EXHAUSTED,
-            "command is "
-                + content.size()
-                + " bytes; the limit is "
-                + WireLimits.MAX_COMMAND_BYTES);
-      }
+      checkSize(content.size());
       Command command = parseCommand(content);
       op = command.getOpCase();
       if (op == OpCase.BATCH) {
@@ -261,24 +254,34 @@ public class RoostStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Refuses a batch whose envelope is malformed, before it is queued or combined with other
-   * clients' writes: the write gateway calls this so that one client's bad batch cannot change how
-   * many writes a combined entry carries, and with that which reply goes to which caller. A single
-   * write is checked when it is applied, where a bad one gets its own error reply.
+   * Refuses a command that is over the size limit or a batch whose envelope is malformed, before it
+   * is queued or combined with other clients' writes: the write gateway calls this so that queued
+   * commands hold no more bytes than one may, and one client's bad batch cannot change how many
+   * writes a combined entry carries, and with that which reply goes to which caller. A single write
+   * is checked when it is applied, where a bad one gets its own error reply.
    *
+   * @param bytes the command's size as it arrived
    * @return the refusal, as {@link #startTransaction} would give it, or empty if {@code command}
    *     may be combined
    */
-  public Optional<RejectedCommandException> refusedBeforeCombining(Command command) {
-    if (command.getOpCase() != OpCase.BATCH) {
-      return Optional.empty();
-    }
+  public Optional<RejectedCommandException> refusedBeforeCombining(Command command, int bytes) {
     try {
-      checkBatchEnvelope(command);
+      checkSize(bytes);
+      if (command.getOpCase() == OpCase.BATCH) {
+        checkBatchEnvelope(command);
+      }
       return Optional.empty();
     } catch (Rejection r) {
-      observer.commandRejected(OpCase.BATCH, ProtoCodec.status(r.code()));
+      observer.commandRejected(command.getOpCase(), ProtoCodec.status(r.code()));
       return Optional.of(new RejectedCommandException(ProtoCodec.status(r.code()), r.getMessage()));
+    }
+  }
+
+  private static void checkSize(int bytes) {
+    if (bytes > WireLimits.MAX_COMMAND_BYTES) {
+      throw new Rejection(
+          Code.RESOURCE_EXHAUSTED,
+          "command is " + bytes + " bytes; the limit is " + WireLimits.MAX_COMMAND_BYTES);
     }
   }
 

@@ -344,20 +344,25 @@ class RoostStateMachineTest {
       assertThat(refused.code()).as(m.getKey()).isEqualTo(StatusCode.INVALID_ARGUMENT);
       assertThat(refused.detail()).as(m.getKey()).contains("batch");
       // The write gateway refuses it the same way before combining it with other clients' writes.
-      assertThat(sm.refusedBeforeCombining(m.getValue()))
+      assertThat(sm.refusedBeforeCombining(m.getValue(), m.getValue().getSerializedSize()))
           .as(m.getKey())
           .get()
           .extracting(RejectedCommandException::getMessage)
           .isEqualTo(refused.getMessage());
     }
-    assertThat(sm.refusedBeforeCombining(batch(register("c", 1, "alice")))).isEmpty();
-    assertThat(sm.refusedBeforeCombining(register("c", 1, "alice"))).isEmpty();
+    Command ok = batch(register("c", 1, "alice"));
+    assertThat(sm.refusedBeforeCombining(ok, ok.getSerializedSize())).isEmpty();
+    Command single = register("c", 1, "alice");
+    assertThat(sm.refusedBeforeCombining(single, single.getSerializedSize())).isEmpty();
     // The whole command's size limit holds for a batch too: three writes valid on their own.
     String mib = "x".repeat(1 << 20);
-    assertThat(
-            refusal(batch(put("c", 1, "a", mib), put("c", 2, "b", mib), put("c", 3, "c", mib)))
-                .code())
-        .isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+    Command big = batch(put("c", 1, "a", mib), put("c", 2, "b", mib), put("c", 3, "c", mib));
+    RejectedCommandException tooBig = refusal(big);
+    assertThat(tooBig.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+    assertThat(sm.refusedBeforeCombining(big, big.getSerializedSize()))
+        .get()
+        .extracting(RejectedCommandException::getMessage)
+        .isEqualTo(tooBig.getMessage());
     // The largest batch allowed is accepted.
     Reply full = submit(batch(tooMany.subList(0, sm.maxBatchCommands())));
     assertThat(full.getBatch().getRepliesCount()).isEqualTo(sm.maxBatchCommands());

@@ -85,7 +85,8 @@ final class NamespaceNetwork implements Network {
    * namespaces first: what a crashed earlier run left behind.
    */
   static void removeStale() throws IOException {
-    while (iptables() && Commands.succeeds(forwardRule("-D"))) {
+    boolean iptables = iptables();
+    while (iptables && Commands.succeeds(forwardRule("-D"))) {
       // One rule per earlier run that did not clean up; each -D removes one.
     }
     for (String line : Commands.run(List.of("ip", "netns", "list")).split("\n")) {
