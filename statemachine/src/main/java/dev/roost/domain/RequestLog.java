@@ -18,10 +18,13 @@ import java.util.TreeMap;
  */
 final class RequestLog {
   private final Limits limits;
+  private final StateHash hash;
   private final LinkedHashMap<String, Window> clients = new LinkedHashMap<>(16, 0.75f, true);
 
-  RequestLog(Limits limits) {
+  /** A log that adds what it remembers to, and removes what it forgets from, {@code hash}. */
+  RequestLog(Limits limits, StateHash hash) {
     this.limits = limits;
+    this.hash = hash;
   }
 
   /** One client's remembered results and the highest sequence it has forgotten. */
@@ -53,17 +56,44 @@ final class RequestLog {
     return r;
   }
 
+  /** Remembers the result of a request that {@link #lookup} found new. */
   void record(RequestId id, Result result) {
-    Window w = clients.computeIfAbsent(id.clientId(), k -> new Window());
+    String client = id.clientId();
+    Window w = clients.get(client);
+    if (w == null) {
+      w = new Window();
+      clients.put(client, w);
+      hash.client(1, client, w.forgottenUpTo);
+    }
     w.results.put(id.sequence(), result);
+    hash.result(1, client, id.sequence(), result);
+    long forgottenUpTo = w.forgottenUpTo;
     while (w.results.size() > limits.dedupWindow()) {
-      w.forgottenUpTo = Math.max(w.forgottenUpTo, w.results.pollFirstEntry().getKey());
+      Map.Entry<Long, Result> oldest = w.results.pollFirstEntry();
+      hash.result(-1, client, oldest.getKey(), oldest.getValue());
+      forgottenUpTo = Math.max(forgottenUpTo, oldest.getKey());
+    }
+    if (forgottenUpTo != w.forgottenUpTo) {
+      hash.client(-1, client, w.forgottenUpTo);
+      w.forgottenUpTo = forgottenUpTo;
+      hash.client(1, client, forgottenUpTo);
     }
     Iterator<Map.Entry<String, Window>> eldest = clients.entrySet().iterator();
     while (clients.size() > limits.dedupClients()) {
-      eldest.next();
+      Map.Entry<String, Window> evicted = eldest.next();
       eldest.remove();
+      hash(-1, evicted.getKey(), evicted.getValue());
     }
+  }
+
+  /** Adds everything remembered to the hash, once the log has been restored from a snapshot. */
+  void rehash() {
+    clients.forEach((client, w) -> hash(1, client, w));
+  }
+
+  private void hash(int sign, String client, Window w) {
+    hash.client(sign, client, w.forgottenUpTo);
+    w.results.forEach((sequence, result) -> hash.result(sign, client, sequence, result));
   }
 
   /** Clients in eviction order (least recently active first), for snapshots. */

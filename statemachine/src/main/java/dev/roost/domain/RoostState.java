@@ -16,15 +16,9 @@ import dev.roost.domain.Payload.PostPage;
 import dev.roost.domain.Payload.User;
 import dev.roost.domain.Payload.UserPage;
 import dev.roost.domain.Query.PageRequest;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.NavigableSet;
 import java.util.PriorityQueue;
@@ -54,6 +48,7 @@ public final class RoostState {
   private final TreeMap<String, Account> accounts = new TreeMap<>();
   private final TreeMap<String, KvEntry> kv = new TreeMap<>();
   private final RequestLog requests;
+  private final StateHash hash = new StateHash();
   private long lastTimestampMs;
   private long followEdges;
   private long postCount;
@@ -67,7 +62,7 @@ public final class RoostState {
   /** An empty state enforcing {@code limits}. */
   public RoostState(Limits limits) {
     this.limits = limits;
-    this.requests = new RequestLog(limits);
+    this.requests = new RequestLog(limits, hash);
   }
 
   /** The limits this state enforces. */
@@ -122,6 +117,7 @@ public final class RoostState {
       quota(accounts.size(), quotas.users(), "users");
       Account a = new Account(c.handle(), c.displayName(), timeMs);
       accounts.put(a.handle, a);
+      hash.user(1, a.handle, a.displayName, a.createdAtMs);
       return Result.ok(a.toUser());
     } else if (command instanceof Follow c) {
       Account follower = account(c.follower());
@@ -142,6 +138,7 @@ public final class RoostState {
       if (changed) {
         followee.followers.add(follower.handle);
         followEdges++;
+        hash.edge(1, follower.handle, followee.handle);
       }
       return Result.ok(new FollowResult(changed));
     } else if (command instanceof Unfollow c) {
@@ -151,6 +148,7 @@ public final class RoostState {
       if (changed) {
         followee.followers.remove(follower.handle);
         followEdges--;
+        hash.edge(-1, follower.handle, followee.handle);
       }
       return Result.ok(new FollowResult(changed));
     } else if (command instanceof CreatePost c) {
@@ -160,6 +158,7 @@ public final class RoostState {
       Post post = new Post(lastPostId, author.handle, c.text(), timeMs);
       author.posts.add(post);
       postCount++;
+      hash.post(1, post);
       return Result.ok(post);
     } else if (command instanceof KvPut c) {
       return Result.ok(put(c.key(), c.value(), index).withoutValue());
@@ -169,6 +168,7 @@ public final class RoostState {
         throw new Rejection(Code.NOT_FOUND, "key '" + c.key() + "' does not exist");
       }
       kvBytes -= bytes(removed);
+      hash.key(-1, removed);
       return Result.ok(removed.withoutValue());
     } else if (command instanceof KvCompareAndSet c) {
       KvEntry current = kv.get(c.key());
@@ -223,6 +223,10 @@ public final class RoostState {
             ? new KvEntry(key, value.clone(), index, index, 1)
             : new KvEntry(key, value.clone(), old.createRevision(), index, old.version() + 1);
     kv.put(key, entry);
+    if (old != null) {
+      hash.key(-1, old);
+    }
+    hash.key(1, entry);
     return entry;
   }
 
@@ -390,21 +394,18 @@ public final class RoostState {
     return a;
   }
 
-  /** A SHA-256 of the state's canonical encoding (its snapshot body), with its sizes. */
+  /**
+   * A digest of the whole state with its sizes: equal for equal states (whatever order their items
+   * came in), different, but for a negligible chance, for different ones. Cheap at any size: it is
+   * kept up to date by every write (see {@link StateHash}).
+   */
   public Payload.StateDigest digest() {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
-    try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha)) {
-      SnapshotFormat.write(this, out);
-    } catch (IOException e) {
-      throw new IllegalStateException("writing to a null stream cannot fail", e);
-    }
     return new Payload.StateDigest(
-        HexFormat.of().formatHex(sha.digest()), accounts.size(), followEdges, postCount, kv.size());
+        hash.digest(lastTimestampMs, accounts.size(), followEdges, postCount, kv.size()),
+        accounts.size(),
+        followEdges,
+        postCount,
+        kv.size());
   }
 
   /** Number of registered users. */
@@ -463,6 +464,24 @@ public final class RoostState {
         lastPostId = Math.max(lastPostId, a.posts.get(a.posts.size() - 1).id());
       }
     }
+  }
+
+  /** Sums the hash of the whole state anew, once it has been rebuilt from a snapshot. */
+  void rehash() {
+    hash.clear();
+    for (Account a : accounts.values()) {
+      hash.user(1, a.handle, a.displayName, a.createdAtMs);
+      for (String followee : a.following) {
+        hash.edge(1, a.handle, followee);
+      }
+      for (Post p : a.posts) {
+        hash.post(1, p);
+      }
+    }
+    for (KvEntry e : kv.values()) {
+      hash.key(1, e);
+    }
+    requests.rehash();
   }
 
   Account accountOrNull(String handle) {

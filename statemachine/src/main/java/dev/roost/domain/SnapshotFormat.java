@@ -35,7 +35,7 @@ import java.util.zip.CheckedOutputStream;
  *
  * Strings are UTF-8 with an int length. Followers, counters and indexes are derived on load, not
  * stored. The encoding is canonical (every collection in a fixed order), so equal states give equal
- * bytes; {@link RoostState#digest()} hashes it.
+ * bytes; {@link StateHash} hashes each item in this encoding.
  */
 public final class SnapshotFormat {
   private static final byte[] MAGIC = "ROOSTSNP".getBytes(StandardCharsets.US_ASCII);
@@ -236,6 +236,7 @@ public final class SnapshotFormat {
       if (src.data.read() != -1) {
         throw new CorruptSnapshotException("trailing bytes after the checksum");
       }
+      state.rehash();
       return state;
     } catch (EOFException e) {
       throw new CorruptSnapshotException("truncated snapshot");
@@ -332,7 +333,7 @@ public final class SnapshotFormat {
     }
   }
 
-  private static void writeResult(DataOutputStream data, Result r) throws IOException {
+  static void writeResult(DataOutputStream data, Result r) throws IOException {
     data.writeInt(r.code().number());
     writeString(data, r.message());
     Payload p = r.payload();
@@ -387,7 +388,7 @@ public final class SnapshotFormat {
     return new Result(code, message, payload);
   }
 
-  private static void writeKvEntry(DataOutputStream data, KvEntry e) throws IOException {
+  static void writeKvEntry(DataOutputStream data, KvEntry e) throws IOException {
     writeString(data, e.key());
     data.writeInt(e.value().length);
     data.write(e.value());
@@ -402,7 +403,7 @@ public final class SnapshotFormat {
     return new KvEntry(key, value, src.data.readLong(), src.data.readLong(), src.data.readLong());
   }
 
-  private static void writeString(DataOutputStream data, String s) throws IOException {
+  static void writeString(DataOutputStream data, String s) throws IOException {
     byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
     data.writeInt(utf8.length);
     data.write(utf8);

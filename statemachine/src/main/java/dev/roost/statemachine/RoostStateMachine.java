@@ -503,9 +503,6 @@ public class RoostStateMachine extends BaseStateMachine {
 
   /** Answers one single query; the caller holds the read lock. */
   private Reply answer(Query query, long appliedIndex) {
-    if (query.getQCase() == QCase.GET_STATE_DIGEST) {
-      return digest(appliedIndex);
-    }
     Result result;
     try {
       result = state.query(ProtoCodec.query(query));
@@ -513,25 +510,6 @@ public class RoostStateMachine extends BaseStateMachine {
       result = Result.error(r.code(), r.getMessage());
     }
     return ProtoCodec.reply(result, appliedIndex);
-  }
-
-  private record DigestAt(long index, Reply reply) {}
-
-  // The digest encodes and hashes the whole state; asked again at the same applied index (by a
-  // batch of digests, or by every checker after a run) it is answered from here.
-  private volatile DigestAt lastDigest;
-
-  /** The state's digest at {@code appliedIndex}; the caller holds the read lock. */
-  private Reply digest(long appliedIndex) {
-    DigestAt cached = lastDigest;
-    // Null before the first digest. Not a sentinel index: before any entry is applied, Ratis'
-    // applied index is -1.
-    if (cached == null || cached.index() != appliedIndex) {
-      cached =
-          new DigestAt(appliedIndex, ProtoCodec.reply(Result.ok(state.digest()), appliedIndex));
-      lastDigest = cached;
-    }
-    return cached.reply();
   }
 
   private Reply errorReply(StatusCode code, String message) {

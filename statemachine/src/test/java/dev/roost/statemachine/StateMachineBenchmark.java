@@ -25,9 +25,9 @@ import org.HdrHistogram.Histogram;
  * <pre>./statemachine/bench.sh</pre>
  *
  * It measures, on one thread: pure domain apply throughput; apply through the adapter's wire
- * decoding and reply encoding; timeline latency for a reader following 500 accounts; snapshot write
- * and load time and size at 100k users and 1M posts; and heap bytes per user, follow edge, post and
- * key.
+ * decoding and reply encoding; timeline latency for a reader following 500 accounts; the state
+ * digest's latency at full size; snapshot write and load time and size at 100k users and 1M posts;
+ * and heap bytes per user, follow edge, post and key.
  */
 public final class StateMachineBenchmark {
   private static final int USERS = 100_000;
@@ -48,6 +48,7 @@ public final class StateMachineBenchmark {
     adapterThroughput();
     RoostState big = bigState();
     timelineLatency(big);
+    digest(big);
     snapshot(big);
     heapPerItem();
   }
@@ -192,6 +193,24 @@ public final class StateMachineBenchmark {
             .followingCount(),
         h.getValueAtPercentile(50),
         h.getValueAtPercentile(99),
+        h.getMaxValue());
+  }
+
+  private static void digest(RoostState s) {
+    Histogram h = new Histogram(3);
+    String first = s.digest().sha256();
+    for (int i = 0; i < 20; i++) {
+      long t = System.nanoTime();
+      String again = s.digest().sha256();
+      h.recordValue((System.nanoTime() - t) / 1000);
+      if (!again.equals(first)) {
+        throw new IllegalStateException("the digest of an unchanged state changed");
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "state digest (full state): p50 %d us, max %d us%n",
+        h.getValueAtPercentile(50),
         h.getMaxValue());
   }
 
