@@ -2,6 +2,7 @@ package dev.roost.chaos;
 
 import dev.roost.chaos.checker.CheckResult;
 import dev.roost.chaos.checker.Checker;
+import dev.roost.chaos.checker.Convergence;
 import dev.roost.chaos.checker.Verdict;
 import dev.roost.chaos.cluster.ProcessCluster;
 import dev.roost.chaos.history.History;
@@ -14,6 +15,7 @@ import dev.roost.chaos.workload.Recorder;
 import dev.roost.chaos.workload.SocialWorkload;
 import dev.roost.chaos.workload.Workload;
 import dev.roost.client.RoostClient;
+import dev.roost.proto.MemberStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,8 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One chaos run: starts a cluster, runs the workload's clients while the nemesis injects faults,
- * heals, makes the final reads, stops the cluster, then checks the history file and writes the
- * report. The checkers read the history back from the file, never the harness's memory.
+ * heals, makes the final reads, checks that the members converge, stops the cluster, then checks
+ * the history file and writes the report. The checkers read the history back from the file, never
+ * the harness's memory.
  */
 public final class ChaosRun {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
@@ -41,6 +45,13 @@ public final class ChaosRun {
    * operation {@code info} rather than stall a client for a whole fault.
    */
   static final Duration CLIENT_DEADLINE = Duration.ofSeconds(3);
+
+  /**
+   * How long the members get, once writes stop after the final heal, to come back to one applied
+   * index and state: catching up by log or by snapshot takes about 6 s here (docs/performance.md),
+   * so this leaves a busy machine ten times that.
+   */
+  static final Duration CONVERGENCE_BOUND = Duration.ofSeconds(60);
 
   private ChaosRun() {}
 
@@ -96,6 +107,7 @@ public final class ChaosRun {
       facts.put("warning", why);
     }
     int skipped;
+    CheckResult convergence;
     try (ProcessCluster cluster =
         ProcessCluster.create(
             o.nodes(), o.out().resolve("cluster"), o.serverJar(), o.serverArgs(), namespaces)) {
@@ -122,6 +134,7 @@ public final class ChaosRun {
           workload.finalReads(o.clients(), client, recorder);
         }
       }
+      convergence = Convergence.check(members(cluster), CONVERGENCE_BOUND, Convergence.SYSTEM);
     }
     facts.put("workload and cluster time", seconds(System.nanoTime() - started));
     History history = History.read(historyFile);
@@ -133,6 +146,9 @@ public final class ChaosRun {
       results.add(r);
       verdict = verdict.and(r.verdict());
     }
+    LOG.info("{}: {} ({})", convergence.checker(), convergence.verdict(), convergence.note());
+    results.add(convergence);
+    verdict = verdict.and(convergence.verdict());
     facts.put("total time", seconds(System.nanoTime() - started));
     new RunReport(facts, schedule.steps(), results, verdict).write(o.out(), history);
     return new Outcome(verdict, results, o.out(), skipped);
@@ -174,6 +190,25 @@ public final class ChaosRun {
       t.join(TimeUnit.SECONDS.toMillis(30));
     }
     return nemesis;
+  }
+
+  private static Convergence.Members members(ProcessCluster cluster) {
+    return new Convergence.Members() {
+      @Override
+      public List<String> nodes() {
+        return cluster.nodes();
+      }
+
+      @Override
+      public Optional<MemberStatus> status(String node) {
+        return cluster.status(node);
+      }
+
+      @Override
+      public Optional<String> digest(String node) {
+        return cluster.digest(node);
+      }
+    };
   }
 
   private static RoostClient client(ProcessCluster cluster, RunOptions o) {

@@ -1,5 +1,7 @@
 package dev.roost.chaos.cluster;
 
+import dev.roost.client.ClusterStatus;
+import dev.roost.client.RoostException;
 import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
@@ -123,6 +125,15 @@ public final class ProcessCluster implements ClusterControl {
   /** The node's {@code /status}, or empty when it does not answer within a second. */
   public Optional<MemberStatus> status(String node) {
     return cluster.status(node(node));
+  }
+
+  /** The node's state digest, read from its own state, or empty when it does not answer. */
+  public Optional<String> digest(String node) {
+    try {
+      return Optional.of(ClusterStatus.digest(peers(), node, Duration.ofSeconds(2)).getSha256());
+    } catch (RoostException e) {
+      return Optional.empty();
+    }
   }
 
   @Override
