@@ -192,9 +192,9 @@ public record RaftTuning(
     // doubled the log entries of a lightly loaded cluster; it only lets a restarted member apply
     // up to its old commit index before hearing from a leader, which Raft does not need.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-    // raft.server.log.async-flush.enabled stays off: in Ratis 3.2.2 the asynchronous flush marks
-    // as flushed the last index written when the fsync completes (not when it started) and
-    // ignores a failed fsync, so an entry could be acknowledged before it is on disk.
+    // raft.server.log.async-flush.enabled stays off: in Ratis 3.3.0 (as in 3.2.2) the asynchronous
+    // flush marks as flushed the last index written when the fsync completes (not when it started)
+    // and ignores a failed fsync, so an entry could be acknowledged before it is on disk.
     return p;
   }
 

@@ -73,7 +73,7 @@ final class RatisMetricsBridge implements MultiCollector {
   }
 
   /**
-   * Where Ratis 3.2 puts an id into a metric name (RaftServerMetricsImpl, LogAppenderMetrics, ...).
+   * Where Ratis 3.3 puts an id into a metric name (RaftServerMetricsImpl, LogAppenderMetrics, ...).
    */
   private static final List<Rule> RULES =
       List.of(
@@ -202,7 +202,7 @@ final class RatisMetricsBridge implements MultiCollector {
           q -> s.getValue(q) / NANOS_PER_SECOND);
     } else if (metric instanceof Gauge<?> g && g.getValue() instanceof Number n) {
       if (family.endsWith("_elapsed_time")) {
-        // Ratis 3.2 records the follower heartbeat gauge in nanoseconds (LeaderStateImpl), the
+        // Ratis 3.3 records the follower heartbeat gauge in nanoseconds (LeaderStateImpl), the
         // leader election ones in milliseconds. -1 (never) stays -1.
         double perSecond = name.equals("follower_last_heartbeat_elapsed_time") ? 1e9 : 1e3;
         double value = n.doubleValue();

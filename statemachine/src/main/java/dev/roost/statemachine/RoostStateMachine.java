@@ -187,7 +187,8 @@ public class RoostStateMachine extends BaseStateMachine {
    * Called by Ratis before it installs a snapshot sent by the leader into this member's {@code sm/}
    * directory; {@link #reinitialize()} follows. Ratis then asserts that the state machine is
    * PAUSED, and closes the follower's server if it is not (BaseStateMachine's pause() does
-   * nothing).
+   * nothing). Since Ratis 3.3 the chunks are staged outside {@code sm/} while this state machine
+   * keeps running, and this comes once, after the last chunk, just before the directory is swapped.
    */
   @Override
   public void pause() {

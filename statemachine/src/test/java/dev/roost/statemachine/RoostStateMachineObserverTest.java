@@ -141,6 +141,21 @@ class RoostStateMachineObserverTest {
   }
 
   @Test
+  void aCommandRatisCancelsIsReportedNoMoreThanItsRefusal() throws Exception {
+    // Since Ratis 3.3 the leader cancels the transaction of a command it refuses, whether this
+    // state machine refused it or Ratis did after startTransaction (no longer the leader, full).
+    TransactionContext refused = sm.startTransaction(request(register("x", 1)));
+    TransactionContext accepted = sm.startTransaction(request(register("alice", 2)));
+
+    refused.cancelTransaction();
+    accepted.cancelTransaction();
+
+    assertThat(recorder.rejected)
+        .containsExactly(new Rejected(OpCase.REGISTER_USER, StatusCode.INVALID_ARGUMENT));
+    assertThat(recorder.applied).isEmpty();
+  }
+
+  @Test
   void queriesAreReportedWithTheirKindAndCode() {
     Query missing = Query.newBuilder().setGetUser(GetUser.newBuilder().setHandle("nobody")).build();
 

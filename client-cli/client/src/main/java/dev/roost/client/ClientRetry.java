@@ -27,6 +27,7 @@ import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ReadException;
 import org.apache.ratis.protocol.exceptions.ReadIndexException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
@@ -72,6 +73,12 @@ import org.slf4j.LoggerFactory;
  *       Ratis call has a new call id, so the retry cache does not recognise it; the Roost request
  *       id inside the command does: the state machine answers a repeated request id with the first
  *       reply, so the write still applies once.
+ *   <li><b>A member that cannot serve a linearizable read now</b> ({@code ReadException}: its state
+ *       machine did not reach the read index within the server's read timeout, or, since Ratis 3.3,
+ *       it is installing a snapshot and says so at once) would get the same read again from Ratis'
+ *       loop, which stays with the member it addresses. This policy ends that loop instead, the
+ *       transport moves on to the next member, and this class re-sends the read with the same
+ *       backoff and deadline.
  *   <li><b>Calls outside Ratis</b> ({@link AdminClient}'s HTTP requests) run on the caller's thread
  *       ({@link #callOnCaller}) with the same backoff and deadline; an attempt answered {@code
  *       UNAVAILABLE} is retried, any other failure ends the call.
@@ -81,15 +88,15 @@ import org.slf4j.LoggerFactory;
  *
  * Each failed attempt is classified: <b>not sent</b> (the connection could not be made), <b>
  * refused</b> (a server answered without taking the request: not the leader, leader not ready,
- * stepping down, overloaded, no read index; the gateway's {@code NOT_TAKEN} and its full queue), or
- * <b>lost</b> (anything else, a gateway answer without a reply included: it may have been taken).
- * When the deadline passes without an answer: if nothing was ever sent, {@code UNAVAILABLE} naming
- * the peers (a definite failure, for writes too); a read with only refusals is {@code UNAVAILABLE}
- * (no leader), otherwise {@code DEADLINE_EXCEEDED}; a write that was sent is {@code
- * DEADLINE_EXCEEDED} with outcome unknown, since even a refusal to a retry does not tell whether an
- * earlier attempt entered the log. A {@code StateMachineException} caused by a {@link
- * RejectedCommandException}, or the gateway's {@code REJECTED}, is the leader's definite refusal
- * with its code.
+ * stepping down, overloaded, no read index, cannot serve the read now; the gateway's {@code
+ * NOT_TAKEN} and its full queue), or <b>lost</b> (anything else, a gateway answer without a reply
+ * included: it may have been taken). When the deadline passes without an answer: if nothing was
+ * ever sent, {@code UNAVAILABLE} naming the peers (a definite failure, for writes too); a read with
+ * only refusals is {@code UNAVAILABLE} (no leader), otherwise {@code DEADLINE_EXCEEDED}; a write
+ * that was sent is {@code DEADLINE_EXCEEDED} with outcome unknown, since even a refusal to a retry
+ * does not tell whether an earlier attempt entered the log. A {@code StateMachineException} caused
+ * by a {@link RejectedCommandException}, or the gateway's {@code REJECTED}, is the leader's
+ * definite refusal with its code.
  *
  * <h2>Why blocking {@code io()} on a pool, not {@code async()}</h2>
  *
@@ -279,12 +286,14 @@ final class ClientRetry implements RetryPolicy {
 
   /**
    * Ratis asks after each failed attempt of a blocking call. Outside a call of this class (e.g. the
-   * client's one-off group-info lookup) there is no deadline to bound retries: no retry.
+   * client's one-off group-info lookup) there is no deadline to bound retries: no retry. A {@code
+   * ReadException} ends Ratis' loop uncounted: {@link #sendWithRetry} counts it and re-sends the
+   * read once the transport has moved to another member.
    */
   @Override
   public Action handleAttemptFailure(Event event) {
     Call call = current.get();
-    if (call == null || closed) {
+    if (call == null || closed || event.getCause() instanceof ReadException) {
       return NO_RETRY_ACTION;
     }
     return nextAttempt(call, event.getCause());
@@ -365,6 +374,7 @@ final class ClientRetry implements RetryPolicy {
         || cause instanceof LeaderSteppingDownException
         || cause instanceof TransferLeadershipException
         || cause instanceof ReadIndexException
+        || cause instanceof ReadException
         || cause instanceof ResourceUnavailableException
         || cause instanceof NotTaken) {
       return Outcome.REFUSED;
@@ -495,8 +505,9 @@ final class ClientRetry implements RetryPolicy {
         return attempt.send(message);
       } catch (LeaderSteppingDownException
           | TransferLeadershipException
-          | AlreadyClosedException e) {
-        Action action = closed ? NO_RETRY_ACTION : handleAttemptFailure(causeEvent(e));
+          | AlreadyClosedException
+          | ReadException e) {
+        Action action = closed ? NO_RETRY_ACTION : nextAttempt(call, e);
         if (!action.shouldRetry()) {
           throw e;
         }

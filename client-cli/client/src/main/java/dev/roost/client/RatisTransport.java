@@ -23,6 +23,8 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ReadException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
@@ -153,9 +155,38 @@ final class RatisTransport implements Transport {
     return answer(learn(clients.get().raft().io().send(command)));
   }
 
+  /**
+   * A member that cannot serve the read now is left for the next one: Ratis' client would address
+   * it again (see {@link ClientRetry}).
+   */
   @Override
   public Answer read(Message query) throws IOException {
-    return answer(learn(clients.get().raft().io().sendReadOnly(query)));
+    Clients current = clients.get();
+    try {
+      return answer(learn(current.raft().io().sendReadOnly(query)));
+    } catch (IOException e) {
+      ReadException refused = readRefusal(e);
+      if (refused == null) {
+        throw e;
+      }
+      startAfter(current, current.raft().getLeaderId());
+      throw refused;
+    }
+  }
+
+  /**
+   * The {@link ReadException} a failed blocking call ended with: Ratis throws it as is when the
+   * first attempt failed with it, wrapped when earlier attempts had failed otherwise; or null.
+   */
+  static ReadException readRefusal(IOException failure) {
+    if (failure instanceof ReadException refused) {
+      return refused;
+    }
+    if (failure instanceof RaftRetryFailureException
+        && failure.getCause() instanceof ReadException refused) {
+      return refused;
+    }
+    return null;
   }
 
   @Override

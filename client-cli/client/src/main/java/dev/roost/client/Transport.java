@@ -35,7 +35,12 @@ interface Transport extends Closeable {
    */
   Answer write(Message command) throws IOException;
 
-  /** Sends a linearizable read, retried like a write. */
+  /**
+   * Sends a linearizable read, retried like a write.
+   *
+   * @throws org.apache.ratis.protocol.exceptions.ReadException if the member addressed could not
+   *     serve the read now; the next call addresses another member
+   */
   Answer read(Message query) throws IOException;
 
   /**

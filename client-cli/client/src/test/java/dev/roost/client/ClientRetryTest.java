@@ -24,6 +24,7 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ReadException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.retry.RetryPolicy;
@@ -65,6 +66,9 @@ class ClientRetryTest {
     assertThat(ClientRetry.classify(new ResourceUnavailableException("full")))
         .isEqualTo(Outcome.REFUSED);
     assertThat(ClientRetry.classify(new ClientRetry.NotTaken("not the leader")))
+        .isEqualTo(Outcome.REFUSED);
+    // A member installing a snapshot, or whose state machine lags the read index.
+    assertThat(ClientRetry.classify(new ReadException("installing a snapshot")))
         .isEqualTo(Outcome.REFUSED);
     // As gRPC reports a refused connection or an unknown host, wrapped by Ratis.
     assertThat(
@@ -120,6 +124,31 @@ class ClientRetryTest {
         .isLessThanOrEqualTo(10 - 0.2)
         .isGreaterThan(10 - 0.2 - 1.5 * maxSleepMs / 1000);
     assertThat(sleeps).hasSizeGreaterThan(10);
+  }
+
+  @Test
+  void aReadExceptionEndsRatisLoopAndTheReadIsSentAgain() {
+    ClientRetry retry = retry(Duration.ofSeconds(10), 1, 1, null);
+    AtomicInteger attempts = new AtomicInteger();
+    List<Boolean> ratisRetries = new ArrayList<>();
+
+    CompletableFuture<Answer> call =
+        retry.call(
+            Kind.READ,
+            "get user",
+            MESSAGE,
+            m -> {
+              if (attempts.incrementAndGet() == 1) {
+                ReadException refused = new ReadException("n2 is installing a snapshot");
+                ratisRetries.add(retry.handleAttemptFailure(event(refused)).shouldRetry());
+                throw refused;
+              }
+              return new Answer(RaftPeerId.valueOf("n3"), null);
+            });
+
+    assertThat(call.join().server()).isEqualTo(RaftPeerId.valueOf("n3"));
+    assertThat(ratisRetries).containsExactly(false);
+    assertThat(attempts).hasValue(2);
   }
 
   @Test

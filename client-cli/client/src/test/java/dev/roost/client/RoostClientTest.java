@@ -29,6 +29,7 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ReadException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
@@ -326,6 +327,31 @@ class RoostClientTest {
     // A refusal of a retry says nothing about whether an earlier attempt entered the log.
     assertThat(write.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
     assertThat(write.outcomeUnknown()).isTrue();
+  }
+
+  @Test
+  void aReadAMemberCannotServeNowIsSentAgainAndIsUnavailableOnlyAtTheDeadline() throws Exception {
+    client(Duration.ofMillis(600));
+    AtomicInteger attempts = new AtomicInteger();
+    fake.server =
+        (write, m) ->
+            attempts.incrementAndGet() == 1
+                ? fake.failEveryAttempt(new ReadException("n1 is installing a snapshot"))
+                : reply(
+                    "n2", Reply.newBuilder().setUser(User.newBuilder().setHandle("alice")).build());
+
+    assertThat(client.getUser("alice").getHandle()).isEqualTo("alice");
+    assertThat(fake.reads).hasSize(2);
+
+    fake.server =
+        (write, m) -> fake.failEveryAttempt(new ReadException("n1 is installing a snapshot"));
+
+    RoostException e = catchThrowableOfType(RoostException.class, () -> client.getUser("alice"));
+
+    assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
+    assertThat(e.outcomeUnknown()).isFalse();
+    assertThat(e.getMessage()).contains("installing a snapshot");
+    assertThat(fake.reads).hasSizeGreaterThan(3);
   }
 
   @Test
