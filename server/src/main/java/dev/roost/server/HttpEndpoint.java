@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * is replayed. Every path but {@code /admin/} answers GET and HEAD:
  *
  * <ul>
- *   <li>{@code /health}: 200 {@code ok} while the process runs and Ratis has not closed this
- *       member; 503 otherwise. For liveness probes: restart the process when it fails.
+ *   <li>{@code /health}: 200 {@code ok} while the process runs, Ratis has not closed this member
+ *       and {@link StallWatch} does not find it stuck; 503 with the reason otherwise. For liveness
+ *       probes: restart the process when it fails.
  *   <li>{@code /ready}: 200 {@code ready} when this member can serve (see {@link
  *       RaftReading#notReadyReason}); 503 with the reason otherwise. For readiness probes and for
  *       scripts that wait for a cluster.
@@ -74,6 +75,7 @@ final class HttpEndpoint implements AutoCloseable {
   private final Server server;
   private final PrometheusExport metrics;
   private volatile RaftServer raft;
+  private volatile StallWatch stall;
   private volatile Request.Handler admin;
 
   private HttpEndpoint(Server server, PrometheusExport metrics) {
@@ -137,8 +139,12 @@ final class HttpEndpoint implements AutoCloseable {
     return endpoint;
   }
 
-  /** Starts answering {@code /ready} and {@code /status} from {@code started}. */
-  void attach(RaftServer started) {
+  /**
+   * Starts answering {@code /ready} and {@code /status} from {@code started}, and failing {@code
+   * /health} while {@code stall} finds it stuck.
+   */
+  void attach(RaftServer started, StallWatch stall) {
+    this.stall = stall;
     this.raft = started;
   }
 
@@ -189,7 +195,9 @@ final class HttpEndpoint implements AutoCloseable {
     if (state.isPresent() && !state.get().alive()) {
       return HttpAnswer.text(503, "raft server closed");
     }
-    return HttpAnswer.text(200, "ok");
+    StallWatch watch = stall;
+    Optional<String> stuck = watch == null ? Optional.empty() : watch.stalled();
+    return stuck.map(reason -> HttpAnswer.text(503, reason)).orElse(HttpAnswer.text(200, "ok"));
   }
 
   private HttpAnswer ready() {

@@ -216,6 +216,17 @@ final class RoostMetrics implements RoostStateMachine.Observer {
         m -> m.notReadyReason().isEmpty() ? 1 : 0);
   }
 
+  /** Reports whether {@code stall} finds this member stuck. */
+  void watchStall(StallWatch stall) {
+    gauge(
+        "roost.raft.stalled",
+        "roost_raft_stalled",
+        "1 while this member is stuck: behind its leader with nothing applied for "
+            + StallWatch.BOUND.toSeconds()
+            + " s (/health fails meanwhile), else 0.",
+        () -> stall.stalled().isPresent() ? 1 : 0);
+  }
+
   /** Reports how far this member's clock runs ahead of the majority's ({@link PeerClocks}). */
   void watchClock(PeerClocks clocks) {
     gauge(

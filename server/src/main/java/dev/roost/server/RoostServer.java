@@ -61,6 +61,7 @@ public final class RoostServer {
   private final AdminEndpoint admin;
   private final JmxReporter jmx;
   private final PeerClocks clocks;
+  private final StallWatch stall;
 
   /**
    * How Ratis, as configured, answers linearizable reads; read back from the properties it is given
@@ -112,6 +113,8 @@ public final class RoostServer {
             new ClusterAdmin(raft, aliveWindow),
             new AuthThrottle(System::nanoTime));
     metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
+    this.stall = new StallWatch(() -> RaftReading.of(raft), () -> System.nanoTime() / 1_000_000);
+    metrics.watchStall(stall);
     metrics.watchClock(clocks);
     this.jmx = metrics.jmxReporter();
   }
@@ -170,7 +173,8 @@ public final class RoostServer {
     }
     raft.start();
     clocks.start(raft);
-    http.attach(raft);
+    stall.start();
+    http.attach(raft, stall);
     http.attachAdmin(admin);
     LOG.info(
         "roost-server {} started: raft {} (port {}), http {}:{}, data dir {}, reads by {}, peers {}",
@@ -192,6 +196,7 @@ public final class RoostServer {
     http.close();
     admin.close();
     clocks.close();
+    stall.close();
     try {
       raft.close();
     } catch (IOException e) {

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -76,6 +77,23 @@ class HttpEndpointTest {
     assertThat(error(status).getMessage()).isEqualTo("starting");
     assertThat(send(at("/health")).body()).isEqualTo("ok\n");
     assertThat(send(at("/ready")).statusCode()).isEqualTo(503);
+  }
+
+  @Test
+  void aStuckMemberFailsHealth() throws Exception {
+    RaftReading stuck =
+        new RaftReading("n3", true, true, "FOLLOWER", 4, "n1", false, 948, 948, 2034, List.of());
+    long[] now = {0};
+    StallWatch watch = new StallWatch(() -> Optional.of(stuck), () -> now[0]);
+    watch.sample();
+    now[0] += StallWatch.BOUND.toMillis();
+    watch.sample();
+    endpoint.attach(null, watch);
+
+    HttpResponse<String> health = send(at("/health"));
+
+    assertThat(health.statusCode()).isEqualTo(503);
+    assertThat(health.body()).startsWith("stuck: applied index 948 has not moved for 120 s");
   }
 
   @Test

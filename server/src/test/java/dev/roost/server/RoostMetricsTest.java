@@ -113,6 +113,22 @@ class RoostMetricsTest {
   }
 
   @Test
+  void aStuckMemberIsAGauge() throws IOException {
+    RaftReading stuck =
+        new RaftReading("n3", true, true, "FOLLOWER", 4, "n1", false, 948, 948, 2034, List.of());
+    long[] now = {0};
+    StallWatch watch = new StallWatch(() -> Optional.of(stuck), () -> now[0]);
+    metrics.watchStall(watch);
+    watch.sample();
+    assertThat(scrape()).contains("roost_raft_stalled 0.0");
+
+    now[0] += StallWatch.BOUND.toMillis();
+    watch.sample();
+
+    assertThat(scrape()).contains("roost_raft_stalled 1.0");
+  }
+
+  @Test
   void withoutARaftMemberTheMemberGaugesReportNothing() throws IOException {
     metrics.watch(() -> new StateSizes(0, 0, 0, 0), Optional::empty);
 
