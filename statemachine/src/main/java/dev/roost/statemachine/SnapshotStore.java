@@ -136,6 +136,11 @@ final class SnapshotStore {
     for (Found s : newestFirst()) {
       try {
         RoostState loaded = read(s.path);
+        // A crash between write and publish leaves an intact snapshot without its MD5 file; Ratis
+        // ignores such a file, and would then report an older snapshot than the one loaded.
+        if (!MD5FileUtil.getDigestFileForFile(s.path.toFile()).exists()) {
+          MD5FileUtil.computeAndSaveMd5ForFile(s.path.toFile());
+        }
         LOG.info(
             "{}: loaded snapshot {} (term {} index {}): {} users, {} posts, {} keys",
             member,

@@ -63,6 +63,23 @@ class SnapshotStoreTest {
   }
 
   @Test
+  void aSnapshotWrittenButNotPublishedBeforeACrashIsLoadedAndKnownToRatis() throws IOException {
+    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    store.open(storage(), "n1");
+    store.publish(
+        store.write(stateWithUsers(2), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
+    Path unpublished = store.write(stateWithUsers(3), TermIndex.valueOf(2, 40));
+
+    SnapshotStore restarted = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore.Loaded loaded = restarted.open(reopened(), "n1");
+
+    assertThat(loaded.state().userCount()).isEqualTo(3);
+    assertThat(MD5FileUtil.getDigestFileForFile(unpublished.toFile())).exists();
+    assertThat(restarted.storage().getLatestSnapshot().getTermIndex())
+        .isEqualTo(TermIndex.valueOf(2, 40));
+  }
+
+  @Test
   void aCorruptNewestSnapshotIsSetAsideAndTheOlderOneLoaded() throws IOException {
     SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
     store.open(storage(), "n1");
