@@ -192,6 +192,11 @@ public record RaftTuning(
     // doubled the log entries of a lightly loaded cluster; it only lets a restarted member apply
     // up to its old commit index before hearing from a leader, which Raft does not need.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    // Ratis' append-entries compose option (on by default) chains every append of a follower onto
+    // one future: after a partition heals, two appends released together can chain out of order,
+    // and once one fails every later one fails with it, for good (the member stays stuck until
+    // restarted). Off, the follower appends each batch as it comes.
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     // raft.server.log.async-flush.enabled stays off: in Ratis 3.3.0 (as in 3.2.2) the asynchronous
     // flush marks as flushed the last index written when the fsync completes (not when it started)
     // and ignores a failed fsync, so an entry could be acknowledged before it is on disk.
