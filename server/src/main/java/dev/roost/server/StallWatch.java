@@ -12,11 +12,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Notices a follower that is stuck: it knows a leader, the leader's commit index is ahead of what
- * it applied, and its applied index has not moved for {@link #BOUND}. Ratis cannot be told to
- * repair such a member in place (the known cases are a follower whose appends all fail after one
- * failed, and a leader whose appender for it died; see docs/known-issues.md), so this member says
- * so: one ERROR line, {@code /health} fails (a supervisor, such as Kubernetes' liveness probe, then
- * restarts it, and a restart is the repair), and the {@code roost_raft_stalled} gauge reads 1.
+ * it applied, and its applied index has not moved for {@link #BOUND}. The known case is a follower
+ * whose appends all fail after one failed (docs/known-issues.md); a follower whose leader's
+ * appender died hears no leader at all, and is not this. Ratis cannot be told to repair such a
+ * member in place, so this member says so: one ERROR line, {@code /health} fails (a supervisor,
+ * such as Kubernetes' liveness probe, then restarts it, and a restart is the repair), and the
+ * {@code roost_raft_stalled} gauge reads 1.
  */
 final class StallWatch implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StallWatch.class);

@@ -2,9 +2,11 @@ package dev.roost.domain;
 
 import dev.roost.domain.Payload.KvEntry;
 import dev.roost.domain.Payload.Post;
-import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -33,11 +35,10 @@ final class StateHash {
   private static final byte CLIENT = 5;
   private static final byte RESULT = 6;
 
+  // Items are folded in by apply alone, under the state's write lock, so one digest serves them.
   private final MessageDigest sha = sha256();
-  // Items are encoded whole and then hashed in one update: a digest fed through a stream is
-  // updated a few bytes at a time, which costs more than the hashing itself.
-  private final Encoded encoded = new Encoded();
-  private final DataOutputStream out = new DataOutputStream(encoded);
+  private final DataOutputStream out =
+      new DataOutputStream(new DigestOutputStream(OutputStream.nullOutputStream(), sha));
   private final long[] sum = new long[4];
 
   /** Forgets every item. */
@@ -105,18 +106,19 @@ final class StateHash {
         });
   }
 
-  /** A SHA-256, in hex, of the sum and of {@code more}, which are not items (the clock, counts). */
+  /**
+   * A SHA-256, in hex, of the sum and of {@code more}, which are not items (the clock, counts).
+   * Readers may call it together (queries share a read lock), so it has a digest of its own.
+   */
   String digest(long... more) {
-    write(
-        out -> {
-          for (long lane : sum) {
-            out.writeLong(lane);
-          }
-          for (long m : more) {
-            out.writeLong(m);
-          }
-        });
-    return HexFormat.of().formatHex(sha.digest());
+    ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES * (sum.length + more.length));
+    for (long lane : sum) {
+      bytes.putLong(lane);
+    }
+    for (long m : more) {
+      bytes.putLong(m);
+    }
+    return HexFormat.of().formatHex(sha256().digest(bytes.array()));
   }
 
   private interface Encoding {
@@ -125,11 +127,12 @@ final class StateHash {
 
   /** Adds ({@code sign} 1) or removes ({@code sign} -1) one item's hash to or from the sum. */
   private void fold(byte tag, int sign, Encoding item) {
-    write(
-        out -> {
-          out.writeByte(tag);
-          item.writeTo(out);
-        });
+    try {
+      out.writeByte(tag);
+      item.writeTo(out);
+    } catch (IOException e) {
+      throw new IllegalStateException("writing into a hash cannot fail", e);
+    }
     byte[] h = sha.digest();
     for (int lane = 0; lane < sum.length; lane++) {
       long v = 0;
@@ -137,24 +140,6 @@ final class StateHash {
         v = (v << 8) | (h[i] & 0xFF);
       }
       sum[lane] += sign * v;
-    }
-  }
-
-  /** Feeds what {@code encoding} writes to {@link #sha}. */
-  private void write(Encoding encoding) {
-    encoded.reset();
-    try {
-      encoding.writeTo(out);
-    } catch (IOException e) {
-      throw new IllegalStateException("writing into memory cannot fail", e);
-    }
-    sha.update(encoded.bytes(), 0, encoded.size());
-  }
-
-  /** A reusable buffer whose bytes can be hashed without a copy. */
-  private static final class Encoded extends ByteArrayOutputStream {
-    byte[] bytes() {
-      return buf;
     }
   }
 

@@ -9,8 +9,13 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -130,6 +135,34 @@ class RoostStatePropertiesTest {
             .as("seed %d, index %d", seed, index)
             .isEqualTo(state.digest());
       }
+    }
+  }
+
+  @Test
+  void readersAskingForTheDigestAtOnceAllGetTheSameOne() throws Exception {
+    // Queries run under a read lock, so several may ask for the digest of one state together.
+    RoostState state = new RoostState(LIMITS);
+    run(state, steps(7), 1);
+    String expected = state.digest().sha256();
+    ExecutorService readers = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Set<String>>> seen = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        seen.add(
+            readers.submit(
+                () -> {
+                  Set<String> digests = new HashSet<>();
+                  for (int i = 0; i < 20_000; i++) {
+                    digests.add(state.digest().sha256());
+                  }
+                  return digests;
+                }));
+      }
+      for (Future<Set<String>> f : seen) {
+        assertThat(f.get()).containsExactly(expected);
+      }
+    } finally {
+      readers.shutdownNow();
     }
   }
 
