@@ -2,6 +2,9 @@ package dev.roost.chaos.failover;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.roost.chaos.checker.CheckResult;
+import dev.roost.chaos.checker.Convergence;
+import dev.roost.chaos.checker.Verdict;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
@@ -18,12 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -195,50 +194,42 @@ final class TestCluster implements AutoCloseable {
    * Waits until every member has applied the same index, checks that they then hold the same state
    * digest, and returns it. Call it when no write is running, so that the members can converge.
    *
-   * @throws AssertionError if members at the same applied index hold different states
+   * @throws AssertionError naming the anomaly (as the chaos suite's {@link Convergence} check) if
+   *     members at the same applied index hold different states or do not converge in time
    */
   StateDigest awaitSameState() {
-    return await("all members at the same applied index")
-        .atMost(PATIENCE)
-        .pollInterval(Duration.ofMillis(200))
-        .ignoreExceptionsInstanceOf(RoostException.class)
-        .until(this::commonDigest, Optional::isPresent)
-        .orElseThrow();
-  }
+    Convergence.Members members =
+        new Convergence.Members() {
+          @Override
+          public List<String> nodes() {
+            return local.nodes().stream().map(Node::id).toList();
+          }
 
-  private Optional<StateDigest> commonDigest() {
-    Optional<Long> applied = commonAppliedIndex();
-    if (applied.isEmpty()) {
-      return Optional.empty();
-    }
-    Map<String, String> digests = new TreeMap<>();
-    StateDigest any = null;
-    for (Node n : local.nodes()) {
-      any = digest(n);
-      digests.put(n.id(), any.getSha256());
-    }
-    // The digests are comparable only if no member applied anything between the two reads.
-    if (!applied.equals(commonAppliedIndex())) {
-      return Optional.empty();
-    }
-    if (new HashSet<>(digests.values()).size() != 1) {
-      throw new AssertionError(
-          "members at applied index " + applied.get() + " hold different states: " + digests);
-    }
-    return Optional.of(any);
-  }
+          @Override
+          public Optional<MemberStatus> status(String node) {
+            return TestCluster.this.status(node(node));
+          }
 
-  /** The applied index, when every member answers and all have applied the same. */
-  private Optional<Long> commonAppliedIndex() {
-    Set<Long> applied = new HashSet<>();
-    for (Node n : local.nodes()) {
-      Optional<MemberStatus> s = status(n);
-      if (s.isEmpty()) {
-        return Optional.empty();
-      }
-      applied.add(s.get().getAppliedIndex());
+          @Override
+          public Optional<String> digest(String node) {
+            try {
+              return Optional.of(TestCluster.this.digest(node(node)).getSha256());
+            } catch (RoostException e) {
+              return Optional.empty();
+            }
+          }
+        };
+    CheckResult converged;
+    try {
+      converged = Convergence.check(members, PATIENCE, Convergence.SYSTEM);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting for the members to converge", e);
     }
-    return applied.size() == 1 ? Optional.of(applied.iterator().next()) : Optional.empty();
+    if (converged.verdict() != Verdict.VALID) {
+      throw new AssertionError(converged.note() + ": " + converged.anomalies());
+    }
+    return digest(local.nodes().get(0));
   }
 
   /**
