@@ -15,7 +15,6 @@ import dev.roost.chaos.workload.Recorder;
 import dev.roost.chaos.workload.SocialWorkload;
 import dev.roost.chaos.workload.Workload;
 import dev.roost.client.RoostClient;
-import dev.roost.proto.MemberStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -134,7 +132,7 @@ public final class ChaosRun {
           workload.finalReads(o.clients(), client, recorder);
         }
       }
-      convergence = Convergence.check(members(cluster), CONVERGENCE_BOUND, Convergence.SYSTEM);
+      convergence = Convergence.check(cluster, CONVERGENCE_BOUND, Convergence.SYSTEM);
     }
     facts.put("workload and cluster time", seconds(System.nanoTime() - started));
     History history = History.read(historyFile);
@@ -190,25 +188,6 @@ public final class ChaosRun {
       t.join(TimeUnit.SECONDS.toMillis(30));
     }
     return nemesis;
-  }
-
-  private static Convergence.Members members(ProcessCluster cluster) {
-    return new Convergence.Members() {
-      @Override
-      public List<String> nodes() {
-        return cluster.nodes();
-      }
-
-      @Override
-      public Optional<MemberStatus> status(String node) {
-        return cluster.status(node);
-      }
-
-      @Override
-      public Optional<String> digest(String node) {
-        return cluster.digest(node);
-      }
-    };
   }
 
   private static RoostClient client(ProcessCluster cluster, RunOptions o) {

@@ -1,5 +1,6 @@
 package dev.roost.chaos.cluster;
 
+import dev.roost.chaos.checker.Convergence;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostException;
 import dev.roost.proto.MemberStatus;
@@ -23,7 +24,7 @@ import java.util.stream.IntStream;
  * node when running as root with {@code ip} (partitions drop real packets), else loopback
  * (partitions unsupported).
  */
-public final class ProcessCluster implements ClusterControl {
+public final class ProcessCluster implements ClusterControl, Convergence.Members {
   private static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
   private final LocalCluster cluster;
@@ -123,11 +124,13 @@ public final class ProcessCluster implements ClusterControl {
   }
 
   /** The node's {@code /status}, or empty when it does not answer within a second. */
+  @Override
   public Optional<MemberStatus> status(String node) {
     return cluster.status(node(node));
   }
 
   /** The node's state digest, read from its own state, or empty when it does not answer. */
+  @Override
   public Optional<String> digest(String node) {
     try {
       return Optional.of(ClusterStatus.digest(peers(), node, Duration.ofSeconds(2)).getSha256());
