@@ -18,7 +18,7 @@ public final class HttpStatus {
       case INVALID_ARGUMENT -> 400;
       case PERMISSION_DENIED -> 403;
       case NOT_FOUND -> 404;
-      case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> 409;
+      case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED, SESSION_EXPIRED -> 409;
       case RESOURCE_EXHAUSTED -> 429;
       case UNAVAILABLE -> 503;
       case DEADLINE_EXCEEDED -> 504;

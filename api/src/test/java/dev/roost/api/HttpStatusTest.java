@@ -15,7 +15,7 @@ class HttpStatusTest {
       }
       StatusCode back = HttpStatus.code(HttpStatus.of(code));
       switch (code) {
-        case ALREADY_EXISTS, ABORTED ->
+        case ALREADY_EXISTS, ABORTED, SESSION_EXPIRED ->
             assertThat(back).as(code.name()).isEqualTo(StatusCode.FAILED_PRECONDITION);
         default -> assertThat(back).as(code.name()).isEqualTo(code);
       }

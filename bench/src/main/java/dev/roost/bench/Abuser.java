@@ -135,8 +135,12 @@ final class Abuser implements AutoCloseable {
         for (int size : new int[] {(2 << 20) + 1024, 20 << 20}) {
           byte[] command =
               Command.newBuilder()
+                  // Refused for its size before the log: no session need be open.
                   .setRequestId(
-                      RequestId.newBuilder().setClientId("abuser").setSequence(++sequence))
+                      RequestId.newBuilder()
+                          .setSession(1)
+                          .setSequence(++sequence)
+                          .setFirstUnanswered(sequence))
                   .setKvPut(
                       KvPut.newBuilder()
                           .setKey("abuse/oversize")

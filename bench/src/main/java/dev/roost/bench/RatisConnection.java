@@ -6,6 +6,7 @@ import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.KvGet;
 import dev.roost.proto.KvPut;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
@@ -36,16 +37,19 @@ final class RatisConnection implements KvConnection {
   private final ClientId clientId = ClientId.randomId();
 
   /**
-   * Sequence numbers of this connection's writes. The callers sharing it have at most one write
-   * each in flight, fewer than the servers' per-client window of remembered request ids (128), so
-   * none is refused as too old.
+   * Sequence numbers of this connection's writes, in one session. The callers sharing it have at
+   * most one write each in flight, fewer than the replies a session keeps (128), so none is refused
+   * as too old.
    */
   private final AtomicLong sequence = new AtomicLong();
 
+  private final long session;
+
   /**
    * @param peers {@code id=host:port,...}, the Raft addresses
+   * @throws IOException if no session could be opened
    */
-  RatisConnection(String peers, Duration timeout) {
+  RatisConnection(String peers, Duration timeout) throws IOException {
     RaftProperties properties = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
         properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
@@ -58,6 +62,8 @@ final class RatisConnection implements KvConnection {
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                     10, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();
+    Command open = Command.newBuilder().setOpenSession(OpenSession.getDefaultInstance()).build();
+    this.session = check(raft.io().send(message(open.toByteArray()))).getSession().getId();
   }
 
   @Override
@@ -71,8 +77,9 @@ final class RatisConnection implements KvConnection {
         Command.newBuilder()
             .setRequestId(
                 RequestId.newBuilder()
-                    .setClientId(clientId.getUuid().toString())
-                    .setSequence(sequence.incrementAndGet()))
+                    .setSession(session)
+                    .setSequence(sequence.incrementAndGet())
+                    .setFirstUnanswered(1))
             .setKvPut(
                 KvPut.newBuilder()
                     .setKey(RoostConnection.key(k))
@@ -92,8 +99,11 @@ final class RatisConnection implements KvConnection {
     return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
   }
 
-  /** Throws unless Ratis delivered the reply and Roost's state machine answered OK. */
-  private static void check(RaftClientReply reply) throws IOException {
+  /**
+   * The state machine's reply; throws unless Ratis delivered it and Roost's state machine answered
+   * OK.
+   */
+  private static Reply check(RaftClientReply reply) throws IOException {
     if (!reply.isSuccess()) {
       throw reply.getException() != null
           ? reply.getException()
@@ -108,6 +118,7 @@ final class RatisConnection implements KvConnection {
     if (roost.getCode() != StatusCode.OK) {
       throw new IOException(roost.getCode() + ": " + roost.getMessage());
     }
+    return roost;
   }
 
   @Override

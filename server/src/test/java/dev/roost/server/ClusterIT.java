@@ -135,9 +135,11 @@ class ClusterIT {
     // members, and counts it; a follower does not take it and names the leader; bad bytes are
     // refused.
     int leaderAt = Integer.parseInt(leader.substring(1)) - 1;
+    long session = ServerProcess.openSession(raftPorts[leaderAt]);
     Command put =
         Command.newBuilder()
-            .setRequestId(RequestId.newBuilder().setClientId("cluster-it").setSequence(1))
+            .setRequestId(
+                RequestId.newBuilder().setSession(session).setSequence(1).setFirstUnanswered(1))
             .setKvPut(KvPut.newBuilder().setKey("via-gateway"))
             .build();
     GatewayReply applied = ServerProcess.gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
@@ -147,8 +149,9 @@ class ClusterIT {
     assertThat(reply.getKvEntry().getKey()).isEqualTo("via-gateway");
     assertThat(applied.getMembersList()).hasSize(3);
     assertThat(nodes.get(leaderAt).get("/metrics").body())
-        .contains("roost_gateway_writes_total 1.0")
-        .contains("roost_gateway_entries_total 1.0");
+        // The session's opening and the put.
+        .contains("roost_gateway_writes_total 2.0")
+        .contains("roost_gateway_entries_total 2.0");
     GatewayReply refused =
         ServerProcess.gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
     assertThat(refused.getOutcome()).isEqualTo(GatewayReply.Outcome.NOT_TAKEN);
@@ -266,10 +269,12 @@ class ClusterIT {
         .pollInterval(Duration.ofMillis(200))
         .until(() -> aheadOfMajority(n1) > YEAR_MS - 60_000);
 
+    long session = ServerProcess.openSession(raftPorts[0]);
     long before = System.currentTimeMillis();
     Command register =
         Command.newBuilder()
-            .setRequestId(RequestId.newBuilder().setClientId("clock-it").setSequence(1))
+            .setRequestId(
+                RequestId.newBuilder().setSession(session).setSequence(1).setFirstUnanswered(1))
             .setRegisterUser(RegisterUser.newBuilder().setHandle("alice"))
             .build();
     GatewayReply answer = ServerProcess.gatewaySubmit(raftPorts[0], register.toByteArray());

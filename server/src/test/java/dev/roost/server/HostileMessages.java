@@ -77,8 +77,9 @@ final class HostileMessages {
     if (random.nextInt(5) != 0) {
       c.setRequestId(
           RequestId.newBuilder()
-              .setClientId(random.nextInt(4) == 0 ? pick() : "fuzz-" + random.nextInt(8))
-              .setSequence(sequence()));
+              .setSession(random.nextInt(4) == 0 ? random.nextLong() : random.nextInt(8))
+              .setSequence(sequence())
+              .setFirstUnanswered(random.nextInt(4) == 0 ? random.nextLong() : 1));
     }
     if (random.nextInt(6) == 0) {
       c.setTimestampMs(random.nextLong());
@@ -120,7 +121,7 @@ final class HostileMessages {
 
   private Command tinyWrite(int i) {
     return Command.newBuilder()
-        .setRequestId(RequestId.newBuilder().setClientId("fuzz-big").setSequence(i + 1))
+        .setRequestId(RequestId.newBuilder().setSession(1).setSequence(i + 1).setFirstUnanswered(1))
         .setKvDelete(KvDelete.newBuilder().setKey("nothing/" + i))
         .build();
   }

@@ -10,6 +10,7 @@ import dev.roost.proto.Command;
 import dev.roost.proto.GatewayReply;
 import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.KvPut;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
@@ -229,6 +230,7 @@ class LiveFuzzIT {
    */
   private List<String> canary(List<ManagedChannel> channels, long deadline) throws Exception {
     List<String> wrong = new ArrayList<>();
+    long session = 0;
     long sequence = 0;
     while (System.nanoTime() < deadline && sequence < MESSAGES / 2) {
       Node leader = cluster.leader().orElse(null);
@@ -237,10 +239,30 @@ class LiveFuzzIT {
         continue;
       }
       ManagedChannel channel = channels.get(cluster.nodes().indexOf(leader));
+      if (session == 0) {
+        GatewayReply opened =
+            GatewayReply.parseFrom(
+                ClientCalls.blockingUnaryCall(
+                    channel,
+                    GatewayMethod.SUBMIT,
+                    CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+                    Command.newBuilder()
+                        .setOpenSession(OpenSession.getDefaultInstance())
+                        .build()
+                        .toByteArray()));
+        if (opened.getOutcome() == GatewayReply.Outcome.ANSWERED) {
+          session = Reply.parseFrom(opened.getReply()).getSession().getId();
+        }
+        continue;
+      }
       String key = "canary/" + (++sequence);
       byte[] put =
           Command.newBuilder()
-              .setRequestId(RequestId.newBuilder().setClientId("canary").setSequence(sequence))
+              .setRequestId(
+                  RequestId.newBuilder()
+                      .setSession(session)
+                      .setSequence(sequence)
+                      .setFirstUnanswered(sequence))
               .setKvPut(
                   KvPut.newBuilder()
                       .setKey(key)

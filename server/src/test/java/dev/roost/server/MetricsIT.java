@@ -8,6 +8,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.CreatePost;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
@@ -50,6 +51,7 @@ class MetricsIT {
 
   private final List<ServerProcess> nodes = new ArrayList<>();
   private RaftClient client;
+  private long session;
 
   @AfterEach
   void stop() throws Exception {
@@ -91,11 +93,34 @@ class MetricsIT {
     return response.body();
   }
 
+  /** The session this test's writes go in, opened at the first. */
+  private long session() throws Exception {
+    if (session == 0) {
+      RaftClientReply opened =
+          client
+              .io()
+              .send(
+                  Message.valueOf(
+                      ByteString.copyFrom(
+                          Command.newBuilder()
+                              .setOpenSession(OpenSession.getDefaultInstance())
+                              .build()
+                              .toByteArray())));
+      session =
+          Reply.parseFrom(opened.getMessage().getContent().toByteArray()).getSession().getId();
+    }
+    return session;
+  }
+
   private RaftClientReply sendRaw(Command.Builder command, long sequence) throws Exception {
     Command c =
         command
             .setRequestId(
-                RequestId.newBuilder().setClientId("metrics-it").setSequence(sequence).build())
+                RequestId.newBuilder()
+                    .setSession(session())
+                    .setSequence(sequence)
+                    .setFirstUnanswered(1)
+                    .build())
             .build();
     return client.io().send(Message.valueOf(ByteString.copyFrom(c.toByteArray())));
   }

@@ -1,8 +1,11 @@
 package dev.roost.server;
 
 import dev.roost.api.GatewayMethod;
+import dev.roost.proto.Command;
 import dev.roost.proto.GatewayReply;
 import dev.roost.proto.MemberStatus;
+import dev.roost.proto.OpenSession;
+import dev.roost.proto.Reply;
 import dev.roost.testkit.ServerJvm;
 import dev.roost.testkit.StatusProbe;
 import java.io.IOException;
@@ -177,6 +180,21 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** One call to the write gateway on a Raft port, its answer decoded. */
+  /** Opens a session through the write gateway of the leader at {@code raftPort}. */
+  static long openSession(int raftPort) throws Exception {
+    GatewayReply opened =
+        gatewaySubmit(
+            raftPort,
+            Command.newBuilder()
+                .setOpenSession(OpenSession.getDefaultInstance())
+                .build()
+                .toByteArray());
+    if (opened.getOutcome() != GatewayReply.Outcome.ANSWERED) {
+      throw new AssertionError("no session opened: " + opened);
+    }
+    return Reply.parseFrom(opened.getReply()).getSession().getId();
+  }
+
   static GatewayReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", raftPort).usePlaintext().build();

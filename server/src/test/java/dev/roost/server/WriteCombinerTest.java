@@ -68,7 +68,11 @@ class WriteCombinerTest {
 
   private static Command put(String key) {
     return Command.newBuilder()
-        .setRequestId(RequestId.newBuilder().setClientId("c-" + key).setSequence(1))
+        .setRequestId(
+            RequestId.newBuilder()
+                .setSession(1 + (key.hashCode() & 0xFFFF))
+                .setSequence(1)
+                .setFirstUnanswered(1))
         .setKvPut(KvPut.newBuilder().setKey(key))
         .build();
   }

@@ -184,7 +184,11 @@ class WriteGatewayTest {
 
   private static Command put(String client, String key) {
     return Command.newBuilder()
-        .setRequestId(RequestId.newBuilder().setClientId(client).setSequence(1))
+        .setRequestId(
+            RequestId.newBuilder()
+                .setSession(client.hashCode() & 0xFFFF)
+                .setSequence(1)
+                .setFirstUnanswered(1))
         .setKvPut(KvPut.newBuilder().setKey(key))
         .build();
   }

@@ -1,8 +1,8 @@
 package dev.roost.domain;
 
 /**
- * The outcome of a command or query in the domain. The numbers are gRPC's and are fixed forever;
- * the wire schema's {@code StatusCode} uses the same ones.
+ * The outcome of a command or query in the domain. The numbers are gRPC's (Roost's own beyond its
+ * range) and are fixed forever; the wire schema's {@code StatusCode} uses the same ones.
  */
 public enum Code {
   OK(0),
@@ -12,7 +12,13 @@ public enum Code {
   RESOURCE_EXHAUSTED(8),
   FAILED_PRECONDITION(9),
   /** A repeated request id too old to tell whether it was applied: the outcome is unknown. */
-  ABORTED(10);
+  ABORTED(10),
+  /**
+   * A write in a session the state does not hold (expired or never opened): nothing was applied,
+   * but an earlier attempt may have been, so the outcome is unknown. Roost's own number, outside
+   * gRPC's range.
+   */
+  SESSION_EXPIRED(100);
 
   private final int number;
 

@@ -23,6 +23,9 @@ public sealed interface Payload {
    */
   record Post(long id, String author, String text, long timestampMs) implements Payload {}
 
+  /** A session just opened: its id and how long it may stay idle, in milliseconds of log time. */
+  record SessionOpened(long id, long timeoutMs) implements Payload {}
+
   /** Whether a follow or unfollow changed the graph. */
   record FollowResult(boolean changed) implements Payload {}
 

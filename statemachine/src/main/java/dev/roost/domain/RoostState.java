@@ -27,8 +27,8 @@ import java.util.TreeSet;
 import java.util.function.ToLongFunction;
 
 /**
- * Roost's whole replicated state — users, follow edges, posts, the key-value map and the recent
- * request ids — and the pure function that changes it.
+ * Roost's whole replicated state — users, follow edges, posts, the key-value map and the clients'
+ * sessions — and the pure function that changes it.
  *
  * <p>Determinism is the contract: {@link #apply} uses only its arguments and the state. No wall
  * clock (time comes stamped into the command by the leader, and is kept non-decreasing), no
@@ -47,7 +47,7 @@ public final class RoostState {
   private final Limits limits;
   private final TreeMap<String, Account> accounts = new TreeMap<>();
   private final TreeMap<String, KvEntry> kv = new TreeMap<>();
-  private final RequestLog requests;
+  private final Sessions sessions;
   private final StateHash hash = new StateHash();
   private long lastTimestampMs;
   private long followEdges;
@@ -62,7 +62,7 @@ public final class RoostState {
   /** An empty state enforcing {@code limits}. */
   public RoostState(Limits limits) {
     this.limits = limits;
-    this.requests = new RequestLog(limits, hash);
+    this.sessions = new Sessions(limits, hash);
   }
 
   /** The limits this state enforces. */
@@ -86,6 +86,9 @@ public final class RoostState {
    *       transaction).
    * </ul>
    *
+   * <p>A write whose session is not open gets {@link Code#SESSION_EXPIRED} and changes nothing
+   * (sessions expire by the stamped time alone: see {@link #openSession}).
+   *
    * @param id the request id; a repeat gets the result of the first request with this id
    * @param command the write
    * @param index the log index of the entry carrying the write; it is the revision of a key and,
@@ -94,7 +97,7 @@ public final class RoostState {
    */
   public Result apply(RequestId id, Command command, long index, long stampedMs) {
     lastTimestampMs = Math.max(lastTimestampMs, stampedMs);
-    Result remembered = requests.lookup(id);
+    Result remembered = sessions.lookup(id, lastTimestampMs);
     if (remembered != null) {
       return remembered;
     }
@@ -104,8 +107,24 @@ public final class RoostState {
     } catch (Rejection r) {
       result = Result.error(r.code(), r.getMessage());
     }
-    requests.record(id, result);
+    sessions.record(id, result, lastTimestampMs);
     return result;
+  }
+
+  /**
+   * Opens a session for a client's writes (carried by a log entry of its own or in a batch, like
+   * any write). A session expires once it has seen no write for {@link Limits#sessionTimeoutMs()}
+   * of stamped time, and the least recently active one expires when more than {@link
+   * Limits#maxSessions()} are open.
+   *
+   * @param id the session's id, drawn at random by the leader; an id that is not positive or is
+   *     already open gets INVALID_ARGUMENT and changes nothing
+   * @param stampedMs the time the leader stamped into the entry
+   * @return OK with a {@link Payload.SessionOpened}, or the refusal
+   */
+  public Result openSession(long id, long stampedMs) {
+    lastTimestampMs = Math.max(lastTimestampMs, stampedMs);
+    return sessions.open(id, lastTimestampMs);
   }
 
   private Result execute(Command command, long index, long timeMs) {
@@ -481,7 +500,7 @@ public final class RoostState {
     for (KvEntry e : kv.values()) {
       hash.key(1, e);
     }
-    requests.rehash();
+    sessions.rehash();
   }
 
   Account accountOrNull(String handle) {
@@ -497,8 +516,8 @@ public final class RoostState {
     kvBytes += bytes(e) - (old == null ? 0 : bytes(old));
   }
 
-  RequestLog requests() {
-    return requests;
+  Sessions sessions() {
+    return sessions;
   }
 
   /** One user's account: its profile, its follow edges both ways, and its posts in id order. */

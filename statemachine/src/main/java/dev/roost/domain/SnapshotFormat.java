@@ -30,7 +30,7 @@ import java.util.zip.CheckedOutputStream;
  * body: last timestamp
  *       | accounts in handle order: handle, display name, created at, following, posts
  *       | keys in key order: key, value, create revision, mod revision, version
- *       | request log in eviction order: client id, forgotten-up-to, (sequence, result)*
+ *       | sessions, least recently active first: id, last active, forgotten below, (sequence, result)*
  * </pre>
  *
  * Strings are UTF-8 with an int length. Followers, counters and indexes are derived on load, not
@@ -39,7 +39,10 @@ import java.util.zip.CheckedOutputStream;
  */
 public final class SnapshotFormat {
   private static final byte[] MAGIC = "ROOSTSNP".getBytes(StandardCharsets.US_ASCII);
-  private static final int VERSION = 1;
+  // 2: client sessions replaced the request log of client ids (version 1), whose snapshots are
+  // refused: their clients' retries could not be answered, and a pre-release format keeps no
+  // reader.
+  private static final int VERSION = 2;
 
   private static final int NO_PAYLOAD = 0;
   private static final int USER = 1;
@@ -57,8 +60,8 @@ public final class SnapshotFormat {
   private static final int MIN_POST_BYTES = 8 + 8 + 4;
   // key, value, create revision, mod revision, version
   private static final int MIN_KV_ENTRY_BYTES = 4 + 4 + 8 + 8 + 8;
-  // client id, forgotten-up-to, result count
-  private static final int MIN_CLIENT_BYTES = 4 + 8 + 4;
+  // id, last active, forgotten below, result count
+  private static final int MIN_SESSION_BYTES = 8 + 8 + 8 + 4;
   // sequence, code, message, payload tag
   private static final int MIN_RESULT_BYTES = 8 + 4 + 4 + 1;
 
@@ -104,13 +107,13 @@ public final class SnapshotFormat {
       writeKvEntry(data, e);
     }
 
-    Map<String, RequestLog.Window> clients = state.requests().clients();
-    data.writeInt(clients.size());
-    for (Map.Entry<String, RequestLog.Window> c : clients.entrySet()) {
-      writeString(data, c.getKey());
-      data.writeLong(c.getValue().forgottenUpTo);
-      data.writeInt(c.getValue().results.size());
-      for (Map.Entry<Long, Result> r : c.getValue().results.entrySet()) {
+    data.writeInt(state.sessions().count());
+    for (Sessions.Session session : state.sessions().all()) {
+      data.writeLong(session.id);
+      data.writeLong(session.lastActiveMs);
+      data.writeLong(session.forgottenBelow);
+      data.writeInt(session.results.size());
+      for (Map.Entry<Long, Result> r : session.results.entrySet()) {
         data.writeLong(r.getKey());
         writeResult(data, r.getValue());
       }
@@ -212,16 +215,21 @@ public final class SnapshotFormat {
         state.restoreKey(readKvEntry(src));
       }
 
-      int clients = src.count(MIN_CLIENT_BYTES);
-      for (int i = 0; i < clients; i++) {
-        String clientId = src.string();
-        RequestLog.Window w = new RequestLog.Window();
-        w.forgottenUpTo = src.data.readLong();
+      int sessions = src.count(MIN_SESSION_BYTES);
+      long previousActiveMs = Long.MIN_VALUE;
+      for (int i = 0; i < sessions; i++) {
+        Sessions.Session session = new Sessions.Session(src.data.readLong(), src.data.readLong());
+        // Expiry takes the first session as the least recently active.
+        if (session.lastActiveMs < previousActiveMs) {
+          throw new CorruptSnapshotException("sessions out of order at " + session.id);
+        }
+        previousActiveMs = session.lastActiveMs;
+        session.forgottenBelow = src.data.readLong();
         int results = src.count(MIN_RESULT_BYTES);
         for (int j = 0; j < results; j++) {
-          w.results.put(src.data.readLong(), readResult(src));
+          session.results.put(src.data.readLong(), readResult(src));
         }
-        state.requests().restore(clientId, w);
+        state.sessions().restore(session);
       }
 
       if (src.left() != 0) {

@@ -32,7 +32,7 @@ final class StateHash {
   private static final byte EDGE = 2;
   private static final byte POST = 3;
   private static final byte KEY = 4;
-  private static final byte CLIENT = 5;
+  private static final byte SESSION = 5;
   private static final byte RESULT = 6;
 
   // Items are folded in by apply alone, under the state's write lock, so one digest serves them.
@@ -83,24 +83,25 @@ final class StateHash {
     fold(KEY, sign, out -> SnapshotFormat.writeKvEntry(out, e));
   }
 
-  /** A client of the request log with the highest sequence it has forgotten. */
-  void client(int sign, String clientId, long forgottenUpTo) {
+  /** A session, without its replies. */
+  void session(int sign, Sessions.Session s) {
     fold(
-        CLIENT,
+        SESSION,
         sign,
         out -> {
-          SnapshotFormat.writeString(out, clientId);
-          out.writeLong(forgottenUpTo);
+          out.writeLong(s.id);
+          out.writeLong(s.lastActiveMs);
+          out.writeLong(s.forgottenBelow);
         });
   }
 
-  /** A result remembered in the request log. */
-  void result(int sign, String clientId, long sequence, Result r) {
+  /** A reply a session keeps. */
+  void result(int sign, long session, long sequence, Result r) {
     fold(
         RESULT,
         sign,
         out -> {
-          SnapshotFormat.writeString(out, clientId);
+          out.writeLong(session);
           out.writeLong(sequence);
           SnapshotFormat.writeResult(out, r);
         });

@@ -8,6 +8,7 @@ import dev.roost.domain.Payload;
 import dev.roost.domain.Query;
 import dev.roost.domain.Query.PageRequest;
 import dev.roost.domain.Rejection;
+import dev.roost.domain.RequestId;
 import dev.roost.domain.Result;
 import dev.roost.proto.FollowResult;
 import dev.roost.proto.KvEntry;
@@ -16,6 +17,7 @@ import dev.roost.proto.Page;
 import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.Reply;
+import dev.roost.proto.Session;
 import dev.roost.proto.StateDigest;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.User;
@@ -47,8 +49,20 @@ final class ProtoCodec {
       case KV_DELETE -> new Command.KvDelete(c.getKvDelete().getKey());
       case KV_COMPARE_AND_SET -> compareAndSet(c.getKvCompareAndSet());
       case BATCH -> throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
+      case OPEN_SESSION ->
+          throw new Rejection(Code.INVALID_ARGUMENT, "opening a session is not a write");
       case OP_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "command has no operation");
     };
+  }
+
+  /**
+   * The domain form of a write's request id.
+   *
+   * @throws Rejection with INVALID_ARGUMENT if it is missing or malformed
+   */
+  static RequestId requestId(dev.roost.proto.Command write) {
+    dev.roost.proto.RequestId id = write.getRequestId();
+    return RequestId.of(id.getSession(), id.getSequence(), id.getFirstUnanswered());
   }
 
   private static Command compareAndSet(dev.roost.proto.KvCompareAndSet c) {
@@ -108,6 +122,8 @@ final class ProtoCodec {
       UserPage.Builder users = UserPage.newBuilder().setNextPageToken(page.nextToken());
       page.users().forEach(u -> users.addUsers(user(u)));
       b.setUserPage(users);
+    } else if (p instanceof Payload.SessionOpened o) {
+      b.setSession(Session.newBuilder().setId(o.id()).setTimeoutMs(o.timeoutMs()));
     } else if (p instanceof Payload.FollowResult f) {
       b.setFollowResult(FollowResult.newBuilder().setChanged(f.changed()));
     } else if (p instanceof Payload.Post post) {

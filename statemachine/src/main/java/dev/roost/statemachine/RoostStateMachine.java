@@ -7,7 +7,6 @@ import dev.roost.domain.Code;
 import dev.roost.domain.Limits;
 import dev.roost.domain.Payload;
 import dev.roost.domain.Rejection;
-import dev.roost.domain.RequestId;
 import dev.roost.domain.Result;
 import dev.roost.domain.RoostState;
 import dev.roost.domain.Validation;
@@ -21,6 +20,7 @@ import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -133,6 +133,7 @@ public class RoostStateMachine extends BaseStateMachine {
   private final Limits limits;
   private final Observer observer;
   private final LongSupplier wallClockMs;
+  private final SecureRandom random = new SecureRandom();
   private final SnapshotStore snapshots;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private RoostState state;
@@ -229,13 +230,17 @@ public class RoostStateMachine extends BaseStateMachine {
         // bad one becomes its own error reply: refusing the entry for it would fail every other
         // write of the batch, and checking it here too would only repeat that work.
         checkBatchEnvelope(command);
+      } else if (op == OpCase.OPEN_SESSION) {
+        checkOpenSession(command);
       } else {
-        requestId(command);
+        ProtoCodec.requestId(command);
         Validation.command(ProtoCodec.command(command), limits);
       }
       // A batch is stamped once, in its envelope: every write in it applies with that time.
       byte[] stamped =
-          command.toBuilder().setTimestampMs(wallClockMs.getAsLong()).build().toByteArray();
+          withSessionIds(command.toBuilder().setTimestampMs(wallClockMs.getAsLong()))
+              .build()
+              .toByteArray();
       return TransactionContext.newBuilder()
           .setStateMachine(this)
           .setClientRequest(request)
@@ -251,6 +256,44 @@ public class RoostStateMachine extends BaseStateMachine {
       // setException, never throw: a throw here leaves a pending retry-cache entry behind.
       trx.setException(new RejectedCommandException(code, r.getMessage()));
       return trx;
+    }
+  }
+
+  /**
+   * Draws the id of each session {@code command} opens, alone or in a batch: at random, on the
+   * leader, so that the log carries it to every member and no client can guess another's session.
+   */
+  private Command.Builder withSessionIds(Command.Builder command) {
+    if (command.getOpCase() == OpCase.OPEN_SESSION) {
+      command.getOpenSessionBuilder().setId(sessionId());
+    } else if (command.getOpCase() == OpCase.BATCH) {
+      for (Command.Builder write : command.getBatchBuilder().getCommandsBuilderList()) {
+        if (write.getOpCase() == OpCase.OPEN_SESSION) {
+          write.getOpenSessionBuilder().setId(sessionId());
+        }
+      }
+    }
+    return command;
+  }
+
+  private long sessionId() {
+    long id;
+    do {
+      id = random.nextLong() & Long.MAX_VALUE;
+    } while (id == 0);
+    return id;
+  }
+
+  /**
+   * Refuses an OpenSession that carries a request id: it is not a write of a session, and a request
+   * id on it would be dropped silently otherwise.
+   *
+   * @throws Rejection with INVALID_ARGUMENT
+   */
+  private static void checkOpenSession(Command command) {
+    if (command.hasRequestId()) {
+      throw new Rejection(
+          Code.INVALID_ARGUMENT, "opening a session carries no request id; its writes do");
     }
   }
 
@@ -380,7 +423,13 @@ public class RoostStateMachine extends BaseStateMachine {
   private Reply applyWrite(Command write, long index, long stampedMs) {
     Result result;
     try {
-      result = state.apply(requestId(write), ProtoCodec.command(write), index, stampedMs);
+      if (write.getOpCase() == OpCase.OPEN_SESSION) {
+        checkOpenSession(write);
+        result = state.openSession(write.getOpenSession().getId(), stampedMs);
+      } else {
+        result =
+            state.apply(ProtoCodec.requestId(write), ProtoCodec.command(write), index, stampedMs);
+      }
     } catch (Rejection r) {
       result = Result.error(r.code(), r.getMessage());
     }
@@ -400,10 +449,6 @@ public class RoostStateMachine extends BaseStateMachine {
       OpCase op = applied.command == null ? OpCase.OP_NOT_SET : applied.command.getOpCase();
       observer.commandApplied(op, applied.reply.getCode(), nanosSinceAccept);
     }
-  }
-
-  private static RequestId requestId(Command write) {
-    return RequestId.of(write.getRequestId().getClientId(), write.getRequestId().getSequence());
   }
 
   @Override

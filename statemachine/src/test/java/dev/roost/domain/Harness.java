@@ -2,14 +2,20 @@ package dev.roost.domain;
 
 import dev.roost.domain.Query.PageRequest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
-/** Drives a {@link RoostState} the way the log does: increasing indexes, one client's ids. */
+/**
+ * Drives a {@link RoostState} the way the log does: increasing indexes, the writes of one session
+ * unless a test names others.
+ */
 final class Harness {
   final RoostState state;
   long index;
   long clock = 1_000;
   private long sequence;
+  private final Map<String, Long> sessions = new HashMap<>();
 
   Harness() {
     this(Limits.DEFAULT);
@@ -20,7 +26,26 @@ final class Harness {
   }
 
   Result apply(Command command) {
-    return state.apply(new RequestId("test-client", ++sequence), command, ++index, clock++);
+    return state.apply(id("test-client", ++sequence), command, ++index, clock++);
+  }
+
+  /**
+   * Request {@code sequence} of the session named {@code client}, opened on first use; it claims no
+   * reply seen, so the session keeps every reply its window allows.
+   */
+  RequestId id(String client, long sequence) {
+    long session =
+        sessions.computeIfAbsent(
+            client,
+            c -> {
+              long id = sessions.size() + 1;
+              Result opened = state.openSession(id, clock);
+              if (!opened.isOk()) {
+                throw new AssertionError("cannot open a session: " + opened);
+              }
+              return id;
+            });
+    return new RequestId(session, sequence, 1);
   }
 
   Result query(Query query) {

@@ -27,11 +27,22 @@ class RoostStatePropertiesTest {
   private static final List<String> HANDLES = List.of("alice", "bob", "carol", "dave", "Eve", "x!");
   private static final List<String> KEYS = List.of("a", "a/b", "b", "c");
   private static final List<String> TEXT_PIECES = List.of("a", "b", " ", "\n", "🐦");
-  private static final Limits LIMITS = new Limits(20, 3, 4);
+  // Three sessions of five ids open at once, four replies each, a 20 ms timeout against clocks of
+  // 0 to 50 ms: sessions expire, get evicted and forget replies within one sequence.
+  private static final Limits LIMITS = new Limits(20, 3, 4, 20, Quotas.DEFAULT);
   private static final int SEQUENCES = 300;
 
-  /** A command with the request id it is sent under (repeats exercise de-duplication). */
-  record Step(Command command, String client, long sequence, long clockMs) {}
+  /**
+   * A command with the request id it is sent under (repeats exercise de-duplication), or, with no
+   * command, the opening of session {@code session}.
+   */
+  record Step(Command command, long session, long sequence, long firstUnanswered, long clockMs) {
+    Result applyTo(RoostState state, long index) {
+      return command == null
+          ? state.openSession(session, clockMs)
+          : state.apply(new RequestId(session, sequence, firstUnanswered), command, index, clockMs);
+    }
+  }
 
   /** A random sequence of up to 120 steps over a small alphabet, so that commands collide. */
   static List<Step> steps(long seed) {
@@ -39,8 +50,15 @@ class RoostStatePropertiesTest {
     int n = r.nextInt(121);
     List<Step> steps = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      // One client more than the request log remembers, so that clients are forgotten too.
-      steps.add(new Step(command(r), "c" + (1 + r.nextInt(5)), 1 + r.nextInt(12), r.nextInt(51)));
+      long session = 1 + r.nextInt(5);
+      long sequence = 1 + r.nextInt(12);
+      steps.add(
+          new Step(
+              r.nextInt(6) == 0 ? null : command(r),
+              session,
+              sequence,
+              1 + r.nextLong(sequence),
+              r.nextInt(51)));
     }
     return steps;
   }
@@ -83,8 +101,7 @@ class RoostStatePropertiesTest {
     List<Result> results = new ArrayList<>();
     long index = firstIndex;
     for (Step s : steps) {
-      results.add(
-          state.apply(new RequestId(s.client(), s.sequence()), s.command(), index++, s.clockMs()));
+      results.add(s.applyTo(state, index++));
     }
     return results;
   }
@@ -130,7 +147,7 @@ class RoostStatePropertiesTest {
       RoostState state = new RoostState(LIMITS);
       long index = 1;
       for (Step s : steps(seed)) {
-        state.apply(new RequestId(s.client(), s.sequence()), s.command(), index++, s.clockMs());
+        s.applyTo(state, index++);
         assertThat(roundTrip(state).digest())
             .as("seed %d, index %d", seed, index)
             .isEqualTo(state.digest());
@@ -176,7 +193,9 @@ class RoostStatePropertiesTest {
       run(b, steps, 1);
       // One more write that changes a key's value and nothing a count shows.
       byte[] value = {(byte) seed, 1, 2};
-      RequestId id = new RequestId("other", 1);
+      RequestId id = new RequestId(99, 1, 1);
+      a.openSession(99, 0);
+      b.openSession(99, 0);
       a.apply(id, new Command.KvPut("a", value), steps.size() + 1, 0);
       value[2] = 3;
       b.apply(id, new Command.KvPut("a", value), steps.size() + 1, 0);
@@ -224,13 +243,10 @@ class RoostStatePropertiesTest {
           restored = roundTrip(live);
         }
         Step s = steps.get(i);
-        RequestId id = new RequestId(s.client(), s.sequence());
         long postsBefore = live.postCount();
-        Result r = live.apply(id, s.command(), indexes[i], s.clockMs());
+        Result r = s.applyTo(live, indexes[i]);
         if (restored != null) {
-          assertThat(restored.apply(id, s.command(), indexes[i], s.clockMs()))
-              .as("seed %d, step %d", seed, i)
-              .isEqualTo(r);
+          assertThat(s.applyTo(restored, indexes[i])).as("seed %d, step %d", seed, i).isEqualTo(r);
         }
         if (live.postCount() > postsBefore) {
           long postId = ((Payload.Post) r.payload()).id();

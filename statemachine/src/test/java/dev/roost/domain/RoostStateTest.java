@@ -244,7 +244,7 @@ class RoostStateTest {
       List<Long> ids = new ArrayList<>();
       List<String> texts = List.of("one", "two", "", "three");
       for (int i = 0; i < texts.size(); i++) {
-        Result r = h.state.apply(new RequestId("batch", i + 1), post(texts.get(i)), 10, 50);
+        Result r = h.state.apply(h.id("batch", i + 1), post(texts.get(i)), 10, 50);
         if (r.isOk()) {
           ids.add(((Post) r.payload()).id());
         }
@@ -253,10 +253,9 @@ class RoostStateTest {
       assertThat(ids).containsExactly(10L, 11L, 12L);
       // The next entry's index (11) is taken: its post gets the next free id. A later entry whose
       // index is free gets its index again.
-      assertThat(((Post) h.state.apply(new RequestId("c", 1), post("next"), 11, 51).payload()).id())
+      assertThat(((Post) h.state.apply(h.id("c", 1), post("next"), 11, 51).payload()).id())
           .isEqualTo(13);
-      assertThat(
-              ((Post) h.state.apply(new RequestId("c", 2), post("later"), 20, 52).payload()).id())
+      assertThat(((Post) h.state.apply(h.id("c", 2), post("later"), 20, 52).payload()).id())
           .isEqualTo(20);
       PostPage page = (PostPage) h.query(new Query.ListPosts("alice", PageRequest.FIRST)).payload();
       assertThat(page.posts())
@@ -268,7 +267,7 @@ class RoostStateTest {
     void postIdsStayUniqueAfterASnapshotOfAnEntryWithSeveralPosts() throws Exception {
       h.register("alice");
       for (long seq = 1; seq <= 3; seq++) {
-        h.state.apply(new RequestId("batch", seq), post("first " + seq), 5, 50);
+        h.state.apply(h.id("batch", seq), post("first " + seq), 5, 50);
       }
       RoostState restored = RoostStatePropertiesTest.roundTrip(h.state);
       assertThat(restored.digest()).isEqualTo(h.state.digest());
@@ -278,8 +277,7 @@ class RoostStateTest {
       for (RoostState s : List.of(h.state, restored)) {
         List<Long> ids = new ArrayList<>();
         for (long seq = 4; seq <= 5; seq++) {
-          ids.add(
-              ((Post) s.apply(new RequestId("batch", seq), post("second"), 6, 60).payload()).id());
+          ids.add(((Post) s.apply(h.id("batch", seq), post("second"), 6, 60).payload()).id());
         }
         assertThat(ids).containsExactly(8L, 9L);
       }
@@ -424,11 +422,11 @@ class RoostStateTest {
     @Test
     void writesToOneKeyInOneEntryShareItsRevisionAndCountEachVersion() {
       // Three writes of one entry (index 7), as a batch applies them.
-      h.state.apply(new RequestId("c", 1), new KvPut("k", bytes("v1")), 7, 1);
-      h.state.apply(new RequestId("c", 2), new KvPut("k", bytes("v2")), 7, 1);
+      h.state.apply(h.id("c", 1), new KvPut("k", bytes("v1")), 7, 1);
+      h.state.apply(h.id("c", 2), new KvPut("k", bytes("v2")), 7, 1);
       Result cas =
           h.state.apply(
-              new RequestId("c", 3),
+              h.id("c", 3),
               new KvCompareAndSet("k", new Expect.VersionEquals(2), bytes("v3")),
               7,
               1);
@@ -586,10 +584,9 @@ class RoostStateTest {
           SnapshotFormat.read(
               new java.io.ByteArrayInputStream(bytes), bytes.length, small.state.limits());
 
+      restored.openSession(99, 100);
       assertThat(
-              restored
-                  .apply(new RequestId("other", 1), new KvPut("b", bytes("12")), 100, 100)
-                  .code())
+              restored.apply(new RequestId(99, 1, 1), new KvPut("b", bytes("12")), 100, 100).code())
           .isEqualTo(Code.RESOURCE_EXHAUSTED);
     }
   }
@@ -599,7 +596,7 @@ class RoostStateTest {
     @Test
     void repeatedRequestIdGetsTheFirstResultAndAppliesOnce() {
       h.register("alice");
-      RequestId id = new RequestId("client-a", 7);
+      RequestId id = h.id("client-a", 7);
       Result first = h.state.apply(id, new CreatePost("alice", "once"), 100, 5);
       Result again = h.state.apply(id, new CreatePost("alice", "once"), 101, 6);
       assertThat(again).isEqualTo(first);
@@ -608,7 +605,7 @@ class RoostStateTest {
 
     @Test
     void repeatOfARefusedWriteIsRefusedAgainEvenIfItWouldNowSucceed() {
-      RequestId id = new RequestId("client-a", 1);
+      RequestId id = h.id("client-a", 1);
       Result first = h.state.apply(id, new CreatePost("alice", "early"), 1, 1);
       assertThat(first.code()).isEqualTo(Code.NOT_FOUND);
       h.register("alice");
@@ -618,39 +615,91 @@ class RoostStateTest {
 
     @Test
     void idsOlderThanTheWindowAreRefusedAsUnknown() {
-      Harness small = new Harness(new Limits(280, 10, 3));
+      Harness small = new Harness(Limits.DEFAULT.withSessions(10, 3, 60_000));
       for (long seq = 1; seq <= 4; seq++) {
-        small.state.apply(new RequestId("c", seq), new KvPut("k", bytes("v" + seq)), seq, seq);
+        small.state.apply(small.id("c", seq), new KvPut("k", bytes("v" + seq)), seq, seq);
       }
-      Result old = small.state.apply(new RequestId("c", 1), new KvPut("k", bytes("v1")), 5, 5);
+      Result old = small.state.apply(small.id("c", 1), new KvPut("k", bytes("v1")), 5, 5);
       assertThat(old.code()).isEqualTo(Code.ABORTED);
       assertThat(((KvEntry) small.query(new Query.KvGet("k")).payload()).value())
           .isEqualTo(bytes("v4"));
-      assertThat(
-              small.state.apply(new RequestId("c", 2), new KvPut("k", bytes("v2")), 6, 6).payload())
+      assertThat(small.state.apply(small.id("c", 2), new KvPut("k", bytes("v2")), 6, 6).payload())
           .isEqualTo(new KvEntry("k", new byte[0], 1, 2, 2));
     }
 
     @Test
-    void leastRecentlyActiveClientsAreForgotten() {
-      Harness small = new Harness(new Limits(280, 2, 10));
-      small.state.apply(new RequestId("a", 1), new KvPut("k", bytes("a")), 1, 1);
-      small.state.apply(new RequestId("b", 1), new KvPut("k", bytes("b")), 2, 2);
-      small.state.apply(new RequestId("c", 1), new KvPut("k", bytes("c")), 3, 3);
-      // "a" was forgotten, so its repeat applies again (documented limit of the bounded log).
-      small.state.apply(new RequestId("a", 1), new KvPut("k", bytes("a")), 4, 4);
-      assertThat(((KvEntry) small.query(new Query.KvGet("k")).payload()).version()).isEqualTo(4);
-      // "c" is remembered.
-      small.state.apply(new RequestId("c", 1), new KvPut("k", bytes("c")), 5, 5);
-      assertThat(((KvEntry) small.query(new Query.KvGet("k")).payload()).version()).isEqualTo(4);
+    void repliesTheClientHasSeenAreForgottenAndTheirRepeatsRefused() {
+      RoostState s = new RoostState(Limits.DEFAULT);
+      s.openSession(5, 1_000);
+      s.apply(new RequestId(5, 1, 1), new KvPut("k", bytes("a")), 1, 1_000);
+      s.apply(new RequestId(5, 2, 1), new KvPut("k", bytes("b")), 2, 1_000);
+      // Sequence 3 tells the session that the replies to 1 and 2 were seen.
+      Result third = s.apply(new RequestId(5, 3, 3), new KvPut("k", bytes("c")), 3, 1_000);
+
+      assertThat(s.apply(new RequestId(5, 1, 1), new KvPut("k", bytes("a")), 4, 1_000).code())
+          .isEqualTo(Code.ABORTED);
+      assertThat(s.apply(new RequestId(5, 3, 3), new KvPut("k", bytes("c")), 5, 1_000))
+          .isEqualTo(third);
+      assertThat(((KvEntry) s.query(new Query.KvGet("k")).payload()).version()).isEqualTo(3);
+    }
+
+    @Test
+    void anIdleSessionExpiresByStampedTimeAndItsRetryIsNeverApplied() {
+      RoostState s = new RoostState(Limits.DEFAULT.withSessions(10, 10, 1_000));
+      s.openSession(7, 10_000);
+      RequestId put = new RequestId(7, 1, 1);
+      s.apply(put, new KvPut("k", bytes("v")), 1, 10_500);
+      // Exactly the timeout after the last write: still open; the repeat is answered from memory.
+      assertThat(s.apply(put, new KvPut("k", bytes("v")), 2, 11_500).code()).isEqualTo(Code.OK);
+      // A millisecond later it has expired: the retry is refused, not applied again.
+      Result late = s.apply(put, new KvPut("k", bytes("v")), 3, 11_501);
+      assertThat(late.code()).isEqualTo(Code.SESSION_EXPIRED);
+      Result fresh = s.apply(new RequestId(7, 2, 2), new KvPut("k", bytes("w")), 4, 11_502);
+      assertThat(fresh.code()).isEqualTo(Code.SESSION_EXPIRED);
+      assertThat(((KvEntry) s.query(new Query.KvGet("k")).payload()).version()).isEqualTo(1);
+    }
+
+    @Test
+    void openingOneSessionTooManyExpiresTheLeastRecentlyActive() {
+      RoostState s = new RoostState(Limits.DEFAULT.withSessions(2, 10, 60_000));
+      s.openSession(1, 1_000);
+      s.openSession(2, 1_001);
+      // Session 1 writes after session 2 opened: 2 is now the least recently active.
+      s.apply(new RequestId(1, 1, 1), new KvPut("k", bytes("a")), 1, 1_002);
+      s.openSession(3, 1_004);
+
+      assertThat(s.apply(new RequestId(2, 1, 1), new KvPut("k", bytes("b")), 4, 1_005).code())
+          .isEqualTo(Code.SESSION_EXPIRED);
+      assertThat(s.apply(new RequestId(1, 1, 1), new KvPut("k", bytes("a")), 5, 1_005).code())
+          .isEqualTo(Code.OK);
+      assertThat(((KvEntry) s.query(new Query.KvGet("k")).payload()).version()).isEqualTo(1);
+    }
+
+    @Test
+    void aWriteInASessionNeverOpenedIsRefusedAndChangesNothing() {
+      RoostState s = new RoostState(Limits.DEFAULT);
+      String before = s.digest().sha256();
+      assertThat(s.apply(new RequestId(42, 1, 1), new KvPut("k", bytes("v")), 1, 0).code())
+          .isEqualTo(Code.SESSION_EXPIRED);
+      assertThat(s.digest().sha256()).isEqualTo(before);
+    }
+
+    @Test
+    void aSessionIdMustBePositiveAndUnused() {
+      RoostState s = new RoostState(Limits.DEFAULT);
+      assertThat(s.openSession(3, 1).code()).isEqualTo(Code.OK);
+      assertThat(s.openSession(3, 2).code()).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(s.openSession(0, 3).code()).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(s.openSession(-4, 4).code()).isEqualTo(Code.INVALID_ARGUMENT);
     }
 
     @Test
     void requestIdIsValidated() {
-      assertThat(catchRejection(() -> RequestId.of("", 1))).isEqualTo(Code.INVALID_ARGUMENT);
-      assertThat(catchRejection(() -> RequestId.of("c", 0))).isEqualTo(Code.INVALID_ARGUMENT);
-      assertThat(catchRejection(() -> RequestId.of("c".repeat(129), 1)))
-          .isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(catchRejection(() -> RequestId.of(0, 1, 1))).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(catchRejection(() -> RequestId.of(1, 0, 1))).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(catchRejection(() -> RequestId.of(1, 2, 0))).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(catchRejection(() -> RequestId.of(1, 2, 3))).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(catchRejection(() -> RequestId.of(1, 2, 2))).isEqualTo(Code.OK);
     }
   }
 

@@ -37,8 +37,8 @@ class EntryFuzzTest {
 
   @FuzzTest
   void anyEntriesAndQueriesGetTypedDeterministicReplies(byte[] input) throws IOException {
-    RoostStateMachine a = new RoostStateMachine(Limits.DEFAULT);
-    RoostStateMachine b = new RoostStateMachine(Limits.DEFAULT);
+    RoostStateMachine a = RoostStateMachineTest.withSessions(new RoostStateMachine(Limits.DEFAULT));
+    RoostStateMachine b = RoostStateMachineTest.withSessions(new RoostStateMachine(Limits.DEFAULT));
     CodedInputStream records = CodedInputStream.newInstance(input);
     long index = 0;
     for (int i = 0; i < MAX_RECORDS && !records.isAtEnd(); i++) {

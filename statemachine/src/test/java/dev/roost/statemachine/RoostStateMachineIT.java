@@ -14,6 +14,7 @@ import dev.roost.proto.GetTimeline;
 import dev.roost.proto.GetUser;
 import dev.roost.proto.KvPut;
 import dev.roost.proto.ListPosts;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.Query;
 import dev.roost.proto.QueryBatch;
 import dev.roost.proto.RegisterUser;
@@ -27,7 +28,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.ratis.client.RaftClient;
@@ -54,7 +54,7 @@ class RoostStateMachineIT {
   @TempDir Path dir;
   private InJvmGroup cluster;
   private RaftClient client;
-  private final String clientId = UUID.randomUUID().toString();
+  private long session;
   private long sequence;
 
   @BeforeEach
@@ -70,6 +70,31 @@ class RoostStateMachineIT {
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                     100, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();
+    session = openSession(client);
+  }
+
+  /** Opens a session through the log and returns its id. */
+  private static long openSession(RaftClient client) throws IOException {
+    RaftClientReply reply =
+        client
+            .io()
+            .send(
+                message(
+                    Command.newBuilder()
+                        .setOpenSession(OpenSession.getDefaultInstance())
+                        .build()
+                        .toByteArray()));
+    Reply opened = Reply.parseFrom(reply.getMessage().getContent().toByteArray());
+    assertThat(opened.getCode()).isEqualTo(StatusCode.OK);
+    return opened.getSession().getId();
+  }
+
+  private RequestId.Builder nextId() {
+    ++sequence;
+    return RequestId.newBuilder()
+        .setSession(session)
+        .setSequence(sequence)
+        .setFirstUnanswered(sequence);
   }
 
   @AfterEach
@@ -83,7 +108,7 @@ class RoostStateMachineIT {
   }
 
   private Reply write(Command.Builder command) throws IOException {
-    command.setRequestId(RequestId.newBuilder().setClientId(clientId).setSequence(++sequence));
+    command.setRequestId(nextId());
     RaftClientReply reply = client.io().send(message(command.build().toByteArray()));
     if (!reply.isSuccess()) {
       throw reply.getException();
@@ -95,8 +120,7 @@ class RoostStateMachineIT {
   private Reply writeBatch(Command.Builder... writes) throws IOException {
     CommandBatch.Builder batch = CommandBatch.newBuilder();
     for (Command.Builder w : writes) {
-      batch.addCommands(
-          w.setRequestId(RequestId.newBuilder().setClientId(clientId).setSequence(++sequence)));
+      batch.addCommands(w.setRequestId(nextId()));
     }
     RaftClientReply reply =
         client.io().send(message(Command.newBuilder().setBatch(batch).build().toByteArray()));
@@ -182,7 +206,7 @@ class RoostStateMachineIT {
 
     Command bad =
         Command.newBuilder()
-            .setRequestId(RequestId.newBuilder().setClientId(clientId).setSequence(++sequence))
+            .setRequestId(nextId())
             .setRegisterUser(RegisterUser.newBuilder().setHandle("no spaces allowed"))
             .build();
     RejectedCommandException rejected = rejection(bad.toByteArray());

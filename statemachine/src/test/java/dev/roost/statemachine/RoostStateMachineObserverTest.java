@@ -28,6 +28,7 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,8 +65,14 @@ class RoostStateMachineObserverTest {
   }
 
   private final Recorder recorder = new Recorder();
-  private final RoostStateMachine sm = new RoostStateMachine(Limits.DEFAULT, recorder);
+  private final RoostStateMachine sm =
+      RoostStateMachineTest.withSessions(new RoostStateMachine(Limits.DEFAULT, recorder, () -> 1L));
   private long callId;
+
+  @BeforeEach
+  void forgetOpeningTheSessions() {
+    recorder.applied.clear();
+  }
 
   private RaftClientRequest request(byte[] content) {
     return RaftClientRequest.newBuilder()
@@ -80,7 +87,8 @@ class RoostStateMachineObserverTest {
 
   private static byte[] register(String handle, long sequence) {
     return Command.newBuilder()
-        .setRequestId(RequestId.newBuilder().setClientId("c1").setSequence(sequence))
+        .setRequestId(
+            RequestId.newBuilder().setSession(1).setSequence(sequence).setFirstUnanswered(1))
         .setRegisterUser(RegisterUser.newBuilder().setHandle(handle))
         .build()
         .toByteArray();
@@ -107,7 +115,9 @@ class RoostStateMachineObserverTest {
     // the log, so it never saw them accepted.
     LogEntryProto first = leaderEntry(register("bob", 1), 1);
     LogEntryProto second = leaderEntry(register("bob", 2), 2);
-    RoostStateMachine follower = new RoostStateMachine(Limits.DEFAULT, recorder);
+    RoostStateMachine follower =
+        RoostStateMachineTest.withSessions(new RoostStateMachine(Limits.DEFAULT, recorder));
+    recorder.applied.clear();
 
     for (LogEntryProto entry : List.of(first, second)) {
       follower.applyTransaction(follower.startTransaction(entry, RaftPeerRole.FOLLOWER)).join();
@@ -122,7 +132,8 @@ class RoostStateMachineObserverTest {
   /** The log entry a leader makes of {@code command} at {@code index}. */
   private LogEntryProto leaderEntry(byte[] command, long index) throws Exception {
     TransactionContext trx =
-        new RoostStateMachine(Limits.DEFAULT).startTransaction(request(command));
+        new RoostStateMachine(Limits.DEFAULT, RoostStateMachine.Observer.NONE, () -> 1L)
+            .startTransaction(request(command));
     return trx.initLogEntry(1, index);
   }
 
@@ -187,7 +198,11 @@ class RoostStateMachineObserverTest {
                     parsed(register("alice", 1)),
                     parsed(register("alice", 2)),
                     Command.newBuilder()
-                        .setRequestId(RequestId.newBuilder().setClientId("c1").setSequence(3))
+                        .setRequestId(
+                            RequestId.newBuilder()
+                                .setSession(1)
+                                .setSequence(3)
+                                .setFirstUnanswered(1))
                         .setFollow(Follow.newBuilder().setFollower("alice").setFollowee("bob"))
                         .build())));
     trx.initLogEntry(1, 1);

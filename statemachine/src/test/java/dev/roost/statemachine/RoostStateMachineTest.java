@@ -25,6 +25,7 @@ import dev.roost.proto.ListFollowers;
 import dev.roost.proto.ListFollowing;
 import dev.roost.proto.ListPosts;
 import dev.roost.proto.ListUsers;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.Page;
 import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
@@ -63,15 +64,43 @@ import org.junit.jupiter.api.Test;
  * follower does (a log entry applied as it was written, with a chosen leader time).
  */
 class RoostStateMachineTest {
-  private final RoostStateMachine sm = new RoostStateMachine(Limits.DEFAULT);
+  // The leader's clock, well inside the sessions' timeout (they open at time 0).
+  private long leaderClockMs = 1_000;
+  private final RoostStateMachine sm =
+      withSessions(
+          new RoostStateMachine(
+              Limits.DEFAULT, RoostStateMachine.Observer.NONE, () -> leaderClockMs));
   private long index;
   private long callId;
 
   // --- commands and queries ---
 
+  /**
+   * A write of the session named {@code client}: "c" or "c1" to "c4" (opened by {@link
+   * #withSessions}), or "" for a write with no session.
+   */
   private static Command.Builder write(String client, long sequence) {
+    long session =
+        client.isEmpty() ? 0 : client.equals("c") ? 1 : Long.parseLong(client.substring(1));
     return Command.newBuilder()
-        .setRequestId(RequestId.newBuilder().setClientId(client).setSequence(sequence));
+        .setRequestId(
+            RequestId.newBuilder().setSession(session).setSequence(sequence).setFirstUnanswered(1));
+  }
+
+  /**
+   * {@code sm} with sessions 1 to 4 open, from an entry at index 0 (before any a test applies)
+   * stamped at time 0: writes stamped within the default timeout (10 minutes) find them open.
+   */
+  static RoostStateMachine withSessions(RoostStateMachine sm) {
+    CommandBatch.Builder open = CommandBatch.newBuilder();
+    for (long id = 1; id <= 4; id++) {
+      open.addCommands(Command.newBuilder().setOpenSession(OpenSession.newBuilder().setId(id)));
+    }
+    Reply opened = applyEntry(sm, 0, 0, Command.newBuilder().setBatch(open).build());
+    assertThat(opened.getBatch().getRepliesList())
+        .extracting(r -> r.getSession().getId())
+        .containsExactly(1L, 2L, 3L, 4L);
+    return sm;
   }
 
   private static Command register(String client, long sequence, String handle) {
@@ -218,7 +247,8 @@ class RoostStateMachineTest {
   @Test
   void theLeaderStampsWritesWithTheClockItIsGiven() throws Exception {
     RoostStateMachine stamped =
-        new RoostStateMachine(Limits.DEFAULT, RoostStateMachine.Observer.NONE, () -> 12_345L);
+        withSessions(
+            new RoostStateMachine(Limits.DEFAULT, RoostStateMachine.Observer.NONE, () -> 12_345L));
     TransactionContext trx = stamped.startTransaction(request(register("c", 1, "alice")));
     trx.initLogEntry(1, 1);
 
@@ -239,11 +269,10 @@ class RoostStateMachineTest {
     assertThat(r.getBatch().getReplies(1).getPost().getTimestampMs()).isEqualTo(5_000);
 
     // The leader stamps its own clock into the envelope, over whatever the client sent.
-    long before = System.currentTimeMillis();
+    leaderClockMs = 7_000;
     Reply stamped =
         submit(batch(post("c", 3, "alice", "later").toBuilder().setTimestampMs(1).build()));
-    assertThat(stamped.getBatch().getReplies(0).getPost().getTimestampMs())
-        .isBetween(before, System.currentTimeMillis());
+    assertThat(stamped.getBatch().getReplies(0).getPost().getTimestampMs()).isEqualTo(7_000);
   }
 
   @Test
@@ -335,7 +364,7 @@ class RoostStateMachineTest {
     malformed.put(
         "with a request id of its own",
         batch(register("c", 1, "alice")).toBuilder()
-            .setRequestId(RequestId.newBuilder().setClientId("c").setSequence(9))
+            .setRequestId(RequestId.newBuilder().setSession(1).setSequence(9).setFirstUnanswered(1))
             .build());
     malformed.put("too many writes", batch(tooMany));
 
@@ -371,8 +400,9 @@ class RoostStateMachineTest {
 
   @Test
   void aBatchIsCappedByTheRequestIdsRememberedPerClientAndByTheConstant() {
-    assertThat(new RoostStateMachine(new Limits(280, 10, 5)).maxBatchCommands()).isEqualTo(5);
-    assertThat(new RoostStateMachine(new Limits(280, 10, 5000)).maxBatchCommands())
+    assertThat(new RoostStateMachine(Limits.DEFAULT.withSessions(10, 5, 1)).maxBatchCommands())
+        .isEqualTo(5);
+    assertThat(new RoostStateMachine(Limits.DEFAULT.withSessions(10, 5000, 1)).maxBatchCommands())
         .isEqualTo(WireLimits.MAX_BATCH_COMMANDS);
   }
 
@@ -481,8 +511,9 @@ class RoostStateMachineTest {
   private static final List<String> CANONICAL_HANDLES = List.of("alice", "bob", "carol", "dave");
   private static final List<String> KEYS = List.of("a", "a/b", "b");
   private static final List<String> TEXT_PIECES = List.of("a", "b", " ", "🐦");
-  // Small windows, so that request ids are forgotten and clients evicted within a sequence.
-  private static final Limits PROPERTY_LIMITS = new Limits(20, 3, 6);
+  // A small window per session, so that replies are forgotten within a sequence.
+  private static final Limits PROPERTY_LIMITS =
+      Limits.DEFAULT.withMaxPostCodePoints(20).withSessions(4, 6, 60_000);
   private static final int SEQUENCES = 200;
 
   /**
@@ -501,8 +532,8 @@ class RoostStateMachineTest {
       boolean usersAndFollowsOnly = seed % 2 == 0;
       List<Command> writes = writes(seed);
       SplittableRandom r = new SplittableRandom(-seed);
-      RoostStateMachine single = new RoostStateMachine(PROPERTY_LIMITS);
-      RoostStateMachine batched = new RoostStateMachine(PROPERTY_LIMITS);
+      RoostStateMachine single = withSessions(new RoostStateMachine(PROPERTY_LIMITS));
+      RoostStateMachine batched = withSessions(new RoostStateMachine(PROPERTY_LIMITS));
       List<Reply> singleReplies = new ArrayList<>();
       List<Reply> batchedReplies = new ArrayList<>();
       Map<Long, Long> entryOfSingle = new HashMap<>();
@@ -574,7 +605,7 @@ class RoostStateMachineTest {
   }
 
   /**
-   * A random sequence of up to 120 writes over a small alphabet: four clients with a few request
+   * A random sequence of up to 120 writes over a small alphabet: four sessions with a few request
    * ids each (so writes repeat and are forgotten), now and then a malformed request id or a write
    * with no operation; the sequence is sent twice, as a client's retries would.
    */
@@ -582,14 +613,23 @@ class RoostStateMachineTest {
     SplittableRandom r = new SplittableRandom(seed);
     boolean usersAndFollowsOnly = seed % 2 == 0;
     List<Command> writes = new ArrayList<>();
-    for (int i = r.nextInt(61); i > 0; i--) {
+    long[] lastSequence = new long[5];
+    for (int i = r.nextInt(121); i > 0; i--) {
       Command.Builder b = Command.newBuilder();
+      // Mostly each session's next write, sometimes a retry of a recent one; the client claims to
+      // have seen the replies up to a few writes back.
+      int session = 1 + r.nextInt(4);
+      long sequence =
+          r.nextInt(4) > 0
+              ? ++lastSequence[session]
+              : Math.max(1, lastSequence[session] - r.nextInt(8));
       b.setRequestId(
           r.nextInt(25) == 0
-              ? RequestId.newBuilder().setClientId("").setSequence(1)
+              ? RequestId.newBuilder().setSequence(1).setFirstUnanswered(1)
               : RequestId.newBuilder()
-                  .setClientId("c" + (1 + r.nextInt(4)))
-                  .setSequence(1 + r.nextInt(12)));
+                  .setSession(session)
+                  .setSequence(sequence)
+                  .setFirstUnanswered(Math.max(1, sequence - r.nextInt(8))));
       switch (r.nextInt(usersAndFollowsOnly ? 5 : 12)) {
         case 0, 1 -> b.setRegisterUser(RegisterUser.newBuilder().setHandle(pick(r, HANDLES)));
         case 2, 3 ->

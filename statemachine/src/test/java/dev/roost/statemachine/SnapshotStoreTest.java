@@ -116,7 +116,7 @@ class SnapshotStoreTest {
     store.publish(
         store.write(stateWithUsers(1), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
     RoostState oneAuthor = stateWithUsers(1);
-    oneAuthor.apply(RequestId.of("c", 2), new Command.CreatePost("user1", "hello"), 11, 1000);
+    oneAuthor.apply(RequestId.of(1, 2, 1), new Command.CreatePost("user1", "hello"), 11, 1000);
     Path newest = store.write(oneAuthor, TermIndex.valueOf(1, 20));
     store.publish(newest, TermIndex.valueOf(1, 20));
     byte[] bytes = Files.readAllBytes(newest);
@@ -139,8 +139,9 @@ class SnapshotStoreTest {
 
   private static RoostState stateWithUsers(int users) {
     RoostState state = new RoostState(Limits.DEFAULT);
+    state.openSession(1, 1000);
     for (int i = 1; i <= users; i++) {
-      state.apply(RequestId.of("c", i), new Command.RegisterUser("user" + i, ""), i, 1000);
+      state.apply(RequestId.of(1, i, 1), new Command.RegisterUser("user" + i, ""), i, 1000);
     }
     return state;
   }

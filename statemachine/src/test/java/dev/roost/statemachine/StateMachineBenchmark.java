@@ -77,12 +77,20 @@ public final class StateMachineBenchmark {
 
   private static Result apply(RoostState s, Command c) {
     index++;
-    return s.apply(new RequestId("bench", ++sequence), c, index, index);
+    sequence++;
+    // One client that has seen every earlier reply: its session keeps one.
+    return s.apply(new RequestId(1, sequence, sequence), c, index, index);
+  }
+
+  private static RoostState newState() {
+    RoostState s = new RoostState(UNBOUNDED);
+    s.openSession(1, 0);
+    return s;
   }
 
   private static void applyThroughput() {
     for (int round = 0; round < 3; round++) {
-      RoostState s = new RoostState(UNBOUNDED);
+      RoostState s = newState();
       for (int u = 0; u < 1000; u++) {
         apply(s, new Command.RegisterUser(handle(u), ""));
       }
@@ -98,7 +106,7 @@ public final class StateMachineBenchmark {
   }
 
   private static void adapterThroughput() {
-    RoostState s = new RoostState(UNBOUNDED);
+    RoostState s = newState();
     for (int u = 0; u < 1000; u++) {
       apply(s, new Command.RegisterUser(handle(u), ""));
     }
@@ -109,8 +117,9 @@ public final class StateMachineBenchmark {
           dev.roost.proto.Command.newBuilder()
               .setRequestId(
                   dev.roost.proto.RequestId.newBuilder()
-                      .setClientId("bench-wire")
-                      .setSequence(i + 1))
+                      .setSession(1)
+                      .setSequence(sequence + i + 1)
+                      .setFirstUnanswered(sequence + i + 1))
               .setTimestampMs(i)
               .setCreatePost(CreatePost.newBuilder().setAuthor(handle(i % 1000)).setText(text(i)))
               .build()
@@ -123,11 +132,7 @@ public final class StateMachineBenchmark {
         dev.roost.proto.Command c = dev.roost.proto.Command.parseFrom(encoded[i]);
         index++;
         Result r =
-            s.apply(
-                new RequestId(c.getRequestId().getClientId(), c.getRequestId().getSequence()),
-                ProtoCodec.command(c),
-                index,
-                c.getTimestampMs());
+            s.apply(ProtoCodec.requestId(c), ProtoCodec.command(c), index, c.getTimestampMs());
         Reply reply = ProtoCodec.reply(r, index);
         bytes += reply.toByteArray().length;
       } catch (IOException e) {
@@ -144,7 +149,7 @@ public final class StateMachineBenchmark {
 
   private static RoostState bigState() {
     long start = System.nanoTime();
-    RoostState s = new RoostState(UNBOUNDED);
+    RoostState s = newState();
     for (int u = 0; u < USERS; u++) {
       apply(s, new Command.RegisterUser(handle(u), "User " + u));
     }
@@ -251,7 +256,7 @@ public final class StateMachineBenchmark {
    * measured as the heap a state grows by when that many more are applied.
    */
   private static void heapPerItem() {
-    RoostState s = new RoostState(UNBOUNDED);
+    RoostState s = newState();
     long before = usedHeap();
     for (int u = 0; u < USERS; u++) {
       apply(s, new Command.RegisterUser(handle(u), ""));

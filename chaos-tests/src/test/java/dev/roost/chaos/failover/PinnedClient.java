@@ -4,13 +4,13 @@ import dev.roost.api.Peers;
 import dev.roost.proto.Command;
 import dev.roost.proto.CreatePost;
 import dev.roost.proto.KvGet;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.Query;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
 import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -31,7 +31,7 @@ import org.apache.ratis.util.TimeDuration;
 final class PinnedClient implements AutoCloseable {
   private final RaftClient raft;
   private final RaftPeerId server;
-  private final String clientId = "pinned-" + UUID.randomUUID();
+  private long session;
   private long sequence;
 
   /**
@@ -61,9 +61,18 @@ final class PinnedClient implements AutoCloseable {
    *     answer in time, ...)
    */
   synchronized Reply post(String author, String text) throws IOException {
+    if (session == 0) {
+      Command open = Command.newBuilder().setOpenSession(OpenSession.getDefaultInstance()).build();
+      session = decode(raft.io().send(message(open.toByteArray()))).getSession().getId();
+    }
+    ++sequence;
     Command command =
         Command.newBuilder()
-            .setRequestId(RequestId.newBuilder().setClientId(clientId).setSequence(++sequence))
+            .setRequestId(
+                RequestId.newBuilder()
+                    .setSession(session)
+                    .setSequence(sequence)
+                    .setFirstUnanswered(sequence))
             .setCreatePost(CreatePost.newBuilder().setAuthor(author).setText(text))
             .build();
     RaftClientReply reply = raft.io().send(message(command.toByteArray()));

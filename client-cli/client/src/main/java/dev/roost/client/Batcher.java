@@ -117,8 +117,12 @@ final class Batcher<E extends com.google.protobuf.Message> {
    * status code), or exceptionally with a {@link RoostException} if the request got no answer.
    */
   CompletableFuture<Reply> submit(String op, E message) {
-    Pending<E> call =
-        new Pending<>(op, message, clock.deadlineFromNow(), new CompletableFuture<>());
+    return submit(op, message, clock.deadlineFromNow());
+  }
+
+  /** As {@link #submit(String, Object)}, by a deadline set earlier (on the retry's clock). */
+  CompletableFuture<Reply> submit(String op, E message, long deadlineAtNanos) {
+    Pending<E> call = new Pending<>(op, message, deadlineAtNanos, new CompletableFuture<>());
     GroupCommit.Refusal refused = batches.submit(call);
     if (refused == GroupCommit.Refusal.CLOSED) {
       call.result.completeExceptionally(notSent(op, "the client is closed"));

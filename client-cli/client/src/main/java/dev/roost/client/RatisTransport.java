@@ -109,11 +109,6 @@ final class RatisTransport implements Transport {
     return new Clients(raft.build(), oneShot, peers.stream().map(RaftPeer::getId).toList());
   }
 
-  @Override
-  public String clientId() {
-    return clientId.getUuid().toString();
-  }
-
   /**
    * One attempt at the write gateway of the member Ratis takes for the leader. An answered write
    * teaches the membership as a Ratis reply does. An attempt that got no answer in time makes the

@@ -9,12 +9,14 @@ import dev.roost.proto.CommandBatch;
 import dev.roost.proto.FollowResult;
 import dev.roost.proto.KvEntry;
 import dev.roost.proto.KvPage;
+import dev.roost.proto.OpenSession;
 import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.Query;
 import dev.roost.proto.QueryBatch;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
+import dev.roost.proto.Session;
 import dev.roost.proto.StateDigest;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.User;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,11 +59,13 @@ import org.slf4j.LoggerFactory;
  *       inside the deadline: Ratis' own, with exponential backoff (25 ms doubling to 200 ms) and
  *       jitter (a factor in [0.5, 1.5)), stopping shortly before the deadline; the source of {@code
  *       ClientRetry} states the whole policy.
- *   <li><b>Writes apply at most once, and exactly once when they succeed.</b> Each logical write
- *       carries a request id (this client's id and a sequence number 1, 2, 3...); every retry of it
- *       re-sends the same bytes, with the same Ratis call id while Ratis retries (the servers'
- *       retry cache answers with the first reply) and the same request id always (the state machine
- *       answers a repeated recent request id with the first reply).
+ *   <li><b>Writes apply at most once, and exactly once when they succeed.</b> The client opens a
+ *       session through the log before its first write (and again when it expired) and numbers its
+ *       writes in it; every retry of a write re-sends the same bytes, with the same Ratis call id
+ *       while Ratis retries (the servers' retry cache answers with the first reply) and the same
+ *       session and number always (the state machine keeps the session's replies until the client
+ *       has seen them, and answers a repeat from there). A session the cluster no longer holds
+ *       never lets a write apply: the write fails as outcome unknown ({@code SESSION_EXPIRED}).
  *   <li><b>Reads are linearizable</b> (read-index reads): a read reflects every write that
  *       completed before it started.
  *   <li><b>A write whose outcome is unknown says so</b>: {@link RoostException#outcomeUnknown()}.
@@ -130,8 +135,7 @@ public final class RoostClient implements AutoCloseable {
   private final Transport transport;
   private final ClientRetry retry;
   private final Consumer<Leader> leaderListener;
-  private final String clientId;
-  private final AtomicLong sequence;
+  private final ClientSession session;
   private final AtomicLong appliedIndex;
   private final AtomicReference<RaftPeerId> lastServer;
   private final AtomicBoolean closed;
@@ -154,8 +158,6 @@ public final class RoostClient implements AutoCloseable {
             System::nanoTime);
     this.transport = transportFactory.apply(retry);
     this.leaderListener = b.leaderListener;
-    this.clientId = transport.clientId();
-    this.sequence = new AtomicLong();
     this.appliedIndex = new AtomicLong();
     this.lastServer = new AtomicReference<>();
     this.closed = new AtomicBoolean();
@@ -175,6 +177,17 @@ public final class RoostClient implements AutoCloseable {
             (op, message, deadline) -> retry.call(Kind.WRITE, op, message, writeAttempt, deadline),
             reply -> decode(Kind.WRITE, reply),
             retry);
+    this.session =
+        new ClientSession(
+            () ->
+                answer(
+                    writes.submit(
+                        OPEN_SESSION.name(),
+                        Command.newBuilder()
+                            .setOpenSession(OpenSession.getDefaultInstance())
+                            .build()),
+                    OPEN_SESSION),
+            retry::now);
     this.reads = new EnumMap<>(ReadConsistency.class);
     for (ReadConsistency level : ReadConsistency.values()) {
       ClientRetry.Attempt attempt =
@@ -205,8 +218,7 @@ public final class RoostClient implements AutoCloseable {
     this.retry = client.retry;
     this.transport = client.transport;
     this.leaderListener = client.leaderListener;
-    this.clientId = client.clientId;
-    this.sequence = client.sequence;
+    this.session = client.session;
     this.appliedIndex = client.appliedIndex;
     this.lastServer = client.lastServer;
     this.closed = client.closed;
@@ -259,6 +271,8 @@ public final class RoostClient implements AutoCloseable {
     }
   }
 
+  private static final Op<Session> OPEN_SESSION =
+      new Op<>("open session", Kind.WRITE, Reply::hasSession, Reply::getSession, "session");
   private static final Op<User> REGISTER_USER =
       new Op<>("register user", Kind.WRITE, Reply::hasUser, Reply::getUser, "user");
   private static final Op<User> GET_USER =
@@ -563,9 +577,12 @@ public final class RoostClient implements AutoCloseable {
     return appliedIndex.get();
   }
 
-  /** This client's id: the {@code client_id} of its request ids, unique per instance. */
-  public String clientId() {
-    return clientId;
+  /**
+   * The id of this client's current session, in which its writes are numbered; 0 before the first
+   * write. A client opens a new session when its session expired or may be about to.
+   */
+  public long sessionId() {
+    return session.id();
   }
 
   /** The per-call deadline. */
@@ -597,15 +614,49 @@ public final class RoostClient implements AutoCloseable {
     } catch (RoostException e) {
       return CompletableFuture.failedFuture(e);
     }
-    // Numbered once: every retry of this write, alone or in a batch, carries this request id.
-    Command numbered =
-        command
-            .setRequestId(
-                RequestId.newBuilder()
-                    .setClientId(clientId)
-                    .setSequence(sequence.incrementAndGet()))
-            .build();
-    return answer(writes.submit(op.name(), numbered), op);
+    long deadline = retry.deadlineFromNow();
+    CompletableFuture<T> out = new CompletableFuture<>();
+    session
+        .session()
+        .whenComplete(
+            (s, failure) -> {
+              if (failure != null) {
+                out.completeExceptionally(notOpened(op, failure));
+                return;
+              }
+              // Numbered once: every retry of this write, alone or in a batch, carries this id.
+              RequestId id = session.number(s);
+              answer(writes.submit(op.name(), command.setRequestId(id).build(), deadline), op)
+                  .whenComplete(
+                      (result, error) -> {
+                        session.answered(s, id.getSequence());
+                        if (error == null) {
+                          out.complete(result);
+                          return;
+                        }
+                        if (error instanceof RoostException e
+                            && e.code() == StatusCode.SESSION_EXPIRED) {
+                          session.expired(s);
+                        }
+                        out.completeExceptionally(error);
+                      });
+            });
+    return out;
+  }
+
+  /** A write that could not be sent for want of a session: it certainly did not apply. */
+  private static RoostException notOpened(Op<?> op, Throwable failure) {
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    StatusCode code = cause instanceof RoostException e ? e.code() : StatusCode.INTERNAL;
+    return new RoostException(
+        code,
+        op.name() + " was not sent: no session could be opened: " + cause.getMessage(),
+        false,
+        null,
+        cause);
   }
 
   private <T> CompletableFuture<T> read(Op<T> op, Supplier<Query> build) {

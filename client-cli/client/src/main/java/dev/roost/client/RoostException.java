@@ -60,9 +60,15 @@ public final class RoostException extends RuntimeException {
     StatusCode code =
         reply.getCode() == StatusCode.UNRECOGNIZED ? StatusCode.INTERNAL : reply.getCode();
     String message = reply.getMessage().isEmpty() ? code.name() : reply.getMessage();
-    // ABORTED: the servers no longer remember whether this request id was applied, so the
+    // ABORTED: the servers no longer remember whether this request id was applied; and
+    // SESSION_EXPIRED: this attempt did not apply, but an earlier one may have. Either way the
     // write's outcome is unknown, not a failure.
-    return new RoostException(code, message, code == StatusCode.ABORTED, reply, null);
+    return new RoostException(
+        code,
+        message,
+        code == StatusCode.ABORTED || code == StatusCode.SESSION_EXPIRED,
+        reply,
+        null);
   }
 
   /** Bad input the client refuses before sending anything. */

@@ -13,9 +13,6 @@ import org.apache.ratis.protocol.RaftPeerId;
  * real one.
  */
 interface Transport extends Closeable {
-  /** A string unique to this client instance: the {@code client_id} of its request ids. */
-  String clientId();
-
   /**
    * One attempt at a write through the leader's write gateway: no retry, no redirect.
    *

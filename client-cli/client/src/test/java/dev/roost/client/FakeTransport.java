@@ -1,10 +1,14 @@
 package dev.roost.client;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.roost.proto.Command;
 import dev.roost.proto.GatewayReply;
 import dev.roost.proto.Reply;
+import dev.roost.proto.Session;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicy;
@@ -67,9 +71,31 @@ final class FakeTransport implements Transport {
     }
   }
 
-  @Override
-  public String clientId() {
-    return "fake-client";
+  /** Sessions the client opened; the fake answers each at once, outside the test's script. */
+  final AtomicLong sessionsOpened = new AtomicLong();
+
+  /** False: OpenSession goes to the test's server like any write. */
+  volatile boolean openSessions = true;
+
+  private Answer openedSession(Message command) {
+    if (!openSessions) {
+      return null;
+    }
+    try {
+      if (Command.parseFrom(command.getContent().toByteArray()).hasOpenSession()) {
+        return reply(
+            "n1",
+            Reply.newBuilder()
+                .setSession(
+                    Session.newBuilder()
+                        .setId(sessionsOpened.incrementAndGet())
+                        .setTimeoutMs(600_000))
+                .build());
+      }
+    } catch (InvalidProtocolBufferException e) {
+      // Not a command the fake can read: the test's server answers it.
+    }
+    return null;
   }
 
   @Override
@@ -78,12 +104,24 @@ final class FakeTransport implements Transport {
     if (current == null) {
       return null;
     }
+    Answer opened = openedSession(command);
+    if (opened != null) {
+      return GatewayReply.newBuilder()
+          .setOutcome(GatewayReply.Outcome.ANSWERED)
+          .setReply(opened.reply())
+          .setServerId("n1")
+          .build();
+    }
     gatewayWrites.add(command.getContent().toByteArray());
     return current.submit(command);
   }
 
   @Override
   public Answer write(Message command) throws IOException {
+    Answer opened = openedSession(command);
+    if (opened != null) {
+      return opened;
+    }
     writes.add(command.getContent().toByteArray());
     return server.handle(true, command);
   }

@@ -390,7 +390,7 @@ class RoostClientIT {
       }
       List<Command> writes =
           command.hasBatch() ? command.getBatch().getCommandsList() : List.of(command);
-      if (writes.stream().anyMatch(w -> w.getRequestId().getClientId().equals(client.clientId()))) {
+      if (writes.stream().anyMatch(w -> w.getRequestId().getSession() == client.sessionId())) {
         return true;
       }
     }

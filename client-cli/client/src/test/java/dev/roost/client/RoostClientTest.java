@@ -81,11 +81,14 @@ class RoostClientTest {
     assertThat(fake.writes).hasSize(3);
     for (int i = 0; i < 3; i++) {
       Command command = Command.parseFrom(fake.writes.get(i));
-      assertThat(command.getRequestId().getClientId()).isEqualTo("fake-client");
+      assertThat(command.getRequestId().getSession()).isEqualTo(1);
       assertThat(command.getRequestId().getSequence()).isEqualTo(i + 1);
+      // Each call ended before the next: the client had seen every earlier reply.
+      assertThat(command.getRequestId().getFirstUnanswered()).isEqualTo(i + 1);
       assertThat(command.getTimestampMs()).as("the leader stamps the time").isZero();
     }
-    assertThat(client.clientId()).isEqualTo("fake-client");
+    assertThat(client.sessionId()).isEqualTo(1);
+    assertThat(fake.sessionsOpened).hasValue(1);
   }
 
   @Test
@@ -141,6 +144,55 @@ class RoostClientTest {
 
     assertThat(e.code()).isEqualTo(StatusCode.ABORTED);
     assertThat(e.outcomeUnknown()).isTrue();
+  }
+
+  @Test
+  void aWriteInAnExpiredSessionHasAnUnknownOutcomeAndTheNextOpensANewSession() throws Exception {
+    client(Duration.ofSeconds(5));
+    answer(
+        Reply.newBuilder()
+            .setCode(StatusCode.SESSION_EXPIRED)
+            .setMessage("session 1 has expired or was never opened")
+            .build());
+
+    RoostException e = catchThrowableOfType(RoostException.class, () -> client.post("alice", "hi"));
+
+    assertThat(e.code()).isEqualTo(StatusCode.SESSION_EXPIRED);
+    assertThat(e.outcomeUnknown()).isTrue();
+    answer(POSTED);
+    client.post("alice", "again");
+    assertThat(fake.sessionsOpened).hasValue(2);
+    Command second = Command.parseFrom(fake.writes.get(1));
+    assertThat(second.getRequestId().getSession()).isEqualTo(2);
+    assertThat(second.getRequestId().getSequence()).isEqualTo(1);
+    assertThat(client.sessionId()).isEqualTo(2);
+  }
+
+  @Test
+  void aWriteThatCouldNotOpenASessionWasNotSentAndSaysSo() throws Exception {
+    client(Duration.ofSeconds(5));
+    // No session can be opened: the servers refuse everything.
+    fake.server =
+        (write, m) ->
+            reply(
+                "n1",
+                Reply.newBuilder()
+                    .setCode(StatusCode.RESOURCE_EXHAUSTED)
+                    .setMessage("busy")
+                    .build());
+    fake.openSessions = false;
+
+    RoostException e = catchThrowableOfType(RoostException.class, () -> client.post("alice", "hi"));
+
+    assertThat(e.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+    assertThat(e.outcomeUnknown()).isFalse();
+    assertThat(e.getMessage()).contains("post was not sent: no session could be opened");
+    assertThat(fake.writes)
+        .allSatisfy(w -> assertThat(Command.parseFrom(w).hasOpenSession()).isTrue());
+    // Once sessions open again, the next write goes through.
+    fake.openSessions = true;
+    answer(POSTED);
+    assertThat(client.post("alice", "hi").getId()).isEqualTo(7);
   }
 
   @Test
