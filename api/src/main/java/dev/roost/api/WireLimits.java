@@ -15,8 +15,8 @@ public final class WireLimits {
 
   /**
    * The most writes one {@code CommandBatch} may carry. A server also refuses a batch of more
-   * writes than it remembers request ids per client ({@link #DEFAULT_DEDUP_WINDOW} unless
-   * configured otherwise), since a retry of a larger batch could not be told from a new one.
+   * writes than it keeps replies per session ({@link #DEFAULT_DEDUP_WINDOW} unless configured
+   * otherwise), since a retry of a larger batch could not be told from a new one.
    */
   public static final int MAX_BATCH_COMMANDS = 1024;
 
@@ -26,7 +26,9 @@ public final class WireLimits {
    */
   public static final int MAX_BATCH_QUERIES = 1024;
 
-  /** How many recent request ids a server remembers per client unless configured otherwise. */
+  /**
+   * How many replies a session keeps until its client has seen them, unless configured otherwise.
+   */
   public static final int DEFAULT_DEDUP_WINDOW = 128;
 
   private WireLimits() {}

@@ -356,7 +356,7 @@ public class RoostStateMachine extends BaseStateMachine {
 
   /**
    * The most writes a batch may carry here: {@link WireLimits#MAX_BATCH_COMMANDS}, and no more than
-   * the request ids remembered per client, so that a retried batch is recognised in full.
+   * the replies a session keeps, so that a retried batch is recognised in full.
    */
   public int maxBatchCommands() {
     return Math.min(WireLimits.MAX_BATCH_COMMANDS, limits.dedupWindow());

@@ -111,7 +111,7 @@ public final class RoostClient implements AutoCloseable {
 
   /**
    * The most calls one batch may carry: the servers refuse a batch of more writes than the request
-   * ids they remember per client, so that a retried batch is always answered from memory.
+   * replies they keep per session, so that a retried batch is always answered from memory.
    */
   public static final int MAX_BATCH_SIZE =
       Math.min(WireLimits.MAX_BATCH_COMMANDS, WireLimits.DEFAULT_DEDUP_WINDOW);
@@ -819,8 +819,8 @@ public final class RoostClient implements AutoCloseable {
      * #DEFAULT_BATCH_SIZE}; 1 sends every call alone). Calls are batched only while {@link
      * #batchesInFlight} requests of their kind are already outstanding, so this adds no delay.
      * Writes in flight (this times {@code batchesInFlight}) should stay within the 128 recent
-     * results the servers remember per client, or a write retried late may come back with an
-     * unknown outcome ({@code ABORTED}).
+     * replies the servers keep per session, or a write retried late may come back with an unknown
+     * outcome ({@code ABORTED}).
      */
     public Builder batchSize(int batchSize) {
       if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
