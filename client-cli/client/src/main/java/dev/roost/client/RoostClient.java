@@ -644,16 +644,23 @@ public final class RoostClient implements AutoCloseable {
     return out;
   }
 
-  /** A write that could not be sent for want of a session: it certainly did not apply. */
+  /**
+   * A write that could not be sent for want of a session: it certainly did not apply, so it is a
+   * definite failure, {@code UNAVAILABLE} when the cluster could not be reached in time (as for any
+   * write sent nowhere), with the opening's message.
+   */
   private static RoostException notOpened(Op<?> op, Throwable failure) {
     Throwable cause =
         failure instanceof CompletionException && failure.getCause() != null
             ? failure.getCause()
             : failure;
     StatusCode code = cause instanceof RoostException e ? e.code() : StatusCode.INTERNAL;
+    if (code == StatusCode.DEADLINE_EXCEEDED || code == StatusCode.INTERNAL) {
+      code = StatusCode.UNAVAILABLE;
+    }
     return new RoostException(
         code,
-        op.name() + " was not sent: no session could be opened: " + cause.getMessage(),
+        cause.getMessage() + " (while opening a session; the " + op.name() + " was not sent)",
         false,
         null,
         cause);

@@ -186,7 +186,7 @@ class RoostClientTest {
 
     assertThat(e.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
     assertThat(e.outcomeUnknown()).isFalse();
-    assertThat(e.getMessage()).contains("post was not sent: no session could be opened");
+    assertThat(e.getMessage()).isEqualTo("busy (while opening a session; the post was not sent)");
     assertThat(fake.writes)
         .allSatisfy(w -> assertThat(Command.parseFrom(w).hasOpenSession()).isTrue());
     // Once sessions open again, the next write goes through.
