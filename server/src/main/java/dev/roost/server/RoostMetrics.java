@@ -73,6 +73,7 @@ final class RoostMetrics implements RoostStateMachine.Observer {
   private final Counter snapshots;
   private final Counter gatewayWrites;
   private final Counter gatewayEntries;
+  private final Counter membershipAborted;
   private final Timer snapshotDuration;
   private volatile long lastSnapshotBytes;
 
@@ -105,6 +106,15 @@ final class RoostMetrics implements RoostStateMachine.Observer {
             new Series(
                 "roost_gateway_entries",
                 "Log entries those writes took: writes / entries is how many share an entry.",
+                Labels.EMPTY));
+    membershipAborted =
+        register(
+            "roost.membership.aborted",
+            new Counter(),
+            new Series(
+                "roost_membership_aborted",
+                "Server additions this member, as leader, abandoned because the new server did not"
+                    + " answer or catch up in time; the configuration stayed as it was.",
                 Labels.EMPTY));
     gauge(
         "roost.snapshots.last-size",
@@ -266,6 +276,11 @@ final class RoostMetrics implements RoostStateMachine.Observer {
 
   private void gauge(String name, String family, String help, Gauge<?> gauge) {
     register(name, gauge, new Series(family, help, Labels.EMPTY));
+  }
+
+  /** An addition of a server was abandoned ({@link ClusterAdmin}). */
+  void membershipAborted() {
+    membershipAborted.inc();
   }
 
   /** The write gateway submitted one entry carrying {@code writes} writes. */

@@ -110,7 +110,7 @@ public final class RoostServer {
     this.admin =
         new AdminEndpoint(
             config.adminSecret(),
-            new ClusterAdmin(raft, aliveWindow),
+            new ClusterAdmin(raft, aliveWindow, metrics::membershipAborted),
             new AuthThrottle(System::nanoTime));
     metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
     this.stall = new StallWatch(() -> RaftReading.of(raft), () -> System.nanoTime() / 1_000_000);
