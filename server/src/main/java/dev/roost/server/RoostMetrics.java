@@ -74,6 +74,7 @@ final class RoostMetrics implements RoostStateMachine.Observer {
   private final Counter gatewayWrites;
   private final Counter gatewayEntries;
   private final Counter membershipAborted;
+  private final Counter stuckFollowers;
   private final Timer snapshotDuration;
   private volatile long lastSnapshotBytes;
 
@@ -115,6 +116,16 @@ final class RoostMetrics implements RoostStateMachine.Observer {
                 "roost_membership_aborted",
                 "Server additions this member, as leader, abandoned because the new server did not"
                     + " answer or catch up in time; the configuration stayed as it was.",
+                Labels.EMPTY));
+    stuckFollowers =
+        register(
+            "roost.raft.stuck-followers",
+            new Counter(),
+            new Series(
+                "roost_raft_stuck_followers",
+                "Members this member, as leader, found answering but taking no entries for "
+                    + ReplicationWatch.BOUND.toSeconds()
+                    + " s; it then moved leadership to another voter.",
                 Labels.EMPTY));
     gauge(
         "roost.snapshots.last-size",
@@ -281,6 +292,11 @@ final class RoostMetrics implements RoostStateMachine.Observer {
   /** An addition of a server was abandoned ({@link ClusterAdmin}). */
   void membershipAborted() {
     membershipAborted.inc();
+  }
+
+  /** The leader found a member stuck ({@link ReplicationWatch}). */
+  void stuckFollower() {
+    stuckFollowers.inc();
   }
 
   /** The write gateway submitted one entry carrying {@code writes} writes. */
