@@ -1,11 +1,13 @@
 package dev.roost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
 import dev.roost.testkit.LocalCluster;
+import dev.roost.testkit.LocalCluster.Node;
 import dev.roost.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -29,12 +31,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A server being added that accepts TCP connections but never answers Raft, while the cluster takes
- * writes: Ratis' leader checks a staged server's progress only when its event queue has been idle
- * for an election timeout, which a steady write load never allows, so without Roost's own bound the
- * server stays staged and every later membership change is refused until the leader changes. The
- * add must fail with a clear message, leave the members as they were, and a healthy server must
- * then join.
+ * A server being added that accepts TCP connections but never answers Raft (a socket that never
+ * replies, or a joining server frozen with SIGSTOP), while the cluster takes writes: Ratis' leader
+ * checks a staged server's progress only when its event queue has been idle for an election
+ * timeout, which a steady write load never allows, so without Roost's own bound the server stays
+ * staged and every later membership change is refused until the leader changes. The add must fail
+ * with a clear message, leave the members as they were, and a healthy server must then join.
  */
 class StagingAbortIT {
   /** Long enough to prove the bound, short enough to keep the load bounded. */
@@ -81,6 +83,39 @@ class StagingAbortIT {
 
     // The next change is not blocked by the abandoned one.
     CliRun.ok(home, "add-node");
+    assertThat(members()).containsExactly("n1", "n2", "n3", "n4");
+    writing = false;
+    writer.get();
+  }
+
+  @Test
+  void aPausedJoiningServerIsAbortedAndAddedOnceItRunsAgain() throws Exception {
+    int basePort = LoopbackPorts.cluster(5);
+    CliRun.ok(home, "up", "--nodes", "3", "--base-port", Integer.toString(basePort));
+    LocalCluster cluster = LocalCluster.load(home, LocalCluster.defaultServerJar()).orElseThrow();
+    AtomicInteger acked = new AtomicInteger();
+    Future<?> writer = load.submit(() -> write(cluster.peers(), acked));
+
+    // A server in join mode, frozen with SIGSTOP once it listens: the kernel still accepts
+    // connections on its port, the JVM answers nothing.
+    Node n4 = cluster.newNode();
+    cluster.startJoining(n4);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> cluster.status(cluster.node("n4")).isPresent());
+    cluster.signal(cluster.node("n4"), "STOP");
+
+    CliRun stuck = CliRun.roost(home, "cluster", "add", "n4", n4.raftAddress());
+
+    assertThat(stuck.err())
+        .startsWith("error: DEADLINE_EXCEEDED")
+        .contains("aborted")
+        .contains("unchanged");
+    assertThat(members()).containsExactly("n1", "n2", "n3");
+
+    // Running again, the same server is added: nothing of the abandoned change is left behind.
+    cluster.signal(cluster.node("n4"), "CONT");
+    CliRun.ok(home, "cluster", "add", "n4", n4.raftAddress());
     assertThat(members()).containsExactly("n1", "n2", "n3", "n4");
     writing = false;
     writer.get();
