@@ -36,7 +36,9 @@ import java.util.function.ToDoubleFunction;
  * roost_queries_total{query,code}} and {@code roost_query_duration_seconds{query}}; {@code
  * roost_errors_total{code}} errors that this member answered a client with; {@code
  * roost_gateway_writes_total} and {@code roost_gateway_entries_total}, what the write gateway put
- * into the log; snapshot, state size and Raft member gauges.
+ * into the log; {@code roost_membership_aborted_total} and {@code
+ * roost_raft_stuck_followers_total}, what the watchdogs did; snapshot, state size and Raft member
+ * gauges.
  *
  * <p>The observer callbacks run inside the write and read paths: a metric for a label combination
  * is made on its first use, then found by array index, so a callback allocates nothing (but the
