@@ -4,11 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.roost.api.Peers;
-import dev.roost.domain.Limits;
-import dev.roost.proto.Command;
-import dev.roost.proto.KvPut;
-import dev.roost.proto.RequestId;
-import dev.roost.statemachine.RoostStateMachine;
 import dev.roost.testkit.LoopbackPorts;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,7 +20,7 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What {@link ReplicationWatch} reads from a live Ratis leader: {@link FollowerProgress} pairs
  * Ratis' answer times and match indices, which Ratis gives without ids, with the right followers.
- * Three in-process servers; one follower stops, the leader keeps writing, and only that follower's
- * match index stays behind while its silence grows.
+ * Three in-process servers with Ratis' echoing state machine (the reading concerns replication
+ * only); one follower stops, the leader keeps writing, and only that follower's match index stays
+ * behind while its silence grows.
  */
 class FollowerProgressIT {
   @TempDir Path dir;
@@ -62,7 +58,6 @@ class FollowerProgressIT {
     }
     RaftGroup group = Peers.group(peers);
     for (int i = 0; i < 3; i++) {
-      RoostStateMachine sm = new RoostStateMachine(Limits.DEFAULT);
       RaftProperties properties =
           new RaftTuning(
                   dir.resolve("n" + (i + 1)),
@@ -72,14 +67,13 @@ class FollowerProgressIT {
                   RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD)
               .toProperties();
       RaftServer server =
-          RoostGrpcServices.build(
-              RaftServer.newBuilder()
-                  .setServerId(peers.get(i).getId())
-                  .setGroup(group)
-                  .setStateMachine(sm)
-                  .setProperties(properties)
-                  .setOption(RaftStorage.StartupOption.RECOVER),
-              sm);
+          RaftServer.newBuilder()
+              .setServerId(peers.get(i).getId())
+              .setGroup(group)
+              .setStateMachine(new BaseStateMachine())
+              .setProperties(properties)
+              .setOption(RaftStorage.StartupOption.RECOVER)
+              .build();
       server.start();
       servers.add(server);
     }
@@ -145,17 +139,7 @@ class FollowerProgressIT {
 
   private void write(int from, int count) throws IOException {
     for (int i = from; i < from + count; i++) {
-      Command put =
-          Command.newBuilder()
-              .setRequestId(RequestId.newBuilder().setClientId("progress").setSequence(i + 1))
-              .setKvPut(
-                  KvPut.newBuilder()
-                      .setKey("k" + i)
-                      .setValue(com.google.protobuf.ByteString.copyFromUtf8("v" + i)))
-              .build();
-      assertThat(
-              client.io().send(Message.valueOf(ByteString.copyFrom(put.toByteArray()))).isSuccess())
-          .isTrue();
+      assertThat(client.io().send(Message.valueOf("entry " + i)).isSuccess()).isTrue();
     }
   }
 }
