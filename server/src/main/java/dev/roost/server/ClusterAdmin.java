@@ -352,8 +352,7 @@ final class ClusterAdmin {
    * Abandons the change adding {@code id} while the leader stages it. Ratis has no call for that,
    * and refuses to move leadership to a chosen member during a change; but the staging lives only
    * in the leader's memory, not in the log, so the leader steps down and whichever member is
-   * elected next starts without it. Writes wait for that election (under a second with the default
-   * election timeouts).
+   * elected next starts without it. Writes wait for that election.
    *
    * @return the failure to answer the add with
    */
