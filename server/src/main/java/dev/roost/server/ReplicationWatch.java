@@ -37,10 +37,11 @@ final class ReplicationWatch implements AutoCloseable {
   /**
    * How long a member may answer while taking nothing before leadership moves. A healthy member
    * behind the leader takes entries every heartbeat, except while it installs a snapshot, whose
-   * match index moves only at the end: the largest state the default quotas allow loads in about 40
-   * s ({@link StallWatch#BOUND}), and this leaves that install more than twice its time. It stays
-   * below {@link StallWatch#BOUND}, so that the cheap repair, a leadership transfer (writes pause
-   * for well under a second), comes before the member's own watch has it restarted.
+   * match index moves only at the end: a 96 MB state loads in about 4 s and the largest the default
+   * quotas allow is ten times that ({@link StallWatch#BOUND}), so about 40 s, and this leaves that
+   * install more than twice its time. It stays below {@link StallWatch#BOUND}, so that the cheaper
+   * repair, a leadership transfer (no restart, no replay), comes before the member's own watch has
+   * it restarted.
    */
   static final Duration BOUND = Duration.ofSeconds(90);
 
