@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * snapshot) while it is outside the configuration, so it counts in no quorum, and only once its log
  * is within {@link RaftTuning#STAGING_CATCHUP_GAP} entries of the commit index does the leader
  * commit the joint configuration and then the new one. A new server that does not answer for {@link
- * RaftTuning#STAGING_TIMEOUT} fails the change and the configuration stays as it was. This is one
- * atomic change, where "add as listener, wait, promote" would be two, with a half-added listener
- * left behind if the operator or the leader died between them.
+ * #STAGING_SILENCE_LIMIT}, or has not caught up within {@link #CHANGE_TIMEOUT}, fails the change
+ * and the configuration stays as it was ({@link #abortStaging}). This is one atomic change, where
+ * "add as listener, wait, promote" would be two, with a half-added listener left behind if the
+ * operator or the leader died between them.
  *
  * <p>Add, remove and transfer must run on the leader; elsewhere they fail with {@link
  * AdminException#notLeader} naming it. One change at a time: a second change while one is in
@@ -61,8 +62,27 @@ import org.slf4j.LoggerFactory;
 final class ClusterAdmin {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterAdmin.class);
 
-  /** The longest a configuration change may take, catching up a new server included. */
+  /**
+   * The longest a configuration change may take, catching up a new server included; a server still
+   * being caught up then is abandoned, so that a slow or stuck one never blocks later changes for
+   * longer. It stays below the admin client's 75 s operation timeout so that the client hears why.
+   * A 96 MB snapshot loads in about 4 s ({@link StallWatch#BOUND}); a state so large that a new
+   * server cannot catch up within this fails to be added, with the configuration unchanged.
+   */
   static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * How long a server being added may leave the leader's requests unanswered before the change is
+   * abandoned. Ratis fails such a change itself after {@link RaftTuning#STAGING_TIMEOUT}, but its
+   * leader looks only once its event queue has been idle for a maximum election timeout, which a
+   * steady write load never allows (every commit queues an event): the server would stay staged,
+   * and every later change be refused, until the leader changed. Two seconds past Ratis' own limit
+   * let an idle leader (which looks every 600 ms) fail the change its own way first.
+   */
+  static final Duration STAGING_SILENCE_LIMIT = RaftTuning.STAGING_TIMEOUT.plusSeconds(2);
+
+  /** How often an add looks at the progress of the server being added. */
+  private static final Duration STAGING_POLL = Duration.ofMillis(500);
 
   /** How long the leader tries to connect to a server being added before refusing it. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
@@ -72,16 +92,19 @@ final class ClusterAdmin {
 
   private final RaftServer raft;
   private final Duration aliveWindow;
+  private final Runnable onAbort;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicBoolean changing = new AtomicBoolean();
 
   /**
    * @param aliveWindow a member the leader has heard from within this window counts as alive for
    *     {@link MembershipRules#checkRemove}
+   * @param onAbort called each time an add is abandoned ({@link #abortStaging})
    */
-  ClusterAdmin(RaftServer raft, Duration aliveWindow) {
+  ClusterAdmin(RaftServer raft, Duration aliveWindow, Runnable onAbort) {
     this.raft = raft;
     this.aliveWindow = aliveWindow;
+    this.onAbort = onAbort;
   }
 
   /**
@@ -96,7 +119,14 @@ final class ClusterAdmin {
     checkReachable(id, address);
     List<RaftPeer> voters = new ArrayList<>(voters(leader));
     voters.add(RaftPeer.newBuilder().setId(id).setAddress(address).build());
-    changeTo(leader, voters, "add " + id + "=" + address, current);
+    String what = "add " + id + "=" + address;
+    changeTo(
+        leader,
+        voters,
+        List.copyOf(leader.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER)),
+        what,
+        current,
+        future -> awaitStaged(leader, future, id, what));
     return result(leader, "added", id);
   }
 
@@ -122,7 +152,9 @@ final class ClusterAdmin {
         leader.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER).stream()
             .filter(p -> !p.getId().toString().equals(id))
             .toList();
-    changeTo(leader, voters, listeners, "remove " + id, current);
+    String what = "remove " + id;
+    changeTo(
+        leader, voters, listeners, what, current, future -> await(future, CHANGE_TIMEOUT, what));
     return result(leader, "removed", id);
   }
 
@@ -192,22 +224,12 @@ final class ClusterAdmin {
   }
 
   private void changeTo(
-      RaftServer.Division leader, List<RaftPeer> voters, String what, List<Member> before)
-      throws AdminException {
-    changeTo(
-        leader,
-        voters,
-        List.copyOf(leader.getRaftConf().getCurrentPeers(RaftPeerRole.LISTENER)),
-        what,
-        before);
-  }
-
-  private void changeTo(
       RaftServer.Division leader,
       List<RaftPeer> voters,
       List<RaftPeer> listeners,
       String what,
-      List<Member> before)
+      List<Member> before,
+      Outcome outcome)
       throws AdminException {
     if (!changing.compareAndSet(false, true)) {
       throw inProgress();
@@ -232,7 +254,7 @@ final class ClusterAdmin {
           leader.getRaftLog().getLastCommittedIndex(),
           MembershipRules.format(before));
       RaftClientReply reply =
-          await(
+          outcome.await(
               call(
                   () ->
                       raft.setConfigurationAsync(
@@ -241,9 +263,7 @@ final class ClusterAdmin {
                               raft.getId(),
                               Peers.GROUP_ID,
                               CallId.getAndIncrement(),
-                              args))),
-              CHANGE_TIMEOUT,
-              what);
+                              args))));
       check(reply, what);
       LOG.info(
           "membership: {} committed by leader {} at term {} index {}; members {}",
@@ -257,11 +277,139 @@ final class ClusterAdmin {
     }
   }
 
+  /** Waits for the reply to a configuration change. */
+  private interface Outcome {
+    RaftClientReply await(CompletableFuture<RaftClientReply> change) throws AdminException;
+  }
+
   /**
-   * Refuses at once an address nothing listens on. Ratis' staging would time out on its own only
-   * while the leader is idle: its leader loop checks staging progress only when no other event is
-   * queued, so under a steady write load a staged server that never answers stays staged, blocking
-   * every later change until the leader changes.
+   * Waits for the change that adds {@code id}. While the leader stages {@code id}, the change is
+   * abandoned ({@link #abortStaging}) once {@code id} has not answered the leader for {@link
+   * #STAGING_SILENCE_LIMIT}, or {@link #CHANGE_TIMEOUT} has passed; once the new configuration is
+   * in the log, Ratis completes it.
+   */
+  private RaftClientReply awaitStaged(
+      RaftServer.Division leader, CompletableFuture<RaftClientReply> change, String id, String what)
+      throws AdminException {
+    long start = System.nanoTime();
+    while (true) {
+      try {
+        return change.get(STAGING_POLL.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        // not done yet: look at the staged server below
+      } catch (ExecutionException e) {
+        throw translate(e.getCause(), what);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AdminException(StatusCode.UNAVAILABLE, what + ": interrupted");
+      }
+      long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+      if (!staging(leader, id)) {
+        if (elapsedMs >= CHANGE_TIMEOUT.toMillis()) {
+          throw noOutcome(what, CHANGE_TIMEOUT);
+        }
+        continue;
+      }
+      FollowerProgress progress = FollowerProgress.of(leader).get(id);
+      long silentMs = progress == null ? elapsedMs : progress.lastAnswerMs();
+      String why = null;
+      if (silentMs >= STAGING_SILENCE_LIMIT.toMillis()) {
+        why = id + " has not answered the leader for " + silentMs / 1000 + " s";
+      } else if (elapsedMs >= CHANGE_TIMEOUT.toMillis()) {
+        why =
+            id
+                + " has not caught up within "
+                + CHANGE_TIMEOUT.toSeconds()
+                + " s (it holds the log up to index "
+                + (progress == null ? "unknown" : Long.toString(progress.matchIndex()))
+                + ", the leader has committed "
+                + leader.getRaftLog().getLastCommittedIndex()
+                + ")";
+      }
+      if (why != null && !change.isDone()) {
+        throw abortStaging(leader, id, what, why);
+      }
+    }
+  }
+
+  /**
+   * Whether {@code leader} still leads and may be staging {@code id}: no change is under way in the
+   * log and the configuration does not hold {@code id}.
+   */
+  private static boolean staging(RaftServer.Division leader, String id) {
+    RaftConfiguration conf = leader.getRaftConf();
+    return leader.getInfo().isLeader()
+        && conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty()
+        && !holds(conf, id);
+  }
+
+  private static boolean holds(RaftConfiguration conf, String id) {
+    return conf.getAllPeers(RaftPeerRole.FOLLOWER).stream()
+        .anyMatch(p -> p.getId().toString().equals(id));
+  }
+
+  /**
+   * Abandons the change adding {@code id} while the leader stages it. Ratis has no call for that,
+   * and refuses to move leadership to a chosen member during a change; but the staging lives only
+   * in the leader's memory, not in the log, so the leader steps down and whichever member is
+   * elected next starts without it. Writes wait for that election.
+   *
+   * @return the failure to answer the add with
+   */
+  private AdminException abortStaging(
+      RaftServer.Division leader, String id, String what, String why) {
+    long term = leader.getInfo().getCurrentTerm();
+    LOG.warn(
+        "membership: {} aborted by leader {} at term {} commit {}: {}; stepping down so that the"
+            + " next leader starts without the staged server",
+        what,
+        leader.getId(),
+        term,
+        leader.getRaftLog().getLastCommittedIndex(),
+        why);
+    onAbort.run();
+    String stepDown;
+    try {
+      RaftClientReply reply =
+          await(
+              call(
+                  () ->
+                      raft.transferLeadershipAsync(
+                          new TransferLeadershipRequest(
+                              clientId,
+                              raft.getId(),
+                              Peers.GROUP_ID,
+                              CallId.getAndIncrement(),
+                              null, // no new leader named: step down
+                              SHORT_TIMEOUT.toMillis()))),
+              SHORT_TIMEOUT.plusSeconds(5),
+              "step down");
+      check(reply, "step down");
+      stepDown = leader.getId() + " stepped down as leader (term " + term + ") to drop it";
+    } catch (AdminException e) {
+      LOG.warn(
+          "membership: {} could not step down to abort {}: {}",
+          leader.getId(),
+          what,
+          e.getMessage());
+      stepDown =
+          leader.getId()
+              + " could not step down to drop it ("
+              + e.getMessage()
+              + "), so it stays staged until the leader changes";
+    }
+    String configuration =
+        holds(leader.getRaftConf(), id)
+            ? "the change reached the log just before, and may complete: see roost cluster status"
+            : "the configuration is unchanged; is " + id + " running with --join, and not paused?";
+    return new AdminException(
+        StatusCode.DEADLINE_EXCEEDED,
+        what + ": aborted: " + why + "; " + stepDown + "; " + configuration);
+  }
+
+  /**
+   * Refuses at once an address nothing listens on, rather than staging a server that cannot answer
+   * until {@link #STAGING_SILENCE_LIMIT} aborts the change.
    */
   private static void checkReachable(String id, String address) throws AdminException {
     int colon = address.lastIndexOf(':');
@@ -354,6 +502,12 @@ final class ClusterAdmin {
         .build();
   }
 
+  private static AdminException noOutcome(String what, Duration timeout) {
+    return new AdminException(
+        StatusCode.DEADLINE_EXCEEDED,
+        what + ": no outcome after " + timeout.toSeconds() + " s; see roost cluster status");
+  }
+
   private static AdminException inProgress() {
     return new AdminException(
         StatusCode.FAILED_PRECONDITION,
@@ -380,9 +534,7 @@ final class ClusterAdmin {
     } catch (ExecutionException e) {
       throw translate(e.getCause(), what);
     } catch (TimeoutException e) {
-      throw new AdminException(
-          StatusCode.DEADLINE_EXCEEDED,
-          what + ": no outcome after " + timeout.toSeconds() + " s; see roost cluster status");
+      throw noOutcome(what, timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AdminException(StatusCode.UNAVAILABLE, what + ": interrupted");
@@ -408,7 +560,8 @@ final class ClusterAdmin {
     }
     if (e instanceof ReconfigurationTimeoutException) {
       // Ratis' staging gave up: the new server sent no answer for the staging timeout.
-      LOG.info("membership: {} failed, the configuration is unchanged: {}", what, e.getMessage());
+      LOG.warn("membership: {} failed, the configuration is unchanged: {}", what, e.getMessage());
+      onAbort.run();
       return new AdminException(
           StatusCode.DEADLINE_EXCEEDED,
           what

@@ -161,7 +161,8 @@ public record RaftTuning(
     // counted in any quorum, until its log is within STAGING_CATCHUP_GAP entries of the commit
     // index; Ratis' default gap of 1000 would let a far-behind voter in. A staged server that
     // answers nothing for STAGING_TIMEOUT fails the change, which leaves the configuration as it
-    // was (Ratis' default, three election timeouts, is too short for a busy machine).
+    // was (Ratis' default, three election timeouts, is too short for a busy machine). Ratis checks
+    // that only while the leader is idle; ClusterAdmin enforces it under load too.
     RaftServerConfigKeys.setStagingCatchupGap(p, STAGING_CATCHUP_GAP);
     RaftServerConfigKeys.setStagingTimeout(p, millis(STAGING_TIMEOUT));
 

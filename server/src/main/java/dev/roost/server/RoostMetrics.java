@@ -36,7 +36,9 @@ import java.util.function.ToDoubleFunction;
  * roost_queries_total{query,code}} and {@code roost_query_duration_seconds{query}}; {@code
  * roost_errors_total{code}} errors that this member answered a client with; {@code
  * roost_gateway_writes_total} and {@code roost_gateway_entries_total}, what the write gateway put
- * into the log; snapshot, state size and Raft member gauges.
+ * into the log; {@code roost_membership_aborted_total} and {@code
+ * roost_raft_stuck_followers_total}, what the watchdogs did; snapshot, state size and Raft member
+ * gauges.
  *
  * <p>The observer callbacks run inside the write and read paths: a metric for a label combination
  * is made on its first use, then found by array index, so a callback allocates nothing (but the
@@ -73,6 +75,8 @@ final class RoostMetrics implements RoostStateMachine.Observer {
   private final Counter snapshots;
   private final Counter gatewayWrites;
   private final Counter gatewayEntries;
+  private final Counter membershipAborted;
+  private final Counter stuckFollowers;
   private final Timer snapshotDuration;
   private volatile long lastSnapshotBytes;
 
@@ -105,6 +109,25 @@ final class RoostMetrics implements RoostStateMachine.Observer {
             new Series(
                 "roost_gateway_entries",
                 "Log entries those writes took: writes / entries is how many share an entry.",
+                Labels.EMPTY));
+    membershipAborted =
+        register(
+            "roost.membership.aborted",
+            new Counter(),
+            new Series(
+                "roost_membership_aborted",
+                "Server additions this member, as leader, abandoned because the new server did not"
+                    + " answer or catch up in time; the configuration stayed as it was.",
+                Labels.EMPTY));
+    stuckFollowers =
+        register(
+            "roost.raft.stuck-followers",
+            new Counter(),
+            new Series(
+                "roost_raft_stuck_followers",
+                "Members this member, as leader, found answering but taking no entries for "
+                    + ReplicationWatch.BOUND.toSeconds()
+                    + " s; it then moved leadership to another voter.",
                 Labels.EMPTY));
     gauge(
         "roost.snapshots.last-size",
@@ -266,6 +289,16 @@ final class RoostMetrics implements RoostStateMachine.Observer {
 
   private void gauge(String name, String family, String help, Gauge<?> gauge) {
     register(name, gauge, new Series(family, help, Labels.EMPTY));
+  }
+
+  /** An addition of a server was abandoned ({@link ClusterAdmin}). */
+  void membershipAborted() {
+    membershipAborted.inc();
+  }
+
+  /** The leader found a member stuck ({@link ReplicationWatch}). */
+  void stuckFollower() {
+    stuckFollowers.inc();
   }
 
   /** The write gateway submitted one entry carrying {@code writes} writes. */

@@ -62,6 +62,7 @@ public final class RoostServer {
   private final JmxReporter jmx;
   private final PeerClocks clocks;
   private final StallWatch stall;
+  private final ReplicationWatch replication;
 
   /**
    * How Ratis, as configured, answers linearizable reads; read back from the properties it is given
@@ -107,14 +108,18 @@ public final class RoostServer {
             clocks);
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
+    ClusterAdmin clusterAdmin = new ClusterAdmin(raft, aliveWindow, metrics::membershipAborted);
     this.admin =
-        new AdminEndpoint(
-            config.adminSecret(),
-            new ClusterAdmin(raft, aliveWindow),
-            new AuthThrottle(System::nanoTime));
+        new AdminEndpoint(config.adminSecret(), clusterAdmin, new AuthThrottle(System::nanoTime));
     metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
     this.stall = new StallWatch(() -> RaftReading.of(raft), () -> System.nanoTime() / 1_000_000);
     metrics.watchStall(stall);
+    this.replication =
+        new ReplicationWatch(
+            () -> ReplicationWatch.Reading.of(raft),
+            () -> System.nanoTime() / 1_000_000,
+            clusterAdmin::transfer,
+            metrics::stuckFollower);
     metrics.watchClock(clocks);
     this.jmx = metrics.jmxReporter();
   }
@@ -174,6 +179,7 @@ public final class RoostServer {
     raft.start();
     clocks.start(raft);
     stall.start();
+    replication.start();
     http.attach(raft, stall);
     http.attachAdmin(admin);
     LOG.info(
@@ -197,6 +203,7 @@ public final class RoostServer {
     admin.close();
     clocks.close();
     stall.close();
+    replication.close();
     try {
       raft.close();
     } catch (IOException e) {

@@ -87,6 +87,22 @@ class RoostMetricsTest {
   }
 
   @Test
+  void theWatchdogsAreCounted() throws IOException {
+    assertThat(scrape())
+        .contains("roost_membership_aborted_total 0.0")
+        .contains("roost_raft_stuck_followers_total 0.0");
+    metrics.membershipAborted();
+    metrics.stuckFollower();
+    metrics.stuckFollower();
+
+    assertThat(scrape())
+        .contains("# TYPE roost_membership_aborted_total counter")
+        .contains("roost_membership_aborted_total 1.0")
+        .contains("# TYPE roost_raft_stuck_followers_total counter")
+        .contains("roost_raft_stuck_followers_total 2.0");
+  }
+
+  @Test
   void snapshotsStateSizesAndTheMemberAreGauges() throws IOException {
     metrics.snapshotTaken(4096, 250_000_000);
     RaftReading leader =

@@ -4,14 +4,21 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.roost.client.AdminClient;
 import dev.roost.proto.MemberStatus;
+import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
+import dev.roost.testkit.ServerJvm;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -97,7 +104,138 @@ final class LocalClusterCommand {
       root.err()
           .println("Started " + cluster.nodes().size() + " nodes; data and logs in " + root.home());
       cluster.awaitReady(cluster.nodes(), READY_TIMEOUT);
+      long supervisor = startSupervisor(root.home());
+      root.err()
+          .println(
+              "Supervisor (pid "
+                  + supervisor
+                  + ") restarts a node whose /health fails "
+                  + Supervisor.FAILED_POLLS
+                  + " s in a row; not one stopped, killed or paused with ./roost");
       printStatus(root, cluster);
+    }
+  }
+
+  /** The file that names the running supervisor's pid. */
+  private static Path supervisorPidFile(Path home) {
+    return home.resolve("supervisor.pid");
+  }
+
+  /** Starts {@link Supervise} in its own process, detached as the servers are. */
+  private static long startSupervisor(Path home) throws IOException, ClusterException {
+    Path log = home.resolve("logs").resolve("supervisor.log");
+    Files.createDirectories(log.getParent());
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx64m",
+            "-XX:+UseSerialGC",
+            "-Droost.server.jar=" + LocalCluster.defaultServerJar(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            RoostCli.class.getName(),
+            "--home",
+            home.toString(),
+            "supervise");
+    long pid = ServerJvm.start(command, log, log, Map.of()).pid();
+    // The supervisor names itself in its pid file once it runs; down reads it from there.
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!Long.toString(pid).equals(Supervise.readOrEmpty(supervisorPidFile(home)))) {
+      if (!ServerJvm.alive(pid) || System.nanoTime() > deadline) {
+        throw ClusterException.unavailable("the supervisor did not start; see " + log);
+      }
+      LocalCluster.sleep(Duration.ofMillis(100));
+    }
+    return pid;
+  }
+
+  /** Stops the supervisor, if one runs, before the nodes stop. */
+  private static void stopSupervisor(Path home) throws IOException {
+    Path file = supervisorPidFile(home);
+    if (!Files.exists(file)) {
+      return;
+    }
+    long pid = Long.parseLong(Files.readString(file).strip());
+    Files.deleteIfExists(file);
+    ServerJvm.stop(pid, Duration.ofSeconds(5));
+  }
+
+  @Command(
+      name = "supervise",
+      hidden = true,
+      description =
+          "Run the local cluster's supervisor (./roost up starts it; ./roost down ends it).")
+  static final class Supervise extends LocalVerb {
+    @Override
+    public void run() throws Exception {
+      Path pidFile = supervisorPidFile(root.home());
+      String self = Long.toString(ProcessHandle.current().pid());
+      Files.writeString(pidFile, self);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+      Supervisor supervisor =
+          new Supervisor(
+              new Supervisor.Nodes() {
+                @Override
+                public List<Node> nodes() {
+                  try {
+                    return root.localCluster().map(LocalCluster::nodes).orElse(List.of());
+                  } catch (IOException e) {
+                    return List.of();
+                  }
+                }
+
+                @Override
+                public boolean paused(Node node) {
+                  return processState(node).equals("paused");
+                }
+
+                @Override
+                public boolean healthy(Node node) {
+                  try {
+                    return http.send(
+                                HttpRequest.newBuilder(
+                                        URI.create("http://" + node.httpAddress() + "/health"))
+                                    .timeout(Duration.ofSeconds(1))
+                                    .build(),
+                                HttpResponse.BodyHandlers.discarding())
+                            .statusCode()
+                        == 200;
+                  } catch (IOException e) {
+                    return false;
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                  }
+                }
+
+                @Override
+                public void restart(Node node) throws Exception {
+                  LocalCluster cluster = cluster();
+                  cluster.stop(cluster.node(node.id()), Duration.ofSeconds(10));
+                  cluster.checkPortsFree(node);
+                  cluster.start(cluster.node(node.id()));
+                }
+              },
+              root.err());
+      root.err().println("supervisor: pid " + self + " watching " + root.home());
+      // Ends when ./roost down takes its pid file away, or once no node runs.
+      while (self.equals(readOrEmpty(pidFile))
+          && cluster().nodes().stream().anyMatch(n -> n.pid() > 0)) {
+        supervisor.poll();
+        LocalCluster.sleep(Supervisor.POLL);
+      }
+      root.err().println("supervisor: pid " + self + " ends");
+      if (self.equals(readOrEmpty(pidFile))) {
+        Files.deleteIfExists(pidFile);
+      }
+    }
+
+    static String readOrEmpty(Path file) {
+      try {
+        return Files.readString(file).strip();
+      } catch (IOException e) {
+        return "";
+      }
     }
   }
 
@@ -109,6 +247,7 @@ final class LocalClusterCommand {
     @Override
     public void run() throws Exception {
       LocalCluster cluster = cluster();
+      stopSupervisor(root.home());
       cluster.stopAll(Duration.ofSeconds(10));
       if (wipe) {
         cluster.wipe();

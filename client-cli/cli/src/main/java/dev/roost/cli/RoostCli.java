@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
       LocalClusterCommand.Restart.class,
       LocalClusterCommand.AddNode.class,
       LocalClusterCommand.RemoveNode.class,
+      LocalClusterCommand.Supervise.class,
       UserCommand.class,
       UserCommand.Users.class,
       FollowCommand.Follow.class,
