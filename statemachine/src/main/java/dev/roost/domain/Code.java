@@ -9,6 +9,7 @@ public enum Code {
   INVALID_ARGUMENT(3),
   NOT_FOUND(5),
   ALREADY_EXISTS(6),
+  PERMISSION_DENIED(7),
   RESOURCE_EXHAUSTED(8),
   FAILED_PRECONDITION(9),
   /** A repeated request id too old to tell whether it was applied: the outcome is unknown. */

@@ -26,6 +26,9 @@ public sealed interface Payload {
   /** A session just opened: its id and how long it may stay idle, in milliseconds of log time. */
   record SessionOpened(long id, long timeoutMs) implements Payload {}
 
+  /** The settings in effect, and whether they were ever set or are still the initial ones. */
+  record Settings(Limits limits, boolean configured) implements Payload {}
+
   /** Whether a follow or unfollow changed the graph. */
   record FollowResult(boolean changed) implements Payload {}
 

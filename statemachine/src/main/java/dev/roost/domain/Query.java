@@ -30,6 +30,9 @@ public sealed interface Query {
   /** A digest of the whole state, to compare members. */
   record GetStateDigest() implements Query {}
 
+  /** The settings in effect. */
+  record GetSettings() implements Query {}
+
   /**
    * One page of a listing.
    *

@@ -44,7 +44,9 @@ import java.util.function.ToLongFunction;
  * adapter applies on one thread and lets queries share a read lock).
  */
 public final class RoostState {
-  private final Limits limits;
+  // Read outside the apply thread too: the leader validates with it before the log.
+  private volatile Limits limits;
+  private volatile boolean configured;
   private final TreeMap<String, Account> accounts = new TreeMap<>();
   private final TreeMap<String, KvEntry> kv = new TreeMap<>();
   private final Sessions sessions;
@@ -59,15 +61,42 @@ public final class RoostState {
   // keeps the snapshot format and the digest of the same posts unchanged.
   private long lastPostId;
 
-  /** An empty state enforcing {@code limits}. */
+  /**
+   * An empty state enforcing {@code limits} until settings are applied ({@link #configure}).
+   * Production passes {@link Limits#DEFAULT}, which every member shares; tests pass smaller ones.
+   */
   public RoostState(Limits limits) {
     this.limits = limits;
     this.sessions = new Sessions(limits, hash);
   }
 
-  /** The limits this state enforces. */
+  /** The limits this state enforces now. */
   public Limits limits() {
     return limits;
+  }
+
+  /** Whether settings were ever applied, or the initial limits still hold. */
+  public boolean configured() {
+    return configured;
+  }
+
+  /**
+   * Applies the cluster's settings: from now on every write is judged by {@code limits}. What is
+   * already held stays (a lower quota refuses only new items; a smaller reply window takes effect
+   * at the session's next write).
+   *
+   * @param ifUnset only if no settings were ever applied (a first leader's configured values);
+   *     otherwise nothing changes
+   * @param stampedMs the time the leader stamped into the entry
+   */
+  public Result configure(Limits limits, boolean ifUnset, long stampedMs) {
+    lastTimestampMs = Math.max(lastTimestampMs, stampedMs);
+    if (!(ifUnset && configured)) {
+      this.limits = limits;
+      configured = true;
+      sessions.limits(limits);
+    }
+    return Result.ok(new Payload.Settings(this.limits, configured));
   }
 
   /**
@@ -294,6 +323,8 @@ public final class RoostState {
       return new KvPage(page.keys.stream().map(kv::get).toList(), page.nextToken);
     } else if (query instanceof Query.GetStateDigest) {
       return digest();
+    } else if (query instanceof Query.GetSettings) {
+      return new Payload.Settings(limits, configured);
     }
     throw new Rejection(Code.INVALID_ARGUMENT, "empty query");
   }
@@ -420,7 +451,23 @@ public final class RoostState {
    */
   public Payload.StateDigest digest() {
     return new Payload.StateDigest(
-        hash.digest(lastTimestampMs, accounts.size(), followEdges, postCount, kv.size()),
+        hash.digest(
+            lastTimestampMs,
+            accounts.size(),
+            followEdges,
+            postCount,
+            kv.size(),
+            configured ? 1 : 0,
+            limits.maxPostCodePoints(),
+            limits.maxSessions(),
+            limits.dedupWindow(),
+            limits.sessionTimeoutMs(),
+            limits.quotas().users(),
+            limits.quotas().posts(),
+            limits.quotas().followEdges(),
+            limits.quotas().followingPerUser(),
+            limits.quotas().keys(),
+            limits.quotas().kvBytes()),
         accounts.size(),
         followEdges,
         postCount,
@@ -455,6 +502,10 @@ public final class RoostState {
 
   void restoreTimestamp(long timestampMs) {
     lastTimestampMs = timestampMs;
+  }
+
+  void restoreConfigured(boolean configured) {
+    this.configured = configured;
   }
 
   Iterable<Account> accounts() {

@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * Sessions are kept in order of their last write, so the least recently active is always first.
  */
 final class Sessions {
-  private final Limits limits;
+  private Limits limits;
   private final StateHash hash;
   private final LinkedHashMap<Long, Session> open = new LinkedHashMap<>();
 
@@ -32,6 +32,11 @@ final class Sessions {
   Sessions(Limits limits, StateHash hash) {
     this.limits = limits;
     this.hash = hash;
+  }
+
+  /** Enforces {@code limits} from now on. */
+  void limits(Limits limits) {
+    this.limits = limits;
   }
 
   /** One session: when it last wrote, and the replies its client has not seen yet. */

@@ -28,6 +28,7 @@ import java.util.zip.CheckedOutputStream;
  * <pre>
  * "ROOSTSNP" (8 bytes) | format version (int) | body | CRC32C of everything before it (long)
  * body: last timestamp
+ *       | settings: configured, post length, quotas (6), sessions, replies per session, timeout
  *       | accounts in handle order: handle, display name, created at, following, posts
  *       | keys in key order: key, value, create revision, mod revision, version
  *       | sessions, least recently active first: id, last active, forgotten below, (sequence, result)*
@@ -84,6 +85,18 @@ public final class SnapshotFormat {
     data.write(MAGIC);
     data.writeInt(VERSION);
     data.writeLong(state.lastTimestampMs());
+    Limits limits = state.limits();
+    data.writeBoolean(state.configured());
+    data.writeInt(limits.maxPostCodePoints());
+    data.writeLong(limits.quotas().users());
+    data.writeLong(limits.quotas().posts());
+    data.writeLong(limits.quotas().followEdges());
+    data.writeInt(limits.quotas().followingPerUser());
+    data.writeLong(limits.quotas().keys());
+    data.writeLong(limits.quotas().kvBytes());
+    data.writeInt(limits.maxSessions());
+    data.writeInt(limits.dedupWindow());
+    data.writeLong(limits.sessionTimeoutMs());
 
     data.writeInt(state.userCount());
     for (Account a : state.accounts()) {
@@ -169,12 +182,26 @@ public final class SnapshotFormat {
    * @throws CorruptSnapshotException if the input is not a complete, intact Roost snapshot of a
    *     version this code reads, or is not {@code length} bytes long
    */
-  public static RoostState read(InputStream in, long length, Limits limits) throws IOException {
+  public static RoostState read(InputStream in, long length) throws IOException {
     Source src = new Source(in, length);
     try {
       checkHeader(src.data.readNBytes(MAGIC.length + 4));
+      long timestampMs = src.data.readLong();
+      boolean configured = src.data.readBoolean();
+      int maxPost = src.data.readInt();
+      Quotas quotas =
+          new Quotas(
+              src.data.readLong(),
+              src.data.readLong(),
+              src.data.readLong(),
+              src.data.readInt(),
+              src.data.readLong(),
+              src.data.readLong());
+      Limits limits =
+          new Limits(maxPost, src.data.readInt(), src.data.readInt(), src.data.readLong(), quotas);
       RoostState state = new RoostState(limits);
-      state.restoreTimestamp(src.data.readLong());
+      state.restoreTimestamp(timestampMs);
+      state.restoreConfigured(configured);
 
       int users = src.count(MIN_ACCOUNT_BYTES);
       for (int i = 0; i < users; i++) {

@@ -4,9 +4,11 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.roost.domain.Code;
 import dev.roost.domain.Command;
 import dev.roost.domain.Command.Expect;
+import dev.roost.domain.Limits;
 import dev.roost.domain.Payload;
 import dev.roost.domain.Query;
 import dev.roost.domain.Query.PageRequest;
+import dev.roost.domain.Quotas;
 import dev.roost.domain.Rejection;
 import dev.roost.domain.RequestId;
 import dev.roost.domain.Result;
@@ -18,6 +20,7 @@ import dev.roost.proto.Post;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.Reply;
 import dev.roost.proto.Session;
+import dev.roost.proto.Settings;
 import dev.roost.proto.StateDigest;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.User;
@@ -51,8 +54,51 @@ final class ProtoCodec {
       case BATCH -> throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
       case OPEN_SESSION ->
           throw new Rejection(Code.INVALID_ARGUMENT, "opening a session is not a write");
+      case SET_SETTINGS ->
+          throw new Rejection(Code.INVALID_ARGUMENT, "changing the settings is not a write");
       case OP_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "command has no operation");
     };
+  }
+
+  /**
+   * The domain form of the cluster's settings.
+   *
+   * @throws Rejection with INVALID_ARGUMENT if a value is not positive
+   */
+  static Limits limits(Settings s) {
+    try {
+      return new Limits(
+          s.getMaxPostLength(),
+          s.getMaxSessions(),
+          s.getSessionReplies(),
+          s.getSessionTimeoutMs(),
+          new Quotas(
+              s.getMaxUsers(),
+              s.getMaxPosts(),
+              s.getMaxFollowEdges(),
+              s.getMaxFollowing(),
+              s.getMaxKeys(),
+              s.getMaxKvBytes()));
+    } catch (IllegalArgumentException e) {
+      throw new Rejection(Code.INVALID_ARGUMENT, "every setting must be positive");
+    }
+  }
+
+  /** The wire form of {@code limits}. */
+  static Settings settings(Limits limits) {
+    Quotas q = limits.quotas();
+    return Settings.newBuilder()
+        .setMaxPostLength(limits.maxPostCodePoints())
+        .setMaxUsers(q.users())
+        .setMaxPosts(q.posts())
+        .setMaxFollowEdges(q.followEdges())
+        .setMaxFollowing(q.followingPerUser())
+        .setMaxKeys(q.keys())
+        .setMaxKvBytes(q.kvBytes())
+        .setMaxSessions(limits.maxSessions())
+        .setSessionReplies(limits.dedupWindow())
+        .setSessionTimeoutMs(limits.sessionTimeoutMs())
+        .build();
   }
 
   /**
@@ -99,6 +145,7 @@ final class ProtoCodec {
       case KV_GET -> new Query.KvGet(q.getKvGet().getKey());
       case KV_LIST -> new Query.KvList(q.getKvList().getPrefix(), page(q.getKvList().getPage()));
       case GET_STATE_DIGEST -> new Query.GetStateDigest();
+      case GET_SETTINGS -> new Query.GetSettings();
       case BATCH -> throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
       case Q_NOT_SET -> throw new Rejection(Code.INVALID_ARGUMENT, "query has no operation");
     };
@@ -122,6 +169,8 @@ final class ProtoCodec {
       UserPage.Builder users = UserPage.newBuilder().setNextPageToken(page.nextToken());
       page.users().forEach(u -> users.addUsers(user(u)));
       b.setUserPage(users);
+    } else if (p instanceof Payload.Settings s) {
+      b.setSettings(settings(s.limits()));
     } else if (p instanceof Payload.SessionOpened o) {
       b.setSession(Session.newBuilder().setId(o.id()).setTimeoutMs(o.timeoutMs()));
     } else if (p instanceof Payload.FollowResult f) {

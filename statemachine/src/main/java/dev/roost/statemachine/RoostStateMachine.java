@@ -17,6 +17,7 @@ import dev.roost.proto.Query.QCase;
 import dev.roost.proto.QueryBatch;
 import dev.roost.proto.Reply;
 import dev.roost.proto.ReplyBatch;
+import dev.roost.proto.Settings;
 import dev.roost.proto.StatusCode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -130,15 +132,30 @@ public class RoostStateMachine extends BaseStateMachine {
    */
   public record StateSizes(long users, long followEdges, long posts, long keys) {}
 
-  private final Limits limits;
+  /**
+   * The version of the rules this state machine applies entries by, stamped by the leader into each
+   * entry. Raise it with any change to what an entry does when applied (a validation rule, a reply,
+   * an order of ids), so that a member running older code stops instead of applying a newer entry
+   * differently from its peers.
+   */
+  public static final int VERSION = 1;
+
+  private final Limits initialLimits;
   private final Observer observer;
   private final LongSupplier wallClockMs;
   private final SecureRandom random = new SecureRandom();
   private final SnapshotStore snapshots;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private RoostState state;
+  // Read without the lock by the leader's checks before the log; replaced whole on install.
+  private volatile RoostState state;
+  private volatile ClientId settingsFrom;
+  private volatile Runnable onLeaderReady = () -> {};
 
-  /** A state machine enforcing {@code limits}, which every member of the group must share. */
+  /**
+   * A state machine enforcing {@code limits} until settings enter the log (production passes {@link
+   * Limits#DEFAULT}, shared by every member, and sets the cluster's values through the log; see
+   * {@link #acceptSettingsFrom}).
+   */
   public RoostStateMachine(Limits limits) {
     this(limits, Observer.NONE);
   }
@@ -162,11 +179,11 @@ public class RoostStateMachine extends BaseStateMachine {
    *     every later one (the server bounds it by its peers' clocks)
    */
   public RoostStateMachine(Limits limits, Observer observer, LongSupplier wallClockMs) {
-    this.limits = limits;
+    this.initialLimits = limits;
     this.observer = observer;
     this.wallClockMs = wallClockMs;
-    this.snapshots = new SnapshotStore(limits);
-    this.state = new RoostState(limits);
+    this.snapshots = new SnapshotStore();
+    this.state = new RoostState(initialLimits);
   }
 
   @Override
@@ -232,13 +249,23 @@ public class RoostStateMachine extends BaseStateMachine {
         checkBatchEnvelope(command);
       } else if (op == OpCase.OPEN_SESSION) {
         checkOpenSession(command);
+      } else if (op == OpCase.SET_SETTINGS) {
+        if (settingsFrom == null || !settingsFrom.equals(request.getClientId())) {
+          throw new Rejection(
+              Code.PERMISSION_DENIED,
+              "settings are changed through a server's admin endpoint (roost cluster settings)");
+        }
+        ProtoCodec.limits(command.getSetSettings().getSettings());
       } else {
         ProtoCodec.requestId(command);
-        Validation.command(ProtoCodec.command(command), limits);
+        Validation.command(ProtoCodec.command(command), state.limits());
       }
       // A batch is stamped once, in its envelope: every write in it applies with that time.
       byte[] stamped =
-          withSessionIds(command.toBuilder().setTimestampMs(wallClockMs.getAsLong()))
+          withSessionIds(
+                  command.toBuilder()
+                      .setTimestampMs(wallClockMs.getAsLong())
+                      .setStateMachineVersion(VERSION))
               .build()
               .toByteArray();
       return TransactionContext.newBuilder()
@@ -351,6 +378,9 @@ public class RoostStateMachine extends BaseStateMachine {
       if (write.getOpCase() == OpCase.BATCH) {
         throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot contain a batch");
       }
+      if (write.getOpCase() == OpCase.SET_SETTINGS) {
+        throw new Rejection(Code.INVALID_ARGUMENT, "a batch cannot change the settings");
+      }
     }
   }
 
@@ -359,7 +389,44 @@ public class RoostStateMachine extends BaseStateMachine {
    * the replies a session keeps, so that a retried batch is recognised in full.
    */
   public int maxBatchCommands() {
-    return Math.min(WireLimits.MAX_BATCH_COMMANDS, limits.dedupWindow());
+    return Math.min(WireLimits.MAX_BATCH_COMMANDS, state.limits().dedupWindow());
+  }
+
+  /**
+   * Accepts a SetSettings command only from the Raft client {@code id}: the server's own
+   * administration, which runs in-process behind the authenticated admin endpoint. Any other sender
+   * is refused with PERMISSION_DENIED before the log.
+   */
+  public void acceptSettingsFrom(ClientId id) {
+    this.settingsFrom = id;
+  }
+
+  /**
+   * Runs {@code action} each time this member becomes a ready leader (its first entry of the term
+   * committed), on a Ratis thread: it must not block.
+   */
+  public void onLeaderReady(Runnable action) {
+    this.onLeaderReady = action;
+  }
+
+  @Override
+  public void notifyLeaderReady() {
+    onLeaderReady.run();
+  }
+
+  /** The settings this member applies writes by now. */
+  public Settings settings() {
+    return ProtoCodec.settings(state.limits());
+  }
+
+  /** Whether settings were ever applied here, or the initial limits still hold. */
+  public boolean configured() {
+    return state.configured();
+  }
+
+  /** The wire form of {@code limits}. */
+  public static Settings settingsOf(Limits limits) {
+    return ProtoCodec.settings(limits);
   }
 
   @Override
@@ -387,11 +454,33 @@ public class RoostStateMachine extends BaseStateMachine {
   /** An applied entry: its command (null if it could not be parsed) and the reply to it. */
   private record Applied(Command command, Reply reply) {}
 
-  /** Applies one entry's command, a single write or a batch. Never throws. */
+  /**
+   * Stops this member at an entry written for rules it does not know: applying it by older ones
+   * could give another state than the peers', silently. Throwing out of apply makes Ratis close the
+   * member (so its health check fails and it stays down until upgraded); it never skips the entry.
+   */
+  private void checkVersion(Command command, long index) {
+    if (command.getStateMachineVersion() > VERSION) {
+      String why =
+          String.format(
+              "%s: the entry at index %d was written for state machine version %d; this server"
+                  + " applies version %d and stops rather than apply it by other rules than its"
+                  + " peers: upgrade it",
+              getId(), index, command.getStateMachineVersion(), VERSION);
+      LOG.error(why);
+      throw new IllegalStateException(why);
+    }
+  }
+
+  /**
+   * Applies one entry's command, a single write or a batch. Never throws, except at an entry of an
+   * unknown version.
+   */
   private Applied applyEntry(ByteString logData, long index) {
     Command command = null;
     try {
       command = parseCommand(logData);
+      checkVersion(command, index);
       if (command.getOpCase() != OpCase.BATCH) {
         return new Applied(command, applyWrite(command, index, command.getTimestampMs()));
       }
@@ -426,6 +515,12 @@ public class RoostStateMachine extends BaseStateMachine {
       if (write.getOpCase() == OpCase.OPEN_SESSION) {
         checkOpenSession(write);
         result = state.openSession(write.getOpenSession().getId(), stampedMs);
+      } else if (write.getOpCase() == OpCase.SET_SETTINGS) {
+        result =
+            state.configure(
+                ProtoCodec.limits(write.getSetSettings().getSettings()),
+                write.getSetSettings().getIfUnset(),
+                stampedMs);
       } else {
         result =
             state.apply(ProtoCodec.requestId(write), ProtoCodec.command(write), index, stampedMs);
@@ -628,7 +723,7 @@ public class RoostStateMachine extends BaseStateMachine {
   private void install(SnapshotStore.Loaded loaded) {
     lock.writeLock().lock();
     try {
-      state = loaded == null ? new RoostState(limits) : loaded.state();
+      state = loaded == null ? new RoostState(initialLimits) : loaded.state();
       setLastAppliedTermIndex(loaded == null ? null : loaded.appliedUpTo());
     } finally {
       lock.writeLock().unlock();

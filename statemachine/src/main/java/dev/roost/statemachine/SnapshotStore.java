@@ -1,6 +1,5 @@
 package dev.roost.statemachine;
 
-import dev.roost.domain.Limits;
 import dev.roost.domain.RoostState;
 import dev.roost.domain.SnapshotFormat;
 import java.io.IOException;
@@ -52,15 +51,9 @@ final class SnapshotStore {
 
   private record Found(Path path, TermIndex termIndex) {}
 
-  private final Limits limits;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private Path dir;
   private Object member;
-
-  /** A store whose snapshots are read with {@code limits}, the group's. */
-  SnapshotStore(Limits limits) {
-    this.limits = limits;
-  }
 
   /** Ratis' view of the files: what the state machine returns as its storage. */
   SimpleStateMachineStorage storage() {
@@ -176,7 +169,7 @@ final class SnapshotStore {
       length = SnapshotFormat.verify(in);
     }
     try (InputStream in = Files.newInputStream(file)) {
-      return SnapshotFormat.read(in, length, limits);
+      return SnapshotFormat.read(in, length);
     }
   }
 

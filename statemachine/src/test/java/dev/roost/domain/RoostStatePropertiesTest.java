@@ -310,8 +310,7 @@ class RoostStatePropertiesTest {
       assertThatThrownBy(() -> SnapshotFormat.verify(new ByteArrayInputStream(bytes)))
           .as("seed %d", seed)
           .isInstanceOf(SnapshotFormat.CorruptSnapshotException.class);
-      assertThatThrownBy(
-              () -> SnapshotFormat.read(new ByteArrayInputStream(bytes), bytes.length, LIMITS))
+      assertThatThrownBy(() -> SnapshotFormat.read(new ByteArrayInputStream(bytes), bytes.length))
           .as("seed %d", seed)
           .isInstanceOf(SnapshotFormat.CorruptSnapshotException.class);
     }
@@ -320,7 +319,7 @@ class RoostStatePropertiesTest {
   static RoostState roundTrip(RoostState state) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     SnapshotFormat.write(state, out);
-    return SnapshotFormatTest.load(out.toByteArray(), state.limits());
+    return SnapshotFormatTest.load(out.toByteArray());
   }
 
   /** The answers to every kind of query over the handles and keys the generator uses. */

@@ -581,13 +581,61 @@ class RoostStateTest {
       SnapshotFormat.write(small.state, out);
       byte[] bytes = out.toByteArray();
       RoostState restored =
-          SnapshotFormat.read(
-              new java.io.ByteArrayInputStream(bytes), bytes.length, small.state.limits());
+          SnapshotFormat.read(new java.io.ByteArrayInputStream(bytes), bytes.length);
 
       restored.openSession(99, 100);
       assertThat(
               restored.apply(new RequestId(99, 1, 1), new KvPut("b", bytes("12")), 100, 100).code())
           .isEqualTo(Code.RESOURCE_EXHAUSTED);
+    }
+  }
+
+  @Nested
+  class ReplicatedSettings {
+    private final String longText = "x".repeat(300);
+
+    @Test
+    void settingsChangeWhatApplyAcceptsFromTheNextWriteOn() {
+      h.register("alice");
+      assertThat(h.apply(new CreatePost("alice", longText)).code())
+          .isEqualTo(Code.INVALID_ARGUMENT);
+
+      Result set = h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(500), false, 1);
+
+      assertThat(set.payload())
+          .isEqualTo(new Payload.Settings(Limits.DEFAULT.withMaxPostCodePoints(500), true));
+      assertThat(h.apply(new CreatePost("alice", longText)).code()).isEqualTo(Code.OK);
+      assertThat(h.query(new Query.GetSettings()).payload()).isEqualTo(set.payload());
+    }
+
+    @Test
+    void aFirstLeadersValuesApplyOnlyWhileNoneWereSet() {
+      assertThat(h.state.configured()).isFalse();
+      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(10), true, 1);
+      // A later leader's configured values (another member's flags) change nothing.
+      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(20), true, 2);
+      assertThat(h.state.limits().maxPostCodePoints()).isEqualTo(10);
+      // An administrator's change does.
+      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(30), false, 3);
+      assertThat(h.state.limits().maxPostCodePoints()).isEqualTo(30);
+    }
+
+    @Test
+    void settingsSurviveASnapshotAndTellStatesApartInTheDigest() throws Exception {
+      RoostState other = new RoostState(Limits.DEFAULT);
+      String before = other.digest().sha256();
+      h.state.configure(Limits.DEFAULT.withSessions(7, 9, 11), false, 0);
+      other.configure(Limits.DEFAULT.withSessions(7, 9, 12), false, 0);
+
+      RoostState restored = RoostStatePropertiesTest.roundTrip(h.state);
+
+      assertThat(restored.limits()).isEqualTo(h.state.limits());
+      assertThat(restored.configured()).isTrue();
+      assertThat(restored.digest()).isEqualTo(h.state.digest());
+      assertThat(other.digest().sha256()).isNotEqualTo(before);
+      RoostState same = new RoostState(Limits.DEFAULT);
+      same.configure(Limits.DEFAULT.withSessions(7, 9, 11), false, 0);
+      assertThat(other.digest().sha256()).isNotEqualTo(same.digest().sha256());
     }
   }
 

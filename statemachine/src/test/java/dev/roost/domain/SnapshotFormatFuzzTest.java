@@ -31,7 +31,7 @@ class SnapshotFormatFuzzTest {
     }
     RoostState state;
     try {
-      state = SnapshotFormat.read(new ByteArrayInputStream(input), input.length, Limits.DEFAULT);
+      state = SnapshotFormat.read(new ByteArrayInputStream(input), input.length);
     } catch (CorruptSnapshotException e) {
       return;
     }

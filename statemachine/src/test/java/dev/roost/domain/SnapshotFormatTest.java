@@ -25,14 +25,17 @@ class SnapshotFormatTest {
   }
 
   private static RoostState read(byte[] bytes) throws IOException {
-    return load(bytes, Limits.DEFAULT);
+    return load(bytes);
   }
 
   /** Loads a snapshot as the snapshot store loads a file: the checksum pass, then the reader. */
-  static RoostState load(byte[] bytes, Limits limits) throws IOException {
+  static RoostState load(byte[] bytes) throws IOException {
     long length = SnapshotFormat.verify(new ByteArrayInputStream(bytes));
-    return SnapshotFormat.read(new ByteArrayInputStream(bytes), length, limits);
+    return SnapshotFormat.read(new ByteArrayInputStream(bytes), length);
   }
+
+  /** The settings section: configured, post length, six quotas, sessions, replies, timeout. */
+  static final int SETTINGS_BYTES = 1 + 4 + 8 + 8 + 8 + 4 + 8 + 8 + 4 + 4 + 8;
 
   /** A snapshot of one user with one post, and the offset of that user's post count in it. */
   private static byte[] snapshotWithOnePost() throws IOException {
@@ -44,8 +47,9 @@ class SnapshotFormatTest {
     return out.toByteArray();
   }
 
-  // "ROOSTSNP", version, time, user count; "bob", display name "", created at, following 0.
-  private static final int POST_COUNT_OFFSET = 8 + 4 + 8 + 4 + (4 + 3) + 4 + 8 + 4;
+  // "ROOSTSNP", version, time, settings, user count; "bob", display name "", created at,
+  // following 0.
+  private static final int POST_COUNT_OFFSET = 8 + 4 + 8 + SETTINGS_BYTES + 4 + (4 + 3) + 4 + 8 + 4;
 
   private static byte[] withHugePostCount(byte[] snapshot, boolean recomputeChecksum) {
     byte[] bytes = snapshot.clone();
@@ -142,8 +146,7 @@ class SnapshotFormatTest {
   void anInputOfAnotherLengthThanGivenIsCorrupt() throws IOException {
     byte[] bytes = snapshotOfSomeState();
     for (long length : new long[] {0, bytes.length - 1, bytes.length + 1, Long.MAX_VALUE}) {
-      assertThatThrownBy(
-              () -> SnapshotFormat.read(new ByteArrayInputStream(bytes), length, Limits.DEFAULT))
+      assertThatThrownBy(() -> SnapshotFormat.read(new ByteArrayInputStream(bytes), length))
           .as("length %d", length)
           .isInstanceOf(CorruptSnapshotException.class);
     }

@@ -1,6 +1,7 @@
 package dev.roost.statemachine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.api.Peers;
@@ -35,6 +36,7 @@ import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.ReplyBatch;
 import dev.roost.proto.RequestId;
+import dev.roost.proto.SetSettings;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.Unfollow;
 import java.util.ArrayList;
@@ -143,8 +145,12 @@ class RoostStateMachineTest {
   // --- driving the adapter ---
 
   private RaftClientRequest request(Command command) {
+    return request(command, ClientId.randomId());
+  }
+
+  private RaftClientRequest request(Command command, ClientId from) {
     return RaftClientRequest.newBuilder()
-        .setClientId(ClientId.randomId())
+        .setClientId(from)
         .setServerId(RaftPeerId.valueOf("n1"))
         .setGroupId(Peers.GROUP_ID)
         .setCallId(++callId)
@@ -255,6 +261,60 @@ class RoostStateMachineTest {
     Reply reply = reply(stamped.applyTransaction(trx).join());
 
     assertThat(reply.getUser().getCreatedAtMs()).isEqualTo(12_345L);
+  }
+
+  private static Command setSettings(int maxPostLength) {
+    return Command.newBuilder()
+        .setSetSettings(
+            SetSettings.newBuilder()
+                .setSettings(
+                    RoostStateMachine.settingsOf(
+                        Limits.DEFAULT.withMaxPostCodePoints(maxPostLength))))
+        .build();
+  }
+
+  @Test
+  void settingsAreTakenOnlyFromTheServersOwnAdministrationAndNeverInABatch() throws Exception {
+    ClientId admin = ClientId.randomId();
+    sm.acceptSettingsFrom(admin);
+
+    TransactionContext stranger = sm.startTransaction(request(setSettings(500)));
+    assertThat(((RejectedCommandException) stranger.getException()).code())
+        .isEqualTo(StatusCode.PERMISSION_DENIED);
+    RejectedCommandException batched = refusal(batch(setSettings(500)));
+    assertThat(batched.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(batched.detail()).contains("settings");
+    assertThat(sm.settings().getMaxPostLength()).isEqualTo(280);
+
+    TransactionContext trx = sm.startTransaction(request(setSettings(500), admin));
+    assertThat(trx.getException()).isNull();
+    trx.initLogEntry(1, ++index);
+    Reply applied = reply(sm.applyTransaction(trx).join());
+
+    assertThat(applied.getSettings().getMaxPostLength()).isEqualTo(500);
+    assertThat(sm.settings().getMaxPostLength()).isEqualTo(500);
+    assertThat(sm.configured()).isTrue();
+    assertThat(submit(post("c", 1, "nobody", "x".repeat(400))).getCode())
+        .as("judged by the new length: only the author is missing")
+        .isEqualTo(StatusCode.NOT_FOUND);
+  }
+
+  @Test
+  void theLeaderStampsItsVersionAndAMemberStopsAtAnEntryOfAnUnknownOne() throws Exception {
+    TransactionContext trx = sm.startTransaction(request(register("c", 1, "alice")));
+    Command stamped = Command.parseFrom(trx.getStateMachineLogEntry().getLogData().toByteArray());
+    assertThat(stamped.getStateMachineVersion()).isEqualTo(RoostStateMachine.VERSION);
+
+    byte[] newer =
+        register("c", 1, "alice").toBuilder()
+            .setStateMachineVersion(RoostStateMachine.VERSION + 1)
+            .build()
+            .toByteArray();
+    String before = sm.digest().sha256();
+    assertThatThrownBy(() -> applyAsFollower(sm, 1, newer))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("version " + (RoostStateMachine.VERSION + 1));
+    assertThat(sm.digest().sha256()).isEqualTo(before);
   }
 
   @Test

@@ -39,12 +39,12 @@ class SnapshotStoreTest {
 
   @Test
   void anEmptyDirectoryHasNoSnapshot() throws IOException {
-    assertThat(new SnapshotStore(Limits.DEFAULT).open(storage(), "n1")).isNull();
+    assertThat(new SnapshotStore().open(storage(), "n1")).isNull();
   }
 
   @Test
   void aPublishedSnapshotIsLoadedOnOpenAndKnownToRatis() throws IOException {
-    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore store = new SnapshotStore();
     assertThat(store.open(storage(), "n1")).isNull();
 
     Path file = store.write(stateWithUsers(3), TermIndex.valueOf(2, 40));
@@ -57,20 +57,20 @@ class SnapshotStoreTest {
         .isEqualTo(TermIndex.valueOf(2, 40));
     assertThat(files()).noneMatch(n -> n.endsWith(".tmp"));
 
-    SnapshotStore.Loaded loaded = new SnapshotStore(Limits.DEFAULT).open(reopened(), "n1");
+    SnapshotStore.Loaded loaded = new SnapshotStore().open(reopened(), "n1");
     assertThat(loaded.appliedUpTo()).isEqualTo(TermIndex.valueOf(2, 40));
     assertThat(loaded.state().userCount()).isEqualTo(3);
   }
 
   @Test
   void aSnapshotWrittenButNotPublishedBeforeACrashIsLoadedAndKnownToRatis() throws IOException {
-    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore store = new SnapshotStore();
     store.open(storage(), "n1");
     store.publish(
         store.write(stateWithUsers(2), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
     Path unpublished = store.write(stateWithUsers(3), TermIndex.valueOf(2, 40));
 
-    SnapshotStore restarted = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore restarted = new SnapshotStore();
     SnapshotStore.Loaded loaded = restarted.open(reopened(), "n1");
 
     assertThat(loaded.state().userCount()).isEqualTo(3);
@@ -81,7 +81,7 @@ class SnapshotStoreTest {
 
   @Test
   void aCorruptNewestSnapshotIsSetAsideAndTheOlderOneLoaded() throws IOException {
-    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore store = new SnapshotStore();
     store.open(storage(), "n1");
     store.publish(
         store.write(stateWithUsers(1), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
@@ -91,7 +91,7 @@ class SnapshotStoreTest {
     bytes[bytes.length / 2] ^= 0x5a;
     Files.write(newest, bytes);
 
-    SnapshotStore reopened = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore reopened = new SnapshotStore();
     SnapshotStore.Loaded loaded = reopened.open(reopened(), "n1");
 
     assertThat(loaded.appliedUpTo()).isEqualTo(TermIndex.valueOf(1, 10));
@@ -111,7 +111,7 @@ class SnapshotStoreTest {
   @ValueSource(booleans = {false, true})
   void aSnapshotWithAHugeCountIsSetAsideNotAllocated(boolean checksumRecomputed)
       throws IOException {
-    SnapshotStore store = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore store = new SnapshotStore();
     store.open(storage(), "n1");
     store.publish(
         store.write(stateWithUsers(1), TermIndex.valueOf(1, 10)), TermIndex.valueOf(1, 10));
@@ -120,8 +120,9 @@ class SnapshotStoreTest {
     Path newest = store.write(oneAuthor, TermIndex.valueOf(1, 20));
     store.publish(newest, TermIndex.valueOf(1, 20));
     byte[] bytes = Files.readAllBytes(newest);
-    // "ROOSTSNP", version, time, user count; "user1", display name "", created at, following 0.
-    int postCount = 8 + 4 + 8 + 4 + (4 + 5) + 4 + 8 + 4;
+    // "ROOSTSNP", version, time, settings, user count; "user1", display name "", created at,
+    // following 0.
+    int postCount = 8 + 4 + 8 + 65 + 4 + (4 + 5) + 4 + 8 + 4;
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     assertThat(buffer.getInt(postCount)).as("the post count field").isEqualTo(1);
     buffer.putInt(postCount, Integer.MAX_VALUE);
@@ -130,7 +131,7 @@ class SnapshotStoreTest {
     }
     Files.write(newest, bytes);
 
-    SnapshotStore reopened = new SnapshotStore(Limits.DEFAULT);
+    SnapshotStore reopened = new SnapshotStore();
     SnapshotStore.Loaded loaded = reopened.open(reopened(), "n1");
 
     assertThat(loaded.appliedUpTo()).isEqualTo(TermIndex.valueOf(1, 10));

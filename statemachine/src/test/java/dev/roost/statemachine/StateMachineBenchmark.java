@@ -234,7 +234,7 @@ public final class StateMachineBenchmark {
         length = SnapshotFormat.verify(in);
       }
       try (InputStream in = Files.newInputStream(file)) {
-        loaded = SnapshotFormat.read(in, length, Limits.DEFAULT);
+        loaded = SnapshotFormat.read(in, length);
       }
       double loadSeconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
