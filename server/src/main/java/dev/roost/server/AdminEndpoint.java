@@ -13,6 +13,7 @@ import dev.roost.proto.ErrorReply;
 import dev.roost.proto.RemoveMemberRequest;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.TransferLeadershipRequest;
+import dev.roost.proto.UpdateSettingsRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -39,6 +40,7 @@ import org.slf4j.LoggerFactory;
  * POST /admin/remove    RemoveMemberRequest         remove a member (on the leader; not itself)
  * POST /admin/transfer  TransferLeadershipRequest   make a member the leader (on the leader)
  * POST /admin/snapshot  SnapshotRequest             take a snapshot of this member now (any member)
+ * POST /admin/settings  UpdateSettingsRequest       change or show the settings (on the leader)
  * </pre>
  *
  * <p>The request is its message in proto-JSON ({@link ControlJson}) as the body, e.g. {@code
@@ -73,6 +75,7 @@ final class AdminEndpoint implements Request.Handler {
 
   private final AdminSecret secret;
   private final ClusterAdmin admin;
+  private final SettingsAdmin settings;
   private final AuthThrottle throttle;
   private final ExecutorService workers =
       Executors.newFixedThreadPool(
@@ -87,9 +90,11 @@ final class AdminEndpoint implements Request.Handler {
    * @param secret the configured secret, or null: every request is then refused
    * @param throttle where wrong secrets are counted
    */
-  AdminEndpoint(AdminSecret secret, ClusterAdmin admin, AuthThrottle throttle) {
+  AdminEndpoint(
+      AdminSecret secret, ClusterAdmin admin, SettingsAdmin settings, AuthThrottle throttle) {
     this.secret = secret;
     this.admin = admin;
+    this.settings = settings;
     this.throttle = throttle;
   }
 
@@ -199,6 +204,10 @@ final class AdminEndpoint implements Request.Handler {
                             .getId(),
                         "id"));
             case "/admin/snapshot" -> admin.snapshot();
+            case "/admin/settings" ->
+                settings.update(
+                    request(body, request, UpdateSettingsRequest.getDefaultInstance())
+                        .getSettings());
             default -> throw new AdminException(StatusCode.NOT_FOUND, "no admin operation " + path);
           };
       return HttpAnswer.json(200, reply.toBuilder().setCode(StatusCode.OK));

@@ -2,6 +2,7 @@ package dev.roost.server;
 
 import com.codahale.metrics.jmx.JmxReporter;
 import dev.roost.api.Peers;
+import dev.roost.domain.Limits;
 import dev.roost.statemachine.RoostStateMachine;
 import java.io.IOException;
 import java.time.Duration;
@@ -80,7 +81,8 @@ public final class RoostServer {
     // Fault injection for tests and chaos runs: this member's wall clock, shifted.
     long clockOffsetMs = Long.getLong(CLOCK_OFFSET_PROPERTY, 0);
     this.clocks = new PeerClocks(config.id(), () -> System.currentTimeMillis() + clockOffsetMs);
-    RoostStateMachine stateMachine = new RoostStateMachine(config.limits(), metrics, clocks::now);
+    // Every member starts from the same settings; the configured ones arrive through the log.
+    RoostStateMachine stateMachine = new RoostStateMachine(Limits.DEFAULT, metrics, clocks::now);
     RaftProperties properties = config.tuning().toProperties();
     boolean leases = RaftServerConfigKeys.Read.leaderLeaseEnabled(properties);
     this.readPath =
@@ -109,8 +111,11 @@ public final class RoostServer {
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
     ClusterAdmin clusterAdmin = new ClusterAdmin(raft, aliveWindow, metrics::membershipAborted);
+    SettingsAdmin settings = new SettingsAdmin(raft, stateMachine);
+    stateMachine.onLeaderReady(() -> settings.bootstrap(config.limits()));
     this.admin =
-        new AdminEndpoint(config.adminSecret(), clusterAdmin, new AuthThrottle(System::nanoTime));
+        new AdminEndpoint(
+            config.adminSecret(), clusterAdmin, settings, new AuthThrottle(System::nanoTime));
     metrics.watch(stateMachine::sizes, () -> RaftReading.of(raft));
     this.stall = new StallWatch(() -> RaftReading.of(raft), () -> System.nanoTime() / 1_000_000);
     metrics.watchStall(stall);

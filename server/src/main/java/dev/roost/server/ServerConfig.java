@@ -153,13 +153,12 @@ public record ServerConfig(
               "N",
               "Longest post in code points (default "
                   + Limits.DEFAULT.maxPostCodePoints()
-                  + "); must be the same on every node."),
+                  + "). This and the quotas below are a new cluster's settings, taken from its"
+                  + " first leader; later, roost cluster settings changes them for all members."),
           new Setting(
               "max-users",
               "N",
-              "Quota of registered users (default "
-                  + Quotas.DEFAULT.users()
-                  + "); quotas must be the same on every node."),
+              "Quota of registered users (default " + Quotas.DEFAULT.users() + ")."),
           new Setting("max-posts", "N", "Quota of posts (default " + Quotas.DEFAULT.posts() + ")."),
           new Setting(
               "max-follow-edges",

@@ -42,7 +42,7 @@ class AdminEndpointTest {
             new InetSocketAddress("127.0.0.1", port),
             new PrometheusExport(new RoostMetrics(), new RatisMetricsBridge(), false));
     endpoint.attachAdmin(
-        new AdminEndpoint(AdminSecret.of(SECRET), null, new AuthThrottle(nanos::get)));
+        new AdminEndpoint(AdminSecret.of(SECRET), null, null, new AuthThrottle(nanos::get)));
   }
 
   @AfterEach

@@ -47,7 +47,7 @@ class HttpEndpointTest {
             new PrometheusExport(new RoostMetrics(), new RatisMetricsBridge(), false));
     // No Ratis server: every operation that reached the cluster would fail, and none may.
     endpoint.attachAdmin(
-        new AdminEndpoint(AdminSecret.of(SECRET), null, new AuthThrottle(System::nanoTime)));
+        new AdminEndpoint(AdminSecret.of(SECRET), null, null, new AuthThrottle(System::nanoTime)));
   }
 
   @AfterEach

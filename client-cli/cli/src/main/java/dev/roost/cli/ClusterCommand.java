@@ -38,7 +38,8 @@ import picocli.CommandLine.ScopeType;
       ClusterCommand.Add.class,
       ClusterCommand.Remove.class,
       ClusterCommand.Transfer.class,
-      ClusterCommand.Snapshot.class
+      ClusterCommand.Snapshot.class,
+      ClusterCommand.SettingsVerb.class
     })
 final class ClusterCommand {
   @Option(
@@ -251,6 +252,88 @@ final class ClusterCommand {
                             return List.of(id, error.getCode().name(), error.getMessage());
                           })));
       out.table(rows, "ID", "RESULT", "SNAPSHOT INDEX");
+    }
+  }
+
+  @Command(
+      name = "settings",
+      description = {
+        "Show the cluster's settings, or change those named: through the log, so that every"
+            + " member applies writes by the same ones."
+      })
+  static final class SettingsVerb extends ClusterVerb {
+    @Option(
+        names = "--max-post-length",
+        paramLabel = "N",
+        description = "Longest post, in code points.")
+    int maxPostLength;
+
+    @Option(names = "--max-users", paramLabel = "N", description = "Quota of users.")
+    long maxUsers;
+
+    @Option(names = "--max-posts", paramLabel = "N", description = "Quota of posts.")
+    long maxPosts;
+
+    @Option(names = "--max-follow-edges", paramLabel = "N", description = "Quota of follow edges.")
+    long maxFollowEdges;
+
+    @Option(
+        names = "--max-following",
+        paramLabel = "N",
+        description = "Accounts one user may follow.")
+    int maxFollowing;
+
+    @Option(names = "--max-keys", paramLabel = "N", description = "Quota of keys.")
+    long maxKeys;
+
+    @Option(
+        names = "--max-kv-bytes",
+        paramLabel = "N",
+        description = "Quota of key and value bytes.")
+    long maxKvBytes;
+
+    @Option(names = "--max-sessions", paramLabel = "N", description = "Client sessions kept open.")
+    int maxSessions;
+
+    @Option(
+        names = "--session-replies",
+        paramLabel = "N",
+        description = "Replies a session keeps until its client has seen them.")
+    int sessionReplies;
+
+    @Option(
+        names = "--session-timeout-ms",
+        paramLabel = "MS",
+        description = "How long a session may see no write before it expires.")
+    long sessionTimeoutMs;
+
+    @Override
+    public void run() throws Exception {
+      dev.roost.proto.Settings changes =
+          dev.roost.proto.Settings.newBuilder()
+              .setMaxPostLength(maxPostLength)
+              .setMaxUsers(maxUsers)
+              .setMaxPosts(maxPosts)
+              .setMaxFollowEdges(maxFollowEdges)
+              .setMaxFollowing(maxFollowing)
+              .setMaxKeys(maxKeys)
+              .setMaxKvBytes(maxKvBytes)
+              .setMaxSessions(maxSessions)
+              .setSessionReplies(sessionReplies)
+              .setSessionTimeoutMs(sessionTimeoutMs)
+              .build();
+      AdminReply reply = admin().settings(changes);
+      Output out = output();
+      if (out.json()) {
+        out.print(out.proto(reply.getSettings()));
+        return;
+      }
+      List<List<String>> rows = new ArrayList<>();
+      reply
+          .getSettings()
+          .getAllFields()
+          .forEach((field, value) -> rows.add(List.of(field.getName(), value.toString())));
+      out.table(rows, "SETTING", "VALUE");
     }
   }
 }

@@ -182,6 +182,21 @@ class CliIT {
   }
 
   @Test
+  @Order(6)
+  void settingsChangeForEveryMemberThroughTheLog() throws IOException {
+    assertThat(ok("cluster", "settings", "-o", "json").json().path("maxPostLength").asInt())
+        .isEqualTo(280);
+    assertError(roost("cluster", "settings", "--max-post-length=-5"), 2, "INVALID_ARGUMENT");
+
+    JsonNode set = ok("cluster", "settings", "--max-post-length", "300", "-o", "json").json();
+
+    assertThat(set.path("maxPostLength").asInt()).isEqualTo(300);
+    assertThat(set.path("maxUsers").asLong()).as("the others kept").isEqualTo(100_000);
+    ok("post", "alice", "x".repeat(300));
+    assertError(roost("post", "alice", "x".repeat(301)), 2, "INVALID_ARGUMENT");
+  }
+
+  @Test
   @Order(7)
   void dataSurvivesAStopAndAKillOfTheWholeCluster() throws IOException {
     ok("post", "bob", "before the restart");
@@ -201,6 +216,9 @@ class CliIT {
         .contains("before the crash", "before the restart", "hello from bob");
     assertThat(ok("kv", "get", "config/a", "-o", "json").json().path("value").asText())
         .isEqualTo("2");
+    // The settings are in the replicated state, not in any member's flags.
+    assertThat(ok("cluster", "settings", "-o", "json").json().path("maxPostLength").asInt())
+        .isEqualTo(300);
   }
 
   private static void assertError(CliRun r, int exit, String code) {

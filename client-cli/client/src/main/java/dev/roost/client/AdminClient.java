@@ -11,9 +11,11 @@ import dev.roost.proto.MemberProgress;
 import dev.roost.proto.MemberStatus;
 import dev.roost.proto.RemoveMemberRequest;
 import dev.roost.proto.Role;
+import dev.roost.proto.Settings;
 import dev.roost.proto.SnapshotRequest;
 import dev.roost.proto.StatusCode;
 import dev.roost.proto.TransferLeadershipRequest;
+import dev.roost.proto.UpdateSettingsRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -171,6 +173,23 @@ public final class AdminClient {
   public AdminReply transfer(String id) {
     return onLeader(
         "transfer", TransferLeadershipRequest.newBuilder().setId(id).build(), id, null, null);
+  }
+
+  /**
+   * Changes the cluster's settings named in {@code changes} (a field left 0 keeps its value)
+   * through the log; with none named, only reads them. The reply's {@code settings} are those in
+   * effect afterwards, on every member.
+   *
+   * @throws RoostException {@code INVALID_ARGUMENT} for a value that is not positive, {@code
+   *     PERMISSION_DENIED} without the right secret, {@code UNAVAILABLE} without a leader
+   */
+  public AdminReply settings(Settings changes) {
+    return onLeader(
+        "settings",
+        UpdateSettingsRequest.newBuilder().setSettings(changes).build(),
+        "",
+        null,
+        null);
   }
 
   /**
