@@ -85,12 +85,13 @@ public final class RoostState {
    * already held stays (a lower quota refuses only new items; a smaller reply window takes effect
    * at the session's next write).
    *
+   * <p>The entry's time is not taken: a first leader submits its values the moment it leads, before
+   * it has read its peers' clocks, and a clock running ahead would pin every later timestamp.
+   *
    * @param ifUnset only if no settings were ever applied (a first leader's configured values);
    *     otherwise nothing changes
-   * @param stampedMs the time the leader stamped into the entry
    */
-  public Result configure(Limits limits, boolean ifUnset, long stampedMs) {
-    lastTimestampMs = Math.max(lastTimestampMs, stampedMs);
+  public Result configure(Limits limits, boolean ifUnset) {
     if (!(ifUnset && configured)) {
       this.limits = limits;
       configured = true;

@@ -519,8 +519,7 @@ public class RoostStateMachine extends BaseStateMachine {
         result =
             state.configure(
                 ProtoCodec.limits(write.getSetSettings().getSettings()),
-                write.getSetSettings().getIfUnset(),
-                stampedMs);
+                write.getSetSettings().getIfUnset());
       } else {
         result =
             state.apply(ProtoCodec.requestId(write), ProtoCodec.command(write), index, stampedMs);

@@ -600,7 +600,7 @@ class RoostStateTest {
       assertThat(h.apply(new CreatePost("alice", longText)).code())
           .isEqualTo(Code.INVALID_ARGUMENT);
 
-      Result set = h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(500), false, 1);
+      Result set = h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(500), false);
 
       assertThat(set.payload())
           .isEqualTo(new Payload.Settings(Limits.DEFAULT.withMaxPostCodePoints(500), true));
@@ -611,12 +611,12 @@ class RoostStateTest {
     @Test
     void aFirstLeadersValuesApplyOnlyWhileNoneWereSet() {
       assertThat(h.state.configured()).isFalse();
-      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(10), true, 1);
+      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(10), true);
       // A later leader's configured values (another member's flags) change nothing.
-      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(20), true, 2);
+      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(20), true);
       assertThat(h.state.limits().maxPostCodePoints()).isEqualTo(10);
       // An administrator's change does.
-      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(30), false, 3);
+      h.state.configure(Limits.DEFAULT.withMaxPostCodePoints(30), false);
       assertThat(h.state.limits().maxPostCodePoints()).isEqualTo(30);
     }
 
@@ -624,8 +624,8 @@ class RoostStateTest {
     void settingsSurviveASnapshotAndTellStatesApartInTheDigest() throws Exception {
       RoostState other = new RoostState(Limits.DEFAULT);
       String before = other.digest().sha256();
-      h.state.configure(Limits.DEFAULT.withSessions(7, 9, 11), false, 0);
-      other.configure(Limits.DEFAULT.withSessions(7, 9, 12), false, 0);
+      h.state.configure(Limits.DEFAULT.withSessions(7, 9, 11), false);
+      other.configure(Limits.DEFAULT.withSessions(7, 9, 12), false);
 
       RoostState restored = RoostStatePropertiesTest.roundTrip(h.state);
 
@@ -634,7 +634,7 @@ class RoostStateTest {
       assertThat(restored.digest()).isEqualTo(h.state.digest());
       assertThat(other.digest().sha256()).isNotEqualTo(before);
       RoostState same = new RoostState(Limits.DEFAULT);
-      same.configure(Limits.DEFAULT.withSessions(7, 9, 11), false, 0);
+      same.configure(Limits.DEFAULT.withSessions(7, 9, 11), false);
       assertThat(other.digest().sha256()).isNotEqualTo(same.digest().sha256());
     }
   }
