@@ -170,21 +170,7 @@ final class ClusterAdmin {
     List<Member> current = members(leader);
     MembershipRules.checkTransfer(current, id);
     long term = leader.getInfo().getCurrentTerm();
-    RaftClientReply reply =
-        await(
-            call(
-                () ->
-                    raft.transferLeadershipAsync(
-                        new TransferLeadershipRequest(
-                            clientId,
-                            raft.getId(),
-                            Peers.GROUP_ID,
-                            CallId.getAndIncrement(),
-                            RaftPeerId.valueOf(id),
-                            SHORT_TIMEOUT.toMillis()))),
-            SHORT_TIMEOUT.plusSeconds(5),
-            "transfer leadership to " + id);
-    check(reply, "transfer leadership to " + id);
+    moveLeadership(RaftPeerId.valueOf(id), "transfer leadership to " + id);
     LOG.info(
         "membership: leadership transferred from {} to {} (term {} -> {})",
         leader.getId(),
@@ -370,21 +356,7 @@ final class ClusterAdmin {
     onAbort.run();
     String stepDown;
     try {
-      RaftClientReply reply =
-          await(
-              call(
-                  () ->
-                      raft.transferLeadershipAsync(
-                          new TransferLeadershipRequest(
-                              clientId,
-                              raft.getId(),
-                              Peers.GROUP_ID,
-                              CallId.getAndIncrement(),
-                              null, // no new leader named: step down
-                              SHORT_TIMEOUT.toMillis()))),
-              SHORT_TIMEOUT.plusSeconds(5),
-              "step down");
-      check(reply, "step down");
+      moveLeadership(null, "step down");
       stepDown = leader.getId() + " stepped down as leader (term " + term + ") to drop it";
     } catch (AdminException e) {
       LOG.warn(
@@ -516,6 +488,25 @@ final class ClusterAdmin {
 
   private interface RatisCall {
     CompletableFuture<RaftClientReply> start() throws IOException;
+  }
+
+  /** Moves leadership to {@code to}, or, with null, steps down and lets an election choose. */
+  private void moveLeadership(RaftPeerId to, String what) throws AdminException {
+    RaftClientReply reply =
+        await(
+            call(
+                () ->
+                    raft.transferLeadershipAsync(
+                        new TransferLeadershipRequest(
+                            clientId,
+                            raft.getId(),
+                            Peers.GROUP_ID,
+                            CallId.getAndIncrement(),
+                            to,
+                            SHORT_TIMEOUT.toMillis()))),
+            SHORT_TIMEOUT.plusSeconds(5),
+            what);
+    check(reply, what);
   }
 
   private static CompletableFuture<RaftClientReply> call(RatisCall call) {

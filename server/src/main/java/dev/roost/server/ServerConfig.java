@@ -46,7 +46,8 @@ import picocli.CommandLine.ParseResult;
  * @param electionTimeoutMin lower bound of the randomized election timeout
  * @param electionTimeoutMax upper bound of the randomized election timeout
  * @param snapshotThreshold applied entries between two automatic snapshots
- * @param limits the state machine's limits (only the post length is configurable)
+ * @param limits the settings this server submits when it first leads a cluster whose settings were
+ *     never set (post length and quotas; see {@link SettingsAdmin})
  * @param logLevel the level of Roost's own loggers and the root logger
  * @param raftLogLevel the level of Ratis' loggers, which are chatty below WARN
  * @param logFile the per-node log file

@@ -241,22 +241,16 @@ class LiveFuzzIT {
       ManagedChannel channel = channels.get(cluster.nodes().indexOf(leader));
       if (session == 0) {
         GatewayReply opened =
-            GatewayReply.parseFrom(
-                ClientCalls.blockingUnaryCall(
-                    channel,
-                    GatewayMethod.SUBMIT,
-                    CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
-                    Command.newBuilder()
-                        .setOpenSession(OpenSession.getDefaultInstance())
-                        .build()
-                        .toByteArray()));
+            submit(
+                channel,
+                Command.newBuilder().setOpenSession(OpenSession.getDefaultInstance()).build());
         if (opened.getOutcome() == GatewayReply.Outcome.ANSWERED) {
           session = Reply.parseFrom(opened.getReply()).getSession().getId();
         }
         continue;
       }
       String key = "canary/" + (++sequence);
-      byte[] put =
+      Command put =
           Command.newBuilder()
               .setRequestId(
                   RequestId.newBuilder()
@@ -267,15 +261,8 @@ class LiveFuzzIT {
                   KvPut.newBuilder()
                       .setKey(key)
                       .setValue(com.google.protobuf.ByteString.copyFromUtf8(key)))
-              .build()
-              .toByteArray();
-      GatewayReply answer =
-          GatewayReply.parseFrom(
-              ClientCalls.blockingUnaryCall(
-                  channel,
-                  GatewayMethod.SUBMIT,
-                  CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
-                  put));
+              .build();
+      GatewayReply answer = submit(channel, put);
       if (answer.getOutcome() == GatewayReply.Outcome.NOT_TAKEN) {
         continue;
       }
@@ -287,6 +274,15 @@ class LiveFuzzIT {
       }
     }
     return wrong;
+  }
+
+  private static GatewayReply submit(ManagedChannel channel, Command command) throws Exception {
+    return GatewayReply.parseFrom(
+        ClientCalls.blockingUnaryCall(
+            channel,
+            GatewayMethod.SUBMIT,
+            CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+            command.toByteArray()));
   }
 
   private RaftClient raftClient() {
