@@ -13,6 +13,7 @@ import dev.roost.proto.Query;
 import dev.roost.proto.RegisterUser;
 import dev.roost.proto.Reply;
 import dev.roost.proto.RequestId;
+import dev.roost.proto.Settings;
 import dev.roost.proto.StatusCode;
 import dev.roost.testkit.LocalCluster.Node;
 import java.io.IOException;
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that crashed and came back, or a retry sent by a new Raft client, is not in it. Roost's sessions
  * are: a write re-sent under the same session and sequence is answered with the first reply and
  * applied once, however it arrives, also after a snapshot and a restart of every member. A write in
- * a session the cluster does not hold is refused and applies nothing.
+ * a session the cluster does not hold (never opened, or expired) is refused and applies nothing.
  */
 class SessionRetryIT {
   @TempDir Path home;
@@ -85,6 +86,14 @@ class SessionRetryIT {
         // A session the cluster never opened applies nothing, and says so.
         Reply unknown = send(afterRestart, write(session + 1, 1, post()).toByteArray());
         assertThat(unknown.getCode()).isEqualTo(StatusCode.SESSION_EXPIRED);
+
+        // With a one-second session timeout, the same retry two seconds later finds the session
+        // expired (by the time the leader stamps into the retry's own entry): refused, not
+        // applied again.
+        admin.settings(Settings.newBuilder().setSessionTimeoutMs(1_000).build());
+        Thread.sleep(2_000);
+        Reply late = send(afterRestart, post);
+        assertThat(late.getCode()).isEqualTo(StatusCode.SESSION_EXPIRED);
       }
       assertThat(postsOfAlice(cluster)).isEqualTo(1);
       cluster.awaitSameState();
