@@ -192,6 +192,11 @@ final class RoostMetrics implements RoostStateMachine.Observer {
     sizeGauge("follow_edges", "Follow relations.", cachedSizes, StateSizes::followEdges);
     sizeGauge("posts", "Posts.", cachedSizes, StateSizes::posts);
     sizeGauge("keys", "Keys in the key-value map.", cachedSizes, StateSizes::keys);
+    sizeGauge(
+        "sessions",
+        "Client sessions open; one growing fast means clients churn sessions.",
+        cachedSizes,
+        StateSizes::sessions);
 
     CachedGauge<Optional<RaftReading>> cachedMember =
         new CachedGauge<>(1, TimeUnit.SECONDS) {

@@ -107,7 +107,7 @@ class RoostMetricsTest {
     metrics.snapshotTaken(4096, 250_000_000);
     RaftReading leader =
         new RaftReading("n1", true, true, "LEADER", 7, "n1", true, 120, 100, 120, List.of());
-    metrics.watch(() -> new StateSizes(3, 2, 10, 1), () -> Optional.of(leader));
+    metrics.watch(() -> new StateSizes(3, 2, 10, 1, 5), () -> Optional.of(leader));
 
     String text = scrape();
 
@@ -119,6 +119,7 @@ class RoostMetricsTest {
         .contains("roost_state_follow_edges 2.0")
         .contains("roost_state_posts 10.0")
         .contains("roost_state_keys 1.0")
+        .contains("roost_state_sessions 5.0")
         .contains("roost_raft_term 7.0")
         .contains("roost_raft_is_leader 1.0")
         .contains("roost_raft_commit_index 120.0")
@@ -146,7 +147,7 @@ class RoostMetricsTest {
 
   @Test
   void withoutARaftMemberTheMemberGaugesReportNothing() throws IOException {
-    metrics.watch(() -> new StateSizes(0, 0, 0, 0), Optional::empty);
+    metrics.watch(() -> new StateSizes(0, 0, 0, 0, 0), Optional::empty);
 
     String text = scrape();
 

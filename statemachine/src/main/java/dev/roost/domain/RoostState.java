@@ -490,6 +490,11 @@ public final class RoostState {
     return postCount;
   }
 
+  /** Number of client sessions open. */
+  public int sessionCount() {
+    return sessions.count();
+  }
+
   /** Number of keys in the key-value map. */
   public int keyCount() {
     return kv.size();

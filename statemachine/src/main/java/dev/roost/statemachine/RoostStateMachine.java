@@ -129,8 +129,9 @@ public class RoostStateMachine extends BaseStateMachine {
    * @param followEdges follow relations
    * @param posts posts
    * @param keys keys in the key-value map
+   * @param sessions client sessions open
    */
-  public record StateSizes(long users, long followEdges, long posts, long keys) {}
+  public record StateSizes(long users, long followEdges, long posts, long keys, long sessions) {}
 
   /**
    * The version of the rules this state machine applies entries by, stamped by the leader into each
@@ -671,7 +672,11 @@ public class RoostStateMachine extends BaseStateMachine {
     lock.readLock().lock();
     try {
       return new StateSizes(
-          state.userCount(), state.followEdgeCount(), state.postCount(), state.keyCount());
+          state.userCount(),
+          state.followEdgeCount(),
+          state.postCount(),
+          state.keyCount(),
+          state.sessionCount());
     } finally {
       lock.readLock().unlock();
     }

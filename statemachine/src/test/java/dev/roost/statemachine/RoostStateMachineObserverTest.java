@@ -259,6 +259,6 @@ class RoostStateMachineObserverTest {
     trx.initLogEntry(1, 1);
     sm.applyTransaction(trx).join();
 
-    assertThat(sm.sizes()).isEqualTo(new RoostStateMachine.StateSizes(1, 0, 0, 0));
+    assertThat(sm.sizes()).isEqualTo(new RoostStateMachine.StateSizes(1, 0, 0, 0, 4));
   }
 }

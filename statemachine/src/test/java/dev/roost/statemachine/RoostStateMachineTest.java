@@ -349,7 +349,7 @@ class RoostStateMachineTest {
     assertThat(withoutIndexes(again.getBatch())).isEqualTo(withoutIndexes(first.getBatch()));
     assertThat(codes(again)).containsOnly(StatusCode.OK);
     assertThat(sm.digest().sha256()).isEqualTo(digest);
-    assertThat(sm.sizes()).isEqualTo(new RoostStateMachine.StateSizes(1, 0, 1, 1));
+    assertThat(sm.sizes()).isEqualTo(new RoostStateMachine.StateSizes(1, 0, 1, 1, 4));
   }
 
   private static List<Reply> withoutIndexes(ReplyBatch batch) {
@@ -407,7 +407,7 @@ class RoostStateMachineTest {
     assertThat(r.getBatch().getRepliesList())
         .allSatisfy(reply -> assertThat(reply.getAppliedIndex()).isEqualTo(1));
     assertThat(r.getBatch().getReplies(0).getMessage()).contains("bad handle");
-    assertThat(sm.sizes()).isEqualTo(new RoostStateMachine.StateSizes(1, 0, 1, 0));
+    assertThat(sm.sizes()).isEqualTo(new RoostStateMachine.StateSizes(1, 0, 1, 0, 4));
     // The malformed request ids were not remembered: "bob" was never registered under them.
     assertThat(query(sm, getUser("bob")).getCode()).isEqualTo(StatusCode.NOT_FOUND);
   }
