@@ -289,15 +289,22 @@ public class RoostStateMachine extends BaseStateMachine {
 
   /**
    * Draws the id of each session {@code command} opens, alone or in a batch: at random, on the
-   * leader, so that the log carries it to every member and no client can guess another's session.
+   * leader, so that the log carries it to every member and no client can guess another's session. A
+   * batch is rebuilt only at the writes that open one: asking a builder for all of its writes'
+   * builders would copy every write of every batch on the leader's hot path.
    */
   private Command.Builder withSessionIds(Command.Builder command) {
     if (command.getOpCase() == OpCase.OPEN_SESSION) {
       command.getOpenSessionBuilder().setId(sessionId());
     } else if (command.getOpCase() == OpCase.BATCH) {
-      for (Command.Builder write : command.getBatchBuilder().getCommandsBuilderList()) {
-        if (write.getOpCase() == OpCase.OPEN_SESSION) {
-          write.getOpenSessionBuilder().setId(sessionId());
+      List<Command> writes = command.getBatch().getCommandsList();
+      for (int i = 0; i < writes.size(); i++) {
+        if (writes.get(i).getOpCase() == OpCase.OPEN_SESSION) {
+          command
+              .getBatchBuilder()
+              .getCommandsBuilder(i)
+              .getOpenSessionBuilder()
+              .setId(sessionId());
         }
       }
     }
