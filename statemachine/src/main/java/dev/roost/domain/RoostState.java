@@ -67,7 +67,7 @@ public final class RoostState {
    */
   public RoostState(Limits limits) {
     this.limits = limits;
-    this.sessions = new Sessions(limits, hash);
+    this.sessions = new Sessions(this::limits, hash);
   }
 
   /** The limits this state enforces now. */
@@ -95,7 +95,6 @@ public final class RoostState {
     if (!(ifUnset && configured)) {
       this.limits = limits;
       configured = true;
-      sessions.limits(limits);
     }
     return Result.ok(new Payload.Settings(this.limits, configured));
   }

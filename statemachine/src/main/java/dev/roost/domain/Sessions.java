@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * Client sessions (Raft dissertation, 6.3): what makes a retried write take effect once however
@@ -24,19 +25,17 @@ import java.util.TreeMap;
  * Sessions are kept in order of their last write, so the least recently active is always first.
  */
 final class Sessions {
-  private Limits limits;
+  private final Supplier<Limits> limits;
   private final StateHash hash;
   private final LinkedHashMap<Long, Session> open = new LinkedHashMap<>();
 
-  /** Sessions that add what they hold to, and remove what they forget from, {@code hash}. */
-  Sessions(Limits limits, StateHash hash) {
+  /**
+   * Sessions bounded by the state's current {@code limits}, that add what they hold to, and remove
+   * what they forget from, {@code hash}.
+   */
+  Sessions(Supplier<Limits> limits, StateHash hash) {
     this.limits = limits;
     this.hash = hash;
-  }
-
-  /** Enforces {@code limits} from now on. */
-  void limits(Limits limits) {
-    this.limits = limits;
   }
 
   /** One session: when it last wrote, and the replies its client has not seen yet. */
@@ -69,12 +68,12 @@ final class Sessions {
     open.put(id, s);
     hash.session(1, s);
     Iterator<Session> eldest = open.values().iterator();
-    while (open.size() > limits.maxSessions()) {
+    while (open.size() > limits.get().maxSessions()) {
       Session evicted = eldest.next();
       eldest.remove();
       hash(-1, evicted);
     }
-    return Result.ok(new SessionOpened(id, limits.sessionTimeoutMs()));
+    return Result.ok(new SessionOpened(id, limits.get().sessionTimeoutMs()));
   }
 
   /**
@@ -123,7 +122,7 @@ final class Sessions {
       Map.Entry<Long, Result> seen = s.results.pollFirstEntry();
       hash.result(-1, s.id, seen.getKey(), seen.getValue());
     }
-    while (s.results.size() > limits.dedupWindow()) {
+    while (s.results.size() > limits.get().dedupWindow()) {
       Map.Entry<Long, Result> oldest = s.results.pollFirstEntry();
       hash.result(-1, s.id, oldest.getKey(), oldest.getValue());
       s.forgottenBelow = Math.max(s.forgottenBelow, oldest.getKey() + 1);
@@ -136,7 +135,7 @@ final class Sessions {
     Iterator<Session> eldest = open.values().iterator();
     while (eldest.hasNext()) {
       Session s = eldest.next();
-      if (nowMs - s.lastActiveMs <= limits.sessionTimeoutMs()) {
+      if (nowMs - s.lastActiveMs <= limits.get().sessionTimeoutMs()) {
         return;
       }
       eldest.remove();
