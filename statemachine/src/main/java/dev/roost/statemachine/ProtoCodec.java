@@ -1,6 +1,7 @@
 package dev.roost.statemachine;
 
 import com.google.protobuf.UnsafeByteOperations;
+import dev.roost.api.WireLimits;
 import dev.roost.domain.Code;
 import dev.roost.domain.Command;
 import dev.roost.domain.Command.Expect;
@@ -63,9 +64,17 @@ final class ProtoCodec {
   /**
    * The domain form of the cluster's settings.
    *
-   * @throws Rejection with INVALID_ARGUMENT if a value is not positive
+   * @throws Rejection with INVALID_ARGUMENT if a value is not positive, or a session would keep
+   *     fewer replies than a client batch carries writes (every client batch would then be refused)
    */
   static Limits limits(Settings s) {
+    if (s.getSessionReplies() < WireLimits.DEFAULT_DEDUP_WINDOW) {
+      throw new Rejection(
+          Code.INVALID_ARGUMENT,
+          "a session must keep at least "
+              + WireLimits.DEFAULT_DEDUP_WINDOW
+              + " replies, the most writes a client sends in one batch");
+    }
     try {
       return new Limits(
           s.getMaxPostLength(),
