@@ -132,20 +132,21 @@ final class SettingsAdmin {
             .setType(RaftClientRequest.writeRequestType())
             .build();
     try {
-      return raft.submitClientRequestAsync(request).thenApply(SettingsAdmin::decode);
+      return raft.submitClientRequestAsync(request).thenCompose(SettingsAdmin::decode);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  private static Reply decode(RaftClientReply reply) {
+  private static CompletableFuture<Reply> decode(RaftClientReply reply) {
     if (!reply.isSuccess()) {
-      throw new IllegalStateException(reply.getException());
+      return CompletableFuture.failedFuture(reply.getException());
     }
     try {
-      return Reply.parseFrom(reply.getMessage().getContent().toByteArray());
+      return CompletableFuture.completedFuture(
+          Reply.parseFrom(reply.getMessage().getContent().toByteArray()));
     } catch (IOException e) {
-      throw new IllegalStateException("the state machine's reply is unreadable", e);
+      return CompletableFuture.failedFuture(e);
     }
   }
 
@@ -168,11 +169,7 @@ final class SettingsAdmin {
     }
   }
 
-  private AdminException refusal(Throwable failure) {
-    Throwable cause =
-        failure instanceof IllegalStateException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
+  private AdminException refusal(Throwable cause) {
     if (cause instanceof StateMachineException sme
         && sme.getCause() instanceof RejectedCommandException rejected) {
       return new AdminException(rejected.code(), "settings: " + rejected.detail());
