@@ -286,6 +286,18 @@ class RoostStateMachineTest {
     assertThat(batched.detail()).contains("settings");
     assertThat(sm.settings().getMaxPostLength()).isEqualTo(280);
 
+    Command tooFewReplies =
+        Command.newBuilder()
+            .setSetSettings(
+                SetSettings.newBuilder()
+                    .setSettings(
+                        RoostStateMachine.settingsOf(Limits.DEFAULT).toBuilder()
+                            .setSessionReplies(10)))
+            .build();
+    TransactionContext refused = sm.startTransaction(request(tooFewReplies, admin));
+    assertThat(((RejectedCommandException) refused.getException()).detail())
+        .contains("at least 128 replies");
+
     TransactionContext trx = sm.startTransaction(request(setSettings(500), admin));
     assertThat(trx.getException()).isNull();
     trx.initLogEntry(1, ++index);
@@ -297,6 +309,21 @@ class RoostStateMachineTest {
     assertThat(submit(post("c", 1, "nobody", "x".repeat(400))).getCode())
         .as("judged by the new length: only the author is missing")
         .isEqualTo(StatusCode.NOT_FOUND);
+  }
+
+  @Test
+  void theLeaderDrawsTheIdOfEverySessionOpenedAloneOrInABatch() throws Exception {
+    Command open = Command.newBuilder().setOpenSession(OpenSession.newBuilder().setId(7)).build();
+    Reply alone = submit(open);
+    Reply batched = submit(batch(put("c", 1, "k", "v"), open, open));
+
+    long first = batched.getBatch().getReplies(1).getSession().getId();
+    long second = batched.getBatch().getReplies(2).getSession().getId();
+    assertThat(List.of(alone.getSession().getId(), first, second))
+        .as("random, not the 7 a client sent")
+        .doesNotHaveDuplicates()
+        .allMatch(id -> id > 0 && id != 7);
+    assertThat(batched.getBatch().getReplies(0).getCode()).isEqualTo(StatusCode.OK);
   }
 
   @Test
