@@ -78,13 +78,7 @@ final class AdminEndpoint implements Request.Handler {
   private final SettingsAdmin settings;
   private final AuthThrottle throttle;
   private final ExecutorService workers =
-      Executors.newFixedThreadPool(
-          4,
-          r -> {
-            Thread t = new Thread(r, "roost-admin");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newFixedThreadPool(4, DaemonThreads.named("roost-admin"));
 
   /**
    * @param secret the configured secret, or null: every request is then refused

@@ -111,13 +111,7 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
 
   /** Starts reading the clocks of {@code raftServer}'s peers. */
   synchronized void start(RaftServer raftServer) {
-    poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "roost-peer-clocks");
-              t.setDaemon(true);
-              return t;
-            });
+    poller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("roost-peer-clocks"));
     poller.scheduleWithFixedDelay(() -> readAll(raftServer), 0, INTERVAL_MS, TimeUnit.MILLISECONDS);
   }
 

@@ -135,12 +135,7 @@ final class ReplicationWatch implements AutoCloseable {
   /** Reads this member once a second from now on. */
   synchronized void start() {
     poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "roost-replication-watch");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("roost-replication-watch"));
     poller.scheduleWithFixedDelay(
         () -> {
           try {

@@ -54,13 +54,7 @@ final class StallWatch implements AutoCloseable {
 
   /** Reads the member once a second from now on. */
   synchronized void start() {
-    poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "roost-stall-watch");
-              t.setDaemon(true);
-              return t;
-            });
+    poller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("roost-stall-watch"));
     poller.scheduleWithFixedDelay(this::sample, 1, 1, TimeUnit.SECONDS);
   }
 
