@@ -34,15 +34,21 @@ class ControlJsonTest {
         .setCommitIndex(90)
         .setAppliedIndex(89)
         .setLeaderCommitIndex(90)
-        .addPeers(Peer.newBuilder().setId("n1").setAddress("127.0.0.1:7001"))
+        .addPeers(
+            Peer.newBuilder()
+                .setId("n1")
+                .setAddress("127.0.0.1:7001")
+                .setClientAddress("127.0.0.1:7201"))
         .setReady(true)
         .setAddress("127.0.0.1:7001")
+        .setClientAddress("127.0.0.1:7201")
         .setLastContactMs(0)
         .setSnapshotIndex(-1)
         .addMembers(
             MemberProgress.newBuilder()
                 .setId("n1")
                 .setAddress("127.0.0.1:7001")
+                .setClientAddress("127.0.0.1:7201")
                 .setRole(Role.LEADER)
                 .setCommitIndex(90)
                 .setLastContactMs(0))
@@ -74,6 +80,7 @@ class ControlJsonTest {
             "peers",
             "id",
             "address",
+            "clientAddress",
             "ready",
             "address",
             "lastContactMs",
@@ -83,7 +90,9 @@ class ControlJsonTest {
             "address",
             "role",
             "commitIndex",
-            "lastContactMs");
+            "lastContactMs",
+            "clientAddress",
+            "clientAddress");
     assertThat(json)
         .doesNotContain("\n")
         .contains("\"role\":\"LEADER\"", "\"ready\":true", "\"term\":\"4\"");

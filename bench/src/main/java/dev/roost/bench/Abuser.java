@@ -128,7 +128,7 @@ final class Abuser implements AutoCloseable {
   /** Commands over the 2 MiB command limit, and over gRPC's message limit, to the gateway. */
   private void oversize(Node member) {
     ManagedChannel channel =
-        NettyChannelBuilder.forTarget(member.raftAddress()).usePlaintext().build();
+        NettyChannelBuilder.forTarget(member.clientAddress()).usePlaintext().build();
     long sequence = 0;
     try {
       while (!stop.get()) {

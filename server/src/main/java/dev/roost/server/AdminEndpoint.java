@@ -184,7 +184,10 @@ final class AdminEndpoint implements Request.Handler {
           switch (path) {
             case "/admin/add" -> {
               AddMemberRequest r = request(body, request, AddMemberRequest.getDefaultInstance());
-              yield admin.add(required(r.getId(), "id"), required(r.getAddress(), "address"));
+              yield admin.add(
+                  required(r.getId(), "id"),
+                  required(r.getAddress(), "address"),
+                  required(r.getClientAddress(), "clientAddress"));
             }
             case "/admin/remove" ->
                 admin.remove(

@@ -108,18 +108,18 @@ final class ClusterAdmin {
   }
 
   /**
-   * Adds {@code id} at {@code address} as a voting member once it has caught up; the server must
-   * run in join mode (or otherwise hold the group with no log). Returns when the new configuration
-   * is committed.
+   * Adds {@code id} at peer address {@code address} and client address {@code clientAddress} as a
+   * voting member once it has caught up; the server must run in join mode (or otherwise hold the
+   * group with no log). Returns when the new configuration is committed.
    */
-  AdminReply add(String id, String address) throws AdminException {
+  AdminReply add(String id, String address, String clientAddress) throws AdminException {
     RaftServer.Division leader = leaderDivision();
     List<Member> current = members(leader);
-    MembershipRules.checkAdd(current, id, address);
+    RaftPeer added = MembershipRules.checkAdd(current, id, address, clientAddress);
     checkReachable(id, address);
     List<RaftPeer> voters = new ArrayList<>(voters(leader));
-    voters.add(RaftPeer.newBuilder().setId(id).setAddress(address).build());
-    String what = "add " + id + "=" + address;
+    voters.add(added);
+    String what = "add " + id + "=" + Peers.addresses(added);
     changeTo(
         leader,
         voters,

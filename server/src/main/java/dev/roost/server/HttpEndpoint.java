@@ -234,6 +234,7 @@ final class HttpEndpoint implements AutoCloseable {
         .addAllPeers(s.peers())
         .setReady(s.notReadyReason().isEmpty())
         .setAddress(view.address())
+        .setClientAddress(view.clientAddress())
         .setLastContactMs(view.lastContactMs())
         .setSnapshotIndex(view.snapshotIndex())
         .addAllMembers(view.members())

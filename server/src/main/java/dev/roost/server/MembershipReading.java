@@ -1,5 +1,6 @@
 package dev.roost.server;
 
+import dev.roost.api.Peers;
 import dev.roost.proto.MemberProgress;
 import dev.roost.proto.Role;
 import java.util.ArrayList;
@@ -16,11 +17,12 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.statemachine.SnapshotInfo;
 
 /**
- * The membership part of {@code /status}: this member's Raft address, contact with the leader and
+ * The membership part of {@code /status}: this member's addresses, contact with the leader and
  * latest snapshot, and, on the leader, its view of every member. {@code roost cluster status}
  * builds its table from these, so plain users need no admin access to see the cluster.
  *
- * @param address this member's Raft address in the configuration ("" before it is a member)
+ * @param address this member's peer address in the configuration ("" before it is a member)
+ * @param clientAddress this member's client address in the configuration ("" before it is a member)
  * @param lastContactMs on a follower or listener, milliseconds since it last heard from the leader;
  *     0 on the leader; -1 when unknown
  * @param snapshotIndex the log index of this member's latest snapshot, -1 if none
@@ -28,7 +30,11 @@ import org.apache.ratis.statemachine.SnapshotInfo;
  *     empty elsewhere
  */
 record MembershipReading(
-    String address, long lastContactMs, long snapshotIndex, List<MemberProgress> members) {
+    String address,
+    String clientAddress,
+    long lastContactMs,
+    long snapshotIndex,
+    List<MemberProgress> members) {
 
   /** The control plane's role for Ratis' role name; unspecified for one it does not know. */
   static Role role(String ratisRole) {
@@ -70,6 +76,7 @@ record MembershipReading(
               MemberProgress.newBuilder()
                   .setId(id)
                   .setAddress(p.getAddress())
+                  .setClientAddress(Peers.clientAddress(p))
                   .setRole(leader ? Role.LEADER : role(r.name()))
                   .setCommitIndex(commits.getOrDefault(id, -1L))
                   .setLastContactMs(leader ? 0 : elapsed.getOrDefault(id, -1L))
@@ -80,6 +87,7 @@ record MembershipReading(
     }
     return new MembershipReading(
         self == null ? "" : self.getAddress(),
+        self == null ? "" : Peers.clientAddress(self),
         lastContact,
         snapshot == null ? -1 : snapshot.getIndex(),
         members);

@@ -5,6 +5,7 @@ import dev.roost.proto.StatusCode;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import org.apache.ratis.protocol.RaftPeer;
 
 /**
  * The checks a membership change must pass before the leader asks Ratis for it: pure functions of
@@ -30,14 +31,17 @@ final class MembershipRules {
   }
 
   /**
-   * Checks that {@code id} at {@code address} may join: a well-formed entry whose id and address no
-   * member has.
+   * Checks that {@code id} at peer address {@code address} and client address {@code clientAddress}
+   * may join: a well-formed entry whose id and peer address no member has.
    *
+   * @return the new member
    * @throws AdminException INVALID_ARGUMENT or ALREADY_EXISTS
    */
-  static void checkAdd(List<Member> current, String id, String address) throws AdminException {
+  static RaftPeer checkAdd(List<Member> current, String id, String address, String clientAddress)
+      throws AdminException {
+    RaftPeer added;
     try {
-      Peers.parse(id + "=" + address);
+      added = Peers.parse(id + "=" + address + "/" + clientAddress).get(0);
     } catch (IllegalArgumentException e) {
       throw new AdminException(StatusCode.INVALID_ARGUMENT, e.getMessage());
     }
@@ -51,6 +55,7 @@ final class MembershipRules {
             StatusCode.ALREADY_EXISTS, address + " is already the address of " + m.id());
       }
     }
+    return added;
   }
 
   /**

@@ -49,20 +49,34 @@ final class Preflight {
   }
 
   /**
-   * Binds and releases the Raft port on every interface, as Ratis' gRPC server will. Another
-   * process may still take the port before Ratis binds it; this only turns the common case (a node
-   * already running, a port typo) into a clear message.
+   * Binds and releases the peer and client ports where Ratis' gRPC servers will bind them. Another
+   * process may still take a port before Ratis binds it; this only turns the common case (a node
+   * already running, a port typo, an address not of this machine) into a clear message.
    */
-  static void checkRaftPort(ServerConfig config) throws ConfigException {
+  static void checkPorts(ServerConfig config) throws ConfigException {
+    RaftTuning tuning = config.tuning();
+    checkBind(config, "peer", tuning.peerBind());
+    checkBind(config, "client", tuning.clientBind());
+  }
+
+  private static void checkBind(ServerConfig config, String which, RaftTuning.Bind bind)
+      throws ConfigException {
     try (ServerSocket socket = new ServerSocket()) {
-      socket.bind(new InetSocketAddress(config.raftPort()));
+      socket.bind(
+          bind.host() == null
+              ? new InetSocketAddress(bind.port())
+              : new InetSocketAddress(bind.host(), bind.port()));
     } catch (IOException e) {
       throw new ConfigException(
-          "--peers: cannot bind the Raft port "
-              + config.raftPort()
-              + " of "
+          "--peers: cannot bind the "
+              + which
+              + " port of "
               + config.id()
-              + ": "
+              + " ("
+              + (bind.host() == null ? "*" : bind.host())
+              + ":"
+              + bind.port()
+              + "): "
               + e.getMessage());
     }
   }

@@ -94,6 +94,7 @@ record RaftReading(
                     Peer.newBuilder()
                         .setId(p.getId().toString())
                         .setAddress(p.getAddress())
+                        .setClientAddress(Peers.clientAddress(p))
                         .build())
             .sorted(Comparator.comparing(Peer::getId))
             .toList();

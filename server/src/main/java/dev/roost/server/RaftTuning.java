@@ -18,7 +18,8 @@ import org.apache.ratis.util.TimeDuration;
  * latest snapshot to replay from the one before it if the newest snapshot file turns out corrupt.
  *
  * @param storageDir where the Raft log and the state machine's snapshots live
- * @param raftPort the port the gRPC server binds (Ratis binds this, not the peer entry's address)
+ * @param peerBind where the peer port binds: Raft between members
+ * @param clientBind where the client port binds: Ratis' client protocol and the write gateway
  * @param electionTimeoutMin lower bound of the randomized election timeout; the leader sends
  *     heartbeats at half of it
  * @param electionTimeoutMax upper bound of the randomized election timeout
@@ -27,7 +28,8 @@ import org.apache.ratis.util.TimeDuration;
  */
 public record RaftTuning(
     Path storageDir,
-    int raftPort,
+    Bind peerBind,
+    Bind clientBind,
     Duration electionTimeoutMin,
     Duration electionTimeoutMax,
     long snapshotThreshold,
@@ -107,16 +109,26 @@ public record RaftTuning(
   /** How long a server being added may stay silent before the change fails. */
   public static final Duration STAGING_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * Where one of the gRPC servers binds.
+   *
+   * @param host a host name or address, or null for every interface
+   * @param port the port
+   */
+  public record Bind(String host, int port) {}
+
   /** Linearizable reads by read index. */
   public RaftTuning(
       Path storageDir,
-      int raftPort,
+      Bind peerBind,
+      Bind clientBind,
       Duration electionTimeoutMin,
       Duration electionTimeoutMax,
       long snapshotThreshold) {
     this(
         storageDir,
-        raftPort,
+        peerBind,
+        clientBind,
         electionTimeoutMin,
         electionTimeoutMax,
         snapshotThreshold,
@@ -141,7 +153,17 @@ public record RaftTuning(
   public RaftProperties toProperties() {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(storageDir.toFile()));
-    GrpcConfigKeys.Server.setPort(p, raftPort);
+    // Three gRPC servers: the peer port (Raft between members, and Ratis' admin service, which
+    // RatisAdminRefusal refuses), and the client port. Ratis' admin port falls back to the peer
+    // port's address when unset.
+    if (peerBind.host() != null) {
+      GrpcConfigKeys.Server.setHost(p, peerBind.host());
+    }
+    GrpcConfigKeys.Server.setPort(p, peerBind.port());
+    if (clientBind.host() != null) {
+      GrpcConfigKeys.Client.setHost(p, clientBind.host());
+    }
+    GrpcConfigKeys.Client.setPort(p, clientBind.port());
 
     RaftServerConfigKeys.Read.setOption(
         p,

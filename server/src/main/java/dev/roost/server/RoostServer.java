@@ -142,7 +142,7 @@ public final class RoostServer {
       config = ServerConfig.resolve(ServerConfig.flags(parsed), System.getenv());
       Preflight.checkDataDir(config.dataDir());
       Preflight.checkLogFile(config.logFile());
-      Preflight.checkRaftPort(config);
+      Preflight.checkPorts(config);
       // Before the HTTP endpoint: Jetty logs as it starts, and unconfigured logback prints DEBUG.
       Logging.configure(config);
       LostDiskGuard.check(config);
@@ -188,10 +188,13 @@ public final class RoostServer {
     http.attach(raft, stall);
     http.attachAdmin(admin);
     LOG.info(
-        "roost-server {} started: raft {} (port {}), http {}:{}, data dir {}, reads by {}, peers {}",
+        "roost-server {} started: peer {} (port {}), client {} (port {}), http {}:{}, data dir {},"
+            + " reads by {}, peers {}",
         config.id(),
         config.self().getAddress(),
         config.raftPort(),
+        Peers.clientAddress(config.self()),
+        config.clientPort(),
         config.http().getHostString(),
         config.http().getPort(),
         config.dataDir(),

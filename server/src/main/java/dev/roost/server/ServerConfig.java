@@ -38,9 +38,11 @@ import picocli.CommandLine.ParseResult;
  * unset. Scripts, tests and Kubernetes manifests use the same names. {@link #resolve} reports the
  * first bad setting as a {@link ConfigException} whose message starts with the flag's name.
  *
- * @param id this node's id; its entry in {@code peers} gives the Raft port
+ * @param id this node's id; its entry in {@code peers} gives its peer and client ports
  * @param peers the initial members of the group: {@code --peers}, or the pods of {@code
  *     --statefulset}; a StatefulSet pod beyond the initial members adds its own entry and joins
+ * @param statefulSet whether the members are a StatefulSet's pods ({@code --statefulset}): then the
+ *     ports bind every interface
  * @param dataDir the Raft log and snapshots live under {@code dataDir/raft}
  * @param http the address of the HTTP endpoint ({@link HttpEndpoint}), unresolved
  * @param electionTimeoutMin lower bound of the randomized election timeout
@@ -62,6 +64,7 @@ import picocli.CommandLine.ParseResult;
 public record ServerConfig(
     String id,
     List<RaftPeer> peers,
+    boolean statefulSet,
     Path dataDir,
     InetSocketAddress http,
     Duration electionTimeoutMin,
@@ -91,14 +94,20 @@ public record ServerConfig(
   private static final String SERVICE = "service";
   private static final String REPLICAS = "replicas";
   private static final String RAFT_PORT = "raft-port";
+  private static final String CLIENT_PORT = "client-port";
   private static final String READ_LEASE = "read-lease";
 
   /** The settings that describe the members as a StatefulSet, instead of {@code --peers}. */
   private static final List<String> STATEFULSET_SETTINGS =
-      List.of(STATEFULSET, SERVICE, REPLICAS, RAFT_PORT);
+      List.of(STATEFULSET, SERVICE, REPLICAS, RAFT_PORT, CLIENT_PORT);
 
   /** The Raft port of every member of a StatefulSet unless {@code --raft-port} says otherwise. */
   static final int DEFAULT_RAFT_PORT = 7001;
+
+  /**
+   * The client port of every member of a StatefulSet unless {@code --client-port} says otherwise.
+   */
+  static final int DEFAULT_CLIENT_PORT = 7002;
 
   /** More members than this is a typo: every write waits for a majority of them. */
   private static final int MAX_REPLICAS = 99;
@@ -113,20 +122,29 @@ public record ServerConfig(
           new Setting("id", "ID", "This node's id; must be one of the ids in --peers."),
           new Setting(
               "peers",
-              "ID=HOST:PORT,...",
-              "The initial members of the group. This node's entry gives its Raft port."),
+              "ID=HOST:PORT/PORT,...",
+              "The initial members of the group, each as ID=PEER/CLIENT: its peer address (Raft"
+                  + " between members) and its client address (HOST:PORT, or PORT on the peer"
+                  + " address's host). This node binds the two addresses of its own entry."),
           new Setting(
               STATEFULSET,
               "NAME",
               "Instead of --peers, on Kubernetes: the members are the StatefulSet NAME's pods"
-                  + " NAME-0 .. NAME-(N-1) of --replicas, at NAME-i.SERVICE:PORT (--service,"
-                  + " --raft-port); --id is then the pod's name."),
+                  + " NAME-0 .. NAME-(N-1) of --replicas, at NAME-i.SERVICE (--service) with"
+                  + " --raft-port and --client-port, bound on every interface; --id is then the"
+                  + " pod's name."),
           new Setting(SERVICE, "SERVICE", "With --statefulset: the headless Service's DNS name."),
           new Setting(REPLICAS, "N", "With --statefulset: the initial number of members."),
           new Setting(
               RAFT_PORT,
               "PORT",
               "With --statefulset: every member's Raft port (default " + DEFAULT_RAFT_PORT + ")."),
+          new Setting(
+              CLIENT_PORT,
+              "PORT",
+              "With --statefulset: every member's client port (default "
+                  + DEFAULT_CLIENT_PORT
+                  + ")."),
           new Setting(
               "data-dir", "DIR", "Raft log and snapshots (under DIR/raft); created if missing."),
           new Setting(
@@ -355,6 +373,7 @@ public record ServerConfig(
     return new ServerConfig(
         id,
         peers,
+        statefulSet.isPresent(),
         dataDir,
         http,
         timeoutMin,
@@ -387,12 +406,13 @@ public record ServerConfig(
    *
    * @param replicas the initial members are the ordinals below this
    */
-  private record StatefulSet(Value name, String service, long replicas, long port) {
+  private record StatefulSet(
+      Value name, String service, long replicas, long port, long clientPort) {
     static final Pattern POD = Pattern.compile("(.+)-(0|[1-9][0-9]{0,8})");
 
     String peer(long ordinal) {
       String pod = name.text() + "-" + ordinal;
-      return pod + "=" + pod + "." + service + ":" + port;
+      return pod + "=" + pod + "." + service + ":" + port + "/" + clientPort;
     }
 
     List<RaftPeer> initialPeers() throws ConfigException {
@@ -456,15 +476,39 @@ public record ServerConfig(
     if (port > 65535) {
       throw src.get(RAFT_PORT).error("port out of range: " + port);
     }
-    return Optional.of(new StatefulSet(set, service, replicas, port));
+    long clientPort = src.positive(CLIENT_PORT, DEFAULT_CLIENT_PORT);
+    if (clientPort > 65535 || clientPort == port) {
+      throw src.get(CLIENT_PORT)
+          .error(
+              clientPort == port
+                  ? "must differ from the Raft port " + port
+                  : "port out of range: " + clientPort);
+    }
+    return Optional.of(new StatefulSet(set, service, replicas, port, clientPort));
   }
 
   private static List<RaftPeer> parsePeers(Value v) throws ConfigException {
+    List<RaftPeer> peers;
     try {
-      return Peers.parse(v.text());
+      peers = Peers.parse(v.text());
     } catch (IllegalArgumentException e) {
       throw v.error(e.getMessage());
     }
+    // Members refuse clients on their peer port, so a member without a client address could
+    // never be reached by one, nor named to one as the leader.
+    for (RaftPeer p : peers) {
+      if (!Peers.hasClientAddress(p)) {
+        throw v.error(
+            "peer '"
+                + p.getId()
+                + "' has no client address: write "
+                + p.getId()
+                + "="
+                + p.getAddress()
+                + "/CLIENT_PORT");
+      }
+    }
+    return peers;
   }
 
   /** This node's entry in {@link #peers}. */
@@ -472,16 +516,31 @@ public record ServerConfig(
     return peers.stream().filter(p -> p.getId().toString().equals(id)).findFirst().orElseThrow();
   }
 
-  /** The port Ratis binds: the one in this node's peer entry. */
+  /** The port of this node's peer address: Raft between members. */
   public int raftPort() {
     return port(self().getAddress());
+  }
+
+  /** The port of this node's client address. */
+  public int clientPort() {
+    return port(Peers.clientAddress(self()));
+  }
+
+  /**
+   * The host the peer and client ports bind: the host of this node's own entry, or every interface
+   * in a StatefulSet's pod (its own network namespace, where the pod's DNS name may not resolve
+   * before the pod is ready).
+   */
+  private String bindHost(String address) {
+    return statefulSet ? null : address.substring(0, address.lastIndexOf(':'));
   }
 
   /** The Ratis settings for this node. */
   public RaftTuning tuning() {
     return new RaftTuning(
         dataDir.resolve("raft"),
-        raftPort(),
+        new RaftTuning.Bind(bindHost(self().getAddress()), raftPort()),
+        new RaftTuning.Bind(bindHost(Peers.clientAddress(self())), clientPort()),
         electionTimeoutMin,
         electionTimeoutMax,
         snapshotThreshold,
@@ -497,6 +556,9 @@ public record ServerConfig(
     int port = port(v.text());
     if (port == port(self.getAddress())) {
       throw v.error("port " + port + " is also the Raft port of " + self.getId() + " in --peers");
+    }
+    if (port == port(Peers.clientAddress(self))) {
+      throw v.error("port " + port + " is also the client port of " + self.getId() + " in --peers");
     }
     // Resolved when the endpoint binds (HttpEndpoint.start): a name lookup is a check of the
     // machine, not of the configuration.

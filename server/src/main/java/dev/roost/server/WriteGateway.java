@@ -210,7 +210,8 @@ final class WriteGateway implements GrpcServices.Customizer {
         answer.addMembers(
             GatewayReply.Member.newBuilder()
                 .setId(info.getServer().getId().toStringUtf8())
-                .setAddress(info.getServer().getAddress()));
+                .setAddress(info.getServer().getAddress())
+                .setClientAddress(info.getServer().getClientAddress()));
       }
       return answer.build();
     }

@@ -146,6 +146,7 @@ class AdminEndpointTest {
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(error(r).getMessage())
         .isEqualTo(
-            "the body is not a AddMemberRequest in JSON (an object with the fields id, address)");
+            "the body is not a AddMemberRequest in JSON (an object with the fields id, address,"
+                + " clientAddress)");
   }
 }

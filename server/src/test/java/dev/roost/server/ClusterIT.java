@@ -63,8 +63,9 @@ class ClusterIT {
   @Test
   void aThreeNodeClusterElectsOneLeaderAndEveryMemberBecomesReady() throws Exception {
     int[] raftPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
+    int[] clientPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
     int[] httpPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
-    String peers = peers(raftPorts);
+    String peers = peers(raftPorts, clientPorts);
     List<ServerProcess> nodes = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       nodes.add(start("n" + (i + 1), peers, httpPorts[i]));
@@ -96,8 +97,8 @@ class ClusterIT {
     // The JSON on the wire, as scripts read it.
     assertThat(nodes.get(0).get("/status").body())
         .contains(
-            "\"peers\":[{\"id\":\"n1\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n2\",\"address\":\"127.0.0.1:%d\"},{\"id\":\"n3\",\"address\":\"127.0.0.1:%d\"}]"
-                .formatted(raftPorts[0], raftPorts[1], raftPorts[2]),
+            "\"peers\":[{\"id\":\"n1\",\"address\":\"127.0.0.1:%d\",\"clientAddress\":\"127.0.0.1:%d\"},{\"id\":\"n2\","
+                .formatted(raftPorts[0], clientPorts[0]),
             "\"role\":\"" + statuses.get(0).getRole() + "\"",
             "\"ready\":true");
     assertThat(statuses).filteredOn(s -> s.getRole() == Role.LEADER).hasSize(1);
@@ -105,10 +106,10 @@ class ClusterIT {
     assertThat(nodes.get(0).get("/health").body()).isEqualTo("ok\n");
     assertThat(Files.readString(nodes.get(0).logFile()))
         .contains(
-            "INFO  n1 dev.roost.server.RoostServer - roost-server n1 started: raft 127.0.0.1:"
+            "INFO  n1 dev.roost.server.RoostServer - roost-server n1 started: peer 127.0.0.1:"
                 + raftPorts[0]);
 
-    // Ratis' admin RPCs are refused on the Raft port, which still serves Ratis' client calls.
+    // Ratis' admin RPCs are refused; the client port serves Ratis' client calls.
     List<RaftPeer> raftPeers = Peers.parse(peers);
     try (RaftClient ratis =
         RaftClient.newBuilder()
@@ -131,33 +132,35 @@ class ClusterIT {
     }
     assertThat(nodes.get(0).status().getPeersList()).hasSize(3);
 
-    // The write gateway on the Raft port: the leader applies a write, answers it with the
+    // The write gateway on the client port: the leader applies a write, answers it with the
     // members, and counts it; a follower does not take it and names the leader; bad bytes are
     // refused.
     int leaderAt = Integer.parseInt(leader.substring(1)) - 1;
-    long session = ServerProcess.openSession(raftPorts[leaderAt]);
+    long session = ServerProcess.openSession(clientPorts[leaderAt]);
     Command put =
         Command.newBuilder()
             .setRequestId(
                 RequestId.newBuilder().setSession(session).setSequence(1).setFirstUnanswered(1))
             .setKvPut(KvPut.newBuilder().setKey("via-gateway"))
             .build();
-    GatewayReply applied = ServerProcess.gatewaySubmit(raftPorts[leaderAt], put.toByteArray());
+    GatewayReply applied = ServerProcess.gatewaySubmit(clientPorts[leaderAt], put.toByteArray());
     assertThat(applied.getOutcome()).isEqualTo(GatewayReply.Outcome.ANSWERED);
     assertThat(applied.getServerId()).isEqualTo(leader);
     Reply reply = Reply.parseFrom(applied.getReply());
     assertThat(reply.getKvEntry().getKey()).isEqualTo("via-gateway");
     assertThat(applied.getMembersList()).hasSize(3);
+    assertThat(applied.getMembers(0).getClientAddress())
+        .isNotEqualTo(applied.getMembers(0).getAddress());
     assertThat(nodes.get(leaderAt).get("/metrics").body())
         // The session's opening and the put.
         .contains("roost_gateway_writes_total 2.0")
         .contains("roost_gateway_entries_total 2.0");
     GatewayReply refused =
-        ServerProcess.gatewaySubmit(raftPorts[(leaderAt + 1) % 3], put.toByteArray());
+        ServerProcess.gatewaySubmit(clientPorts[(leaderAt + 1) % 3], put.toByteArray());
     assertThat(refused.getOutcome()).isEqualTo(GatewayReply.Outcome.NOT_TAKEN);
     assertThat(refused.getLeaderId()).isEqualTo(leader);
     assertThatThrownBy(
-            () -> ServerProcess.gatewaySubmit(raftPorts[leaderAt], new byte[] {(byte) 0xff}))
+            () -> ServerProcess.gatewaySubmit(clientPorts[leaderAt], new byte[] {(byte) 0xff}))
         .isInstanceOf(StatusRuntimeException.class)
         .hasMessageContaining("INVALID_ARGUMENT: malformed command");
 
@@ -168,12 +171,12 @@ class ClusterIT {
     assertThat(raftClash.waitFor()).isEqualTo(2);
     assertThat(raftClash.stderr())
         .isEqualTo(
-            "roost-server: --peers: cannot bind the Raft port "
+            "roost-server: --peers: cannot bind the peer port of n1 (127.0.0.1:"
                 + raftPorts[0]
-                + " of n1: Address already in use\n");
+                + "): Address already in use\n");
 
     // So does one whose admin port is n2's.
-    String otherPeers = "n4=127.0.0.1:" + LoopbackPorts.one();
+    String otherPeers = "n4=127.0.0.1:" + LoopbackPorts.one() + "/" + LoopbackPorts.one();
     ServerProcess httpClash =
         ServerProcess.start("n4", otherPeers, dir.resolve("clash-http"), httpPorts[1]);
     started.add(httpClash);
@@ -234,8 +237,9 @@ class ClusterIT {
   @Test
   void aLeaderWithAClockAYearAheadStampsItsPeersTime() throws Exception {
     int[] raftPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
+    int[] clientPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
     int[] httpPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
-    String peers = peers(raftPorts);
+    String peers = peers(raftPorts, clientPorts);
     // n1's clock runs a year ahead; n2 and n3 wait ten times longer before they campaign, so n1
     // leads.
     ServerProcess n1 =
@@ -269,7 +273,7 @@ class ClusterIT {
         .pollInterval(Duration.ofMillis(200))
         .until(() -> aheadOfMajority(n1) > YEAR_MS - 60_000);
 
-    long session = ServerProcess.openSession(raftPorts[0]);
+    long session = ServerProcess.openSession(clientPorts[0]);
     long before = System.currentTimeMillis();
     Command register =
         Command.newBuilder()
@@ -277,7 +281,7 @@ class ClusterIT {
                 RequestId.newBuilder().setSession(session).setSequence(1).setFirstUnanswered(1))
             .setRegisterUser(RegisterUser.newBuilder().setHandle("alice"))
             .build();
-    GatewayReply answer = ServerProcess.gatewaySubmit(raftPorts[0], register.toByteArray());
+    GatewayReply answer = ServerProcess.gatewaySubmit(clientPorts[0], register.toByteArray());
     long after = System.currentTimeMillis();
     long createdAt = Reply.parseFrom(answer.getReply()).getUser().getCreatedAtMs();
 
@@ -300,10 +304,10 @@ class ClusterIT {
         .orElse(0);
   }
 
-  /** n1, n2, n3 on {@code raftPorts} of loopback, as --peers takes them. */
-  private static String peers(int[] raftPorts) {
+  /** n1, n2, n3 on {@code raftPorts} and {@code clientPorts} of loopback, as --peers takes them. */
+  private static String peers(int[] raftPorts, int[] clientPorts) {
     return IntStream.range(0, raftPorts.length)
-        .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i])
+        .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i] + "/" + clientPorts[i])
         .collect(Collectors.joining(","));
   }
 }

@@ -54,14 +54,17 @@ class FollowerProgressIT {
     List<RaftPeer> peers = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       peers.add(
-          RaftPeer.newBuilder().setId("n" + (i + 1)).setAddress("127.0.0.1:" + (base + i)).build());
+          Peers.peer(
+              "n" + (i + 1),
+              "127.0.0.1:" + (base + i) + "/" + (base + LoopbackPorts.CLIENT_OFFSET + i)));
     }
     RaftGroup group = Peers.group(peers);
     for (int i = 0; i < 3; i++) {
       RaftProperties properties =
           new RaftTuning(
                   dir.resolve("n" + (i + 1)),
-                  base + i,
+                  new RaftTuning.Bind("127.0.0.1", base + i),
+                  new RaftTuning.Bind("127.0.0.1", base + LoopbackPorts.CLIENT_OFFSET + i),
                   RaftTuning.DEFAULT_ELECTION_TIMEOUT_MIN,
                   RaftTuning.DEFAULT_ELECTION_TIMEOUT_MAX,
                   RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD)

@@ -224,7 +224,7 @@ class HttpEndpointTest {
             39,
             -1,
             List.of(Peer.newBuilder().setId("n1").setAddress("h:1").build()));
-    MembershipReading view = new MembershipReading("h:2", 120, 30, List.of());
+    MembershipReading view = new MembershipReading("h:2", "h:3", 120, 30, List.of());
 
     MemberStatus status = HttpEndpoint.status(state, view);
 
@@ -241,6 +241,7 @@ class HttpEndpointTest {
                 .addPeers(Peer.newBuilder().setId("n1").setAddress("h:1"))
                 .setReady(false)
                 .setAddress("h:2")
+                .setClientAddress("h:3")
                 .setLastContactMs(120)
                 .setSnapshotIndex(30)
                 .build());
@@ -248,7 +249,11 @@ class HttpEndpointTest {
             HttpEndpoint.status(
                     state,
                     new MembershipReading(
-                        "h:2", 0, -1, List.of(MemberProgress.newBuilder().setId("n1").build())))
+                        "h:2",
+                        "h:3",
+                        0,
+                        -1,
+                        List.of(MemberProgress.newBuilder().setId("n1").build())))
                 .getMembersCount())
         .isEqualTo(1);
   }

@@ -17,7 +17,7 @@ class JoinAndSecretConfigTest {
     "--id",
     "n4",
     "--peers",
-    "n4=127.0.0.1:7004",
+    "n4=127.0.0.1:7004/7204",
     "--data-dir",
     "/tmp/n4",
     "--http",

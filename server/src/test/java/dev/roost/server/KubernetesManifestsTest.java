@@ -259,7 +259,16 @@ class KubernetesManifestsTest {
     String expectedPeers =
         IntStream.range(0, replicas)
             .mapToObj(
-                i -> "roost-%d=roost-%d.%s:%d".formatted(i, i, headless, containerPort("raft")))
+                i ->
+                    "roost-%d=roost-%d.%s:%d/roost-%d.%s:%d"
+                        .formatted(
+                            i,
+                            i,
+                            headless,
+                            containerPort("raft"),
+                            i,
+                            headless,
+                            containerPort("client")))
             .collect(Collectors.joining(","));
     for (int i = 0; i < replicas; i++) {
       ServerConfig config = resolve(i);
@@ -267,10 +276,13 @@ class KubernetesManifestsTest {
       assertThat(Peers.format(config.peers())).isEqualTo(expectedPeers);
       assertThat(config.join()).as("an initial member does not join").isFalse();
       assertThat(config.raftPort()).isEqualTo(containerPort("raft"));
+      assertThat(config.clientPort()).isEqualTo(containerPort("client"));
       assertThat(config.http().getPort()).isEqualTo(containerPort("http"));
     }
     // Clients get the same members.
-    assertThat(named(ConfigMap.class, "roost-client").getData().get("ROOST_PEERS"))
+    assertThat(
+            Peers.format(
+                Peers.parse(named(ConfigMap.class, "roost-client").getData().get("ROOST_PEERS"))))
         .isEqualTo(expectedPeers);
   }
 
@@ -347,6 +359,17 @@ class KubernetesManifestsTest {
             .isEqualTo(p.getPort());
       }
     }
+  }
+
+  @Test
+  void theClientServicePublishesTheClientPortButNeverThePeerPort() {
+    Service client = named(Service.class, "roost");
+
+    assertThat(client.getSpec().getPorts())
+        .extracting(ServicePort::getTargetPort)
+        .extracting(KubernetesManifestsTest::resolve)
+        .contains(containerPort("client"), containerPort("http"))
+        .doesNotContain(containerPort("raft"));
   }
 
   @Test

@@ -94,7 +94,7 @@ class LiveFuzzIT {
     long deadline = System.nanoTime() + TIME_BUDGET.toNanos();
     try (RaftClient raft = raftClient()) {
       for (Node n : cluster.nodes()) {
-        channels.add(NettyChannelBuilder.forTarget(n.raftAddress()).usePlaintext().build());
+        channels.add(NettyChannelBuilder.forTarget(n.clientAddress()).usePlaintext().build());
       }
       List<Future<?>> work = new ArrayList<>();
       for (int t = 0; t < 4; t++) {

@@ -40,13 +40,15 @@ class MembershipRulesTest {
 
   @Test
   void addRefusesAnExistingIdOrAddressAndBadInput() {
-    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n4", "127.0.0.1:7040")))
+    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n4", "127.0.0.1:7040", "7041")))
         .isEqualTo(StatusCode.OK);
-    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n2", "127.0.0.1:7999")))
+    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n2", "127.0.0.1:7999", "7998")))
         .isEqualTo(StatusCode.ALREADY_EXISTS);
-    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n9", "127.0.0.1:7020")))
+    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n9", "127.0.0.1:7020", "7021")))
         .isEqualTo(StatusCode.ALREADY_EXISTS);
-    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n9", "no-port")))
+    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n9", "no-port", "7021")))
+        .isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(code(() -> MembershipRules.checkAdd(THREE_UP, "n9", "127.0.0.1:7090", "7090")))
         .isEqualTo(StatusCode.INVALID_ARGUMENT);
   }
 

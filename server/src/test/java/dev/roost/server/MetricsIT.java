@@ -140,7 +140,7 @@ class MetricsIT {
     int[] raftPorts = IntStream.range(0, 3).map(i -> LoopbackPorts.one()).toArray();
     String peers =
         IntStream.range(0, 3)
-            .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i])
+            .mapToObj(i -> "n" + (i + 1) + "=127.0.0.1:" + raftPorts[i] + "/" + LoopbackPorts.one())
             .collect(Collectors.joining(","));
     for (int i = 0; i < 3; i++) {
       String id = "n" + (i + 1);

@@ -15,7 +15,8 @@ class RaftTuningTest {
   private static RaftTuning tuning() {
     return new RaftTuning(
         Path.of("/data/raft"),
-        7001,
+        new RaftTuning.Bind("10.0.0.1", 7001),
+        new RaftTuning.Bind(null, 7002),
         RaftTuning.DEFAULT_ELECTION_TIMEOUT_MIN,
         RaftTuning.DEFAULT_ELECTION_TIMEOUT_MAX,
         RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD);
@@ -28,7 +29,16 @@ class RaftTuningTest {
     assertThat(RaftServerConfigKeys.Read.option(p))
         .isEqualTo(RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     assertThat(RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p)).isTrue();
+  }
+
+  @Test
+  void peersAndClientsHaveTheirOwnPortsAndTheAdminServiceStaysOnThePeerPort() {
+    RaftProperties p = tuning().toProperties();
+
+    assertThat(GrpcConfigKeys.Server.host(p)).isEqualTo("10.0.0.1");
     assertThat(GrpcConfigKeys.Server.port(p)).isEqualTo(7001);
+    assertThat(GrpcConfigKeys.Client.port(p)).isEqualTo(7002);
+    assertThat(GrpcConfigKeys.Admin.port(p)).isEqualTo(7001);
   }
 
   @Test
@@ -82,7 +92,8 @@ class RaftTuningTest {
     RaftProperties lease =
         new RaftTuning(
                 Path.of("/data/raft"),
-                7001,
+                new RaftTuning.Bind(null, 7001),
+                new RaftTuning.Bind(null, 7002),
                 RaftTuning.DEFAULT_ELECTION_TIMEOUT_MIN,
                 RaftTuning.DEFAULT_ELECTION_TIMEOUT_MAX,
                 RaftTuning.DEFAULT_SNAPSHOT_THRESHOLD,
@@ -108,7 +119,12 @@ class RaftTuningTest {
     assertThatThrownBy(
             () ->
                 new RaftTuning(
-                    Path.of("/d"), 7001, Duration.ofMillis(500), Duration.ofMillis(500), 10))
+                    Path.of("/d"),
+                    new RaftTuning.Bind(null, 7001),
+                    new RaftTuning.Bind(null, 7002),
+                    Duration.ofMillis(500),
+                    Duration.ofMillis(500),
+                    10))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

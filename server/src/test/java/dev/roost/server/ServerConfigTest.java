@@ -16,7 +16,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
 class ServerConfigTest {
-  private static final String PEERS = "n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003";
+  private static final String PEERS =
+      "n1=127.0.0.1:7001/7201,n2=127.0.0.1:7002/7202,n3=127.0.0.1:7003/7203";
 
   @TempDir Path tmp;
 
@@ -214,12 +215,31 @@ class ServerConfigTest {
 
   @Test
   void malformedPeersAreReportedWithTheBadEntry() {
-    assertThat(error(with("peers", "n1=127.0.0.1:7001,n2")))
+    assertThat(error(with("peers", "n1=127.0.0.1:7001/7201,n2")))
         .isEqualTo("--peers: bad peer 'n2': expected id=host:port");
-    assertThat(error(with("peers", "n1=127.0.0.1:70001")))
+    assertThat(error(with("peers", "n1=127.0.0.1:70001/7201")))
         .isEqualTo("--peers: port out of range in '127.0.0.1:70001'");
-    assertThat(error(with("peers", "n1=127.0.0.1:7001,n1=127.0.0.1:7002")))
+    assertThat(error(with("peers", "n1=127.0.0.1:7001/70001")))
+        .isEqualTo("--peers: port out of range in '127.0.0.1:70001'");
+    assertThat(error(with("peers", "n1=127.0.0.1:7001/7201,n1=127.0.0.1:7002/7202")))
         .isEqualTo("--peers: peer id 'n1' appears twice");
+  }
+
+  @Test
+  void everyPeerNeedsAClientAddressApartFromItsPeerAddress() throws Exception {
+    assertThat(error(with("peers", "n1=127.0.0.1:7001/7201,n2=127.0.0.1:7002")))
+        .isEqualTo("--peers: peer 'n2' has no client address: write n2=127.0.0.1:7002/CLIENT_PORT");
+    assertThat(error(with("peers", "n1=127.0.0.1:7001/7001")))
+        .isEqualTo(
+            "--peers: bad peer 'n1=127.0.0.1:7001/7001': the client address must differ from the"
+                + " peer address");
+
+    ServerConfig c =
+        ServerConfig.resolve(with("peers", "n1=10.0.0.1:7001/10.0.1.1:9000"), Map.of());
+    assertThat(c.raftPort()).isEqualTo(7001);
+    assertThat(c.clientPort()).isEqualTo(9000);
+    assertThat(c.tuning().peerBind()).isEqualTo(new RaftTuning.Bind("10.0.0.1", 7001));
+    assertThat(c.tuning().clientBind()).isEqualTo(new RaftTuning.Bind("10.0.1.1", 9000));
   }
 
   @Test
@@ -245,6 +265,8 @@ class ServerConfigTest {
     assertThat(error(with("http", "127.0.0.1:x"))).isEqualTo("--http: bad port in '127.0.0.1:x'");
     assertThat(error(with("http", "127.0.0.1:7001")))
         .isEqualTo("--http: port 7001 is also the Raft port of n1 in --peers");
+    assertThat(error(with("http", "127.0.0.1:7201")))
+        .isEqualTo("--http: port 7201 is also the client port of n1 in --peers");
   }
 
   @Test

@@ -179,12 +179,11 @@ final class ServerProcess implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** One call to the write gateway on a Raft port, its answer decoded. */
-  /** Opens a session through the write gateway of the leader at {@code raftPort}. */
-  static long openSession(int raftPort) throws Exception {
+  /** Opens a session through the write gateway of the leader at {@code clientPort}. */
+  static long openSession(int clientPort) throws Exception {
     GatewayReply opened =
         gatewaySubmit(
-            raftPort,
+            clientPort,
             Command.newBuilder()
                 .setOpenSession(OpenSession.getDefaultInstance())
                 .build()
@@ -195,9 +194,10 @@ final class ServerProcess implements AutoCloseable {
     return Reply.parseFrom(opened.getReply()).getSession().getId();
   }
 
-  static GatewayReply gatewaySubmit(int raftPort, byte[] command) throws Exception {
+  /** One call to the write gateway on a client port, its answer decoded. */
+  static GatewayReply gatewaySubmit(int clientPort, byte[] command) throws Exception {
     ManagedChannel channel =
-        NettyChannelBuilder.forAddress("127.0.0.1", raftPort).usePlaintext().build();
+        NettyChannelBuilder.forAddress("127.0.0.1", clientPort).usePlaintext().build();
     try {
       byte[] answer =
           ClientCalls.blockingUnaryCall(

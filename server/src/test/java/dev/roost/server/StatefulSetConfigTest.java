@@ -38,10 +38,13 @@ class StatefulSetConfigTest {
 
     assertThat(Peers.format(c.peers()))
         .isEqualTo(
-            "roost-0=roost-0.roost-peers:7001,roost-1=roost-1.roost-peers:7001,"
-                + "roost-2=roost-2.roost-peers:7001");
+            "roost-0=roost-0.roost-peers:7001/roost-0.roost-peers:7002,"
+                + "roost-1=roost-1.roost-peers:7001/roost-1.roost-peers:7002,"
+                + "roost-2=roost-2.roost-peers:7001/roost-2.roost-peers:7002");
     assertThat(c.id()).isEqualTo("roost-1");
     assertThat(c.raftPort()).isEqualTo(ServerConfig.DEFAULT_RAFT_PORT);
+    assertThat(c.clientPort()).isEqualTo(ServerConfig.DEFAULT_CLIENT_PORT);
+    assertThat(c.tuning().peerBind().host()).as("a pod binds every interface").isNull();
     assertThat(c.join()).isFalse();
   }
 

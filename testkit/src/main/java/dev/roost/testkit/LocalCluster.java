@@ -45,17 +45,28 @@ public final class LocalCluster {
   private static final String ADMIN_SECRET_FILE = "admin-secret";
 
   /**
-   * One node: its id, the host its ports are on, its ports and the pid of its process (0 when not
-   * started by this cluster).
+   * One node: its id, the host its ports are on, its ports (peer, client, HTTP) and the pid of its
+   * process (0 when not started by this cluster).
    */
-  public record Node(String id, String host, int raftPort, int httpPort, long pid) {
+  public record Node(String id, String host, int raftPort, int clientPort, int httpPort, long pid) {
     /** A node on loopback. */
-    public Node(String id, int raftPort, int httpPort) {
-      this(id, LOOPBACK, raftPort, httpPort, 0);
+    public Node(String id, int raftPort, int clientPort, int httpPort) {
+      this(id, LOOPBACK, raftPort, clientPort, httpPort, 0);
     }
 
+    /** Its peer address: Raft between members. */
     public String raftAddress() {
       return host + ":" + raftPort;
+    }
+
+    /** Its client address. */
+    public String clientAddress() {
+      return host + ":" + clientPort;
+    }
+
+    /** Its addresses as a peer list entry writes them: {@code PEER/CLIENT}. */
+    public String addresses() {
+      return raftAddress() + "/" + clientAddress();
     }
 
     public String httpAddress() {
@@ -63,7 +74,7 @@ public final class LocalCluster {
     }
 
     public Node withPid(long newPid) {
-      return new Node(id, host, raftPort, httpPort, newPid);
+      return new Node(id, host, raftPort, clientPort, httpPort, newPid);
     }
 
     public boolean alive() {
@@ -127,6 +138,7 @@ public final class LocalCluster {
                 id,
                 p.getProperty(id + ".host", LOOPBACK),
                 Integer.parseInt(p.getProperty(id + ".raft-port")),
+                Integer.parseInt(p.getProperty(id + ".client-port")),
                 Integer.parseInt(p.getProperty(id + ".http-port")),
                 Long.parseLong(p.getProperty(id + ".pid", "0"))));
       }
@@ -137,13 +149,13 @@ public final class LocalCluster {
   }
 
   /**
-   * A new cluster of {@code size} nodes n1..nN with Raft ports from {@code basePort} and HTTP ports
-   * from {@code basePort + 100}.
+   * A new cluster of {@code size} nodes n1..nN with Raft ports from {@code basePort}, HTTP ports
+   * from {@code basePort + 100} and client ports from {@code basePort + 200}.
    */
   public static LocalCluster create(Path home, Path serverJar, int size, int basePort) {
     List<Node> nodes = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
-      nodes.add(new Node("n" + i, basePort + i - 1, basePort + 100 + i - 1));
+      nodes.add(node(i, basePort));
     }
     return new LocalCluster(home, serverJar, nodes);
   }
@@ -154,14 +166,14 @@ public final class LocalCluster {
   }
 
   /**
-   * A new cluster of {@code size} nodes on the first block of ports from 17001 up (in steps of 200)
+   * A new cluster of {@code size} nodes on the first block of ports from 17001 up (in steps of 300)
    * that is free now, for throwaway clusters (the demo, benchmarks).
    *
    * @throws ClusterException if no block below 30000 is free
    */
   public static LocalCluster createOnFreePorts(Path home, Path serverJar, int size)
       throws ClusterException {
-    for (int base = 17001; base < 30000; base += 200) {
+    for (int base = 17001; base < 30000; base += 300) {
       LocalCluster candidate = create(home, serverJar, size, base);
       try {
         candidate.checkPortsFree();
@@ -226,9 +238,9 @@ public final class LocalCluster {
     return List.copyOf(nodes);
   }
 
-  /** The peer list in the {@code id=host:port,...} syntax. */
+  /** The peer list in the {@code id=PEER/CLIENT,...} syntax. */
   public String peers() {
-    return String.join(",", nodes.stream().map(n -> n.id() + "=" + n.raftAddress()).toList());
+    return String.join(",", nodes.stream().map(n -> n.id() + "=" + n.addresses()).toList());
   }
 
   public Path logFile(String id) {
@@ -263,7 +275,7 @@ public final class LocalCluster {
    */
   public void checkPortsFree(Node... which) throws ClusterException {
     for (Node n : which.length == 0 ? nodes : List.of(which)) {
-      for (int port : new int[] {n.raftPort(), n.httpPort()}) {
+      for (int port : new int[] {n.raftPort(), n.clientPort(), n.httpPort()}) {
         try (ServerSocket s = new ServerSocket()) {
           s.bind(new InetSocketAddress(n.host(), port));
         } catch (IOException e) {
@@ -308,10 +320,15 @@ public final class LocalCluster {
         nodes.stream().mapToInt(n -> Integer.parseInt(n.id().substring(1))).max().orElse(0) + 1;
     int baseRaft =
         nodes.stream().mapToInt(n -> n.raftPort() - nodeNumber(n) + 1).min().orElse(7001);
-    Node node = new Node("n" + next, baseRaft + next - 1, baseRaft + 100 + next - 1);
+    Node node = node(next, baseRaft);
     nodes.add(node);
     save();
     return node;
+  }
+
+  /** Node {@code n} of a cluster laid out from {@code basePort}, as {@link #create} lays it out. */
+  private static Node node(int n, int basePort) {
+    return new Node("n" + n, basePort + n - 1, basePort + 200 + n - 1, basePort + 100 + n - 1);
   }
 
   private static int nodeNumber(Node n) {
@@ -359,7 +376,7 @@ public final class LocalCluster {
         List.of(
             "--id", node.id(),
             // A joining node needs only its own address; the group's members come with the log.
-            "--peers", join ? node.id() + "=" + node.raftAddress() : peers(),
+            "--peers", join ? node.id() + "=" + node.addresses() : peers(),
             "--data-dir", dataDir(node.id()).toString(),
             "--http", node.httpAddress(),
             "--log-file", logFile(node.id()).toString()));
@@ -498,6 +515,7 @@ public final class LocalCluster {
     for (Node n : nodes) {
       p.setProperty(n.id() + ".host", n.host());
       p.setProperty(n.id() + ".raft-port", Integer.toString(n.raftPort()));
+      p.setProperty(n.id() + ".client-port", Integer.toString(n.clientPort()));
       p.setProperty(n.id() + ".http-port", Integer.toString(n.httpPort()));
       p.setProperty(n.id() + ".pid", Long.toString(n.pid()));
     }

@@ -23,33 +23,38 @@ public final class LoopbackPorts {
   /** Room for the Raft ports of a cluster and the HTTP ports {@value} above them. */
   public static final int HTTP_OFFSET = 100;
 
+  /** The client ports of a cluster are {@value} above its Raft ports. */
+  public static final int CLIENT_OFFSET = 200;
+
   private static int next = FIRST + (int) (ProcessHandle.current().pid() % 50) * 200;
 
   private LoopbackPorts() {}
 
   /** A port nothing listens on now, never handed out before in this JVM. */
   public static int one() {
-    return block(1, 0);
+    return block(1, false);
   }
 
   /**
-   * A base port such that {@code base .. base+count-1} and {@code base+HTTP_OFFSET ..
-   * base+HTTP_OFFSET+count-1} are free and never handed out before in this JVM: the Raft and HTTP
-   * ports of a cluster of {@code count} nodes laid out as {@code roost up} lays them out.
+   * A base port such that {@code base .. base+count-1}, the same {@code HTTP_OFFSET} above and
+   * {@code CLIENT_OFFSET} above are free and never handed out before in this JVM: the Raft, HTTP
+   * and client ports of a cluster of {@code count} nodes laid out as {@code roost up} lays them
+   * out.
    */
   public static int cluster(int count) {
-    return block(count, HTTP_OFFSET);
+    return block(count, true);
   }
 
-  private static synchronized int block(int count, int httpOffset) {
-    int span = httpOffset + count;
+  private static synchronized int block(int count, boolean cluster) {
+    int span = cluster ? CLIENT_OFFSET + count : count;
     for (int tries = 0; tries < (END - FIRST) / span; tries++) {
       if (next + span > END) {
         next = FIRST;
       }
       int base = next;
       next += span;
-      if (free(base, count) && (httpOffset == 0 || free(base + httpOffset, count))) {
+      if (free(base, count)
+          && (!cluster || (free(base + HTTP_OFFSET, count) && free(base + CLIENT_OFFSET, count)))) {
         return base;
       }
     }

@@ -19,7 +19,7 @@ final class LoopbackNetwork implements Network {
   LoopbackNetwork(List<String> nodes) throws IOException {
     Set<Integer> taken = new HashSet<>();
     for (String n : nodes) {
-      ports.put(n, new int[] {freePort(taken), freePort(taken)});
+      ports.put(n, new int[] {freePort(taken), freePort(taken), freePort(taken)});
     }
   }
 
@@ -51,6 +51,11 @@ final class LoopbackNetwork implements Network {
   @Override
   public int httpPort(String node) {
     return ports.get(node)[1];
+  }
+
+  @Override
+  public int clientPort(String node) {
+    return ports.get(node)[2];
   }
 
   @Override

@@ -36,6 +36,7 @@ final class NamespaceNetwork implements Network {
   private static final String LINK_PREFIX = "rch";
   private static final int RAFT_PORT = 7001;
   private static final int HTTP_PORT = 7101;
+  private static final int CLIENT_PORT = 7201;
   private static final Path BRIDGE_NF = Path.of("/proc/sys/net/bridge/bridge-nf-call-iptables");
   private static final Path LOCK = Path.of(System.getProperty("java.io.tmpdir"), "roostchaos.lock");
 
@@ -210,6 +211,11 @@ final class NamespaceNetwork implements Network {
   @Override
   public int httpPort(String node) {
     return HTTP_PORT;
+  }
+
+  @Override
+  public int clientPort(String node) {
+    return CLIENT_PORT;
   }
 
   @Override

@@ -12,11 +12,14 @@ import java.util.Set;
  */
 interface Network extends AutoCloseable {
 
-  /** The host address of the node's Raft and HTTP ports. */
+  /** The host address of the node's Raft, client and HTTP ports. */
   String host(String node);
 
   /** The node's Raft port. */
   int raftPort(String node);
+
+  /** The node's client port. */
+  int clientPort(String node);
 
   /** The node's HTTP port. */
   int httpPort(String node);

@@ -54,7 +54,15 @@ public final class ProcessCluster implements ClusterControl, Convergence.Members
     Network network = namespaces ? new NamespaceNetwork(ids) : new LoopbackNetwork(ids);
     List<Node> nodes =
         ids.stream()
-            .map(n -> new Node(n, network.host(n), network.raftPort(n), network.httpPort(n), 0))
+            .map(
+                n ->
+                    new Node(
+                        n,
+                        network.host(n),
+                        network.raftPort(n),
+                        network.clientPort(n),
+                        network.httpPort(n),
+                        0))
             .toList();
     LocalCluster cluster =
         LocalCluster.create(dir, serverJar, nodes)

@@ -61,7 +61,7 @@ final class TestCluster implements AutoCloseable {
     return local;
   }
 
-  /** The whole peer list, {@code n1=127.0.0.1:port,...}. */
+  /** The whole peer list, {@code n1=127.0.0.1:port/port,...}. */
   String peers() {
     return local.peers();
   }
@@ -70,7 +70,7 @@ final class TestCluster implements AutoCloseable {
   static String peersOf(Node... nodes) {
     List<String> entries = new ArrayList<>();
     for (Node n : nodes) {
-      entries.add(n.id() + "=" + n.raftAddress());
+      entries.add(n.id() + "=" + n.addresses());
     }
     return String.join(",", entries);
   }

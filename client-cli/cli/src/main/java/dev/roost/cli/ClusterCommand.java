@@ -184,7 +184,12 @@ final class ClusterCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The new member's id.")
     String id;
 
-    @Parameters(index = "1", paramLabel = "HOST:PORT", description = "Its Raft address.")
+    @Parameters(
+        index = "1",
+        paramLabel = "HOST:PORT/PORT",
+        description =
+            "Its peer address and client address, as in its --peers entry: HOST:PEER_PORT/"
+                + "CLIENT_PORT or HOST:PEER_PORT/HOST:CLIENT_PORT.")
     String address;
 
     @Override

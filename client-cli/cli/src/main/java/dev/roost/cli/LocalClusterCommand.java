@@ -279,6 +279,7 @@ final class LocalClusterCommand {
       o.put("pid", n.pid());
       o.put("process", process);
       o.put("raftAddress", n.raftAddress());
+      o.put("clientAddress", n.clientAddress());
       o.put("httpAddress", n.httpAddress());
       s.ifPresent(status -> o.set("status", out.proto(status)));
       json.add(o);
@@ -446,14 +447,14 @@ final class LocalClusterCommand {
         cluster.startJoining(n);
         root.err().println("Started " + n.id() + " in join mode; adding it to the group...");
         awaitHttp(cluster, cluster.node(n.id()));
-        admin(cluster).add(n.id(), n.raftAddress());
+        admin(cluster).add(n.id(), n.addresses());
       } catch (Exception e) {
         // Never leave a half-added node behind: the group did not take it, so neither do we.
         cluster.stop(cluster.node(n.id()), Duration.ofSeconds(10));
         cluster.forget(n);
         throw e;
       }
-      root.err().println("Added " + n.id() + " at " + n.raftAddress());
+      root.err().println("Added " + n.id() + " at " + n.addresses());
       cluster.awaitReady(List.of(cluster.node(n.id())), READY_TIMEOUT);
       printStatus(root, cluster);
     }

@@ -134,7 +134,7 @@ class MembershipIT {
             "cluster",
             "add",
             "n9",
-            "127.0.0.1:" + (basePort + 8),
+            "127.0.0.1:" + (basePort + 8) + "/" + (basePort + 208),
             "--admin-secret",
             "not-the-secret-at-all");
     assertThat(add.err()).startsWith("error: PERMISSION_DENIED");
@@ -151,9 +151,11 @@ class MembershipIT {
   @Test
   @Order(2)
   void addingAnExistingIdOrAddressIsRefused() throws IOException {
-    CliRun id = roost("cluster", "add", "n2", "127.0.0.1:" + (basePort + 8));
+    CliRun id =
+        roost("cluster", "add", "n2", "127.0.0.1:" + (basePort + 8) + "/" + (basePort + 208));
     assertThat(id.err()).startsWith("error: ALREADY_EXISTS");
-    CliRun address = roost("cluster", "add", "n9", "127.0.0.1:" + (basePort + 1));
+    CliRun address =
+        roost("cluster", "add", "n9", "127.0.0.1:" + (basePort + 1) + "/" + (basePort + 201));
     assertThat(address.err()).startsWith("error: ALREADY_EXISTS");
     assertThat(members()).containsExactly("n1", "n2", "n3");
   }
@@ -162,7 +164,8 @@ class MembershipIT {
   @Order(3)
   void anUnreachableAddressIsRefusedAndTheConfigurationStaysTheSame() throws IOException {
     // Nothing listens there.
-    CliRun r = roost("cluster", "add", "n8", "127.0.0.1:" + (basePort + 7));
+    CliRun r =
+        roost("cluster", "add", "n8", "127.0.0.1:" + (basePort + 7) + "/" + (basePort + 207));
     assertThat(r.err()).startsWith("error: DEADLINE_EXCEEDED").contains("unchanged");
     assertThat(members()).containsExactly("n1", "n2", "n3");
   }

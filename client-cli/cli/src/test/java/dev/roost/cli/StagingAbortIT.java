@@ -105,7 +105,7 @@ class StagingAbortIT {
         .until(() -> cluster.status(cluster.node("n4")).isPresent());
     cluster.signal(cluster.node("n4"), "STOP");
 
-    CliRun stuck = CliRun.roost(home, "cluster", "add", "n4", n4.raftAddress());
+    CliRun stuck = CliRun.roost(home, "cluster", "add", "n4", n4.addresses());
 
     assertThat(stuck.err())
         .startsWith("error: DEADLINE_EXCEEDED")
@@ -115,7 +115,7 @@ class StagingAbortIT {
 
     // Running again, the same server is added: nothing of the abandoned change is left behind.
     cluster.signal(cluster.node("n4"), "CONT");
-    CliRun.ok(home, "cluster", "add", "n4", n4.raftAddress());
+    CliRun.ok(home, "cluster", "add", "n4", n4.addresses());
     assertThat(members()).containsExactly("n1", "n2", "n3", "n4");
     writing = false;
     writer.get();

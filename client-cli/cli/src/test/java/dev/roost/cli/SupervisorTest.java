@@ -43,7 +43,7 @@ class SupervisorTest {
           new PrintWriter(log));
 
   private static Node node(String id, long pid) {
-    return new Node(id, "127.0.0.1", 7001, 7101, pid);
+    return new Node(id, "127.0.0.1", 7001, 7201, 7101, pid);
   }
 
   private void poll(int times) {

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.roost.api.ControlJson;
 import dev.roost.api.HttpStatus;
+import dev.roost.api.Peers;
 import dev.roost.proto.AddMemberRequest;
 import dev.roost.proto.AdminReply;
 import dev.roost.proto.ErrorReply;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
+import org.apache.ratis.protocol.RaftPeer;
 
 /**
  * The operator's client for a Roost cluster's admin operations and status, over the servers' HTTP
@@ -145,14 +147,37 @@ public final class AdminClient {
     return out;
   }
 
-  /** Adds server {@code id} (started with {@code --join}) at Raft address {@code address}. */
-  public AdminReply add(String id, String address) {
+  /**
+   * Adds server {@code id} (started with {@code --join}) at {@code addresses}, {@code PEER/CLIENT}
+   * as in a peer list entry.
+   *
+   * @throws RoostException INVALID_ARGUMENT, before anything is sent, if {@code addresses} is
+   *     malformed or lacks the client address
+   */
+  public AdminReply add(String id, String addresses) {
+    RaftPeer peer;
+    try {
+      peer = Peers.peer(id, addresses);
+    } catch (IllegalArgumentException e) {
+      throw new RoostException(StatusCode.INVALID_ARGUMENT, e.getMessage(), false);
+    }
+    if (!Peers.hasClientAddress(peer)) {
+      throw new RoostException(
+          StatusCode.INVALID_ARGUMENT,
+          "no client address for " + id + ": write " + id + "=" + addresses + "/CLIENT_PORT",
+          false);
+    }
+    String entry = id + "=" + Peers.addresses(peer);
     return onLeader(
         "add",
-        AddMemberRequest.newBuilder().setId(id).setAddress(address).build(),
+        AddMemberRequest.newBuilder()
+            .setId(id)
+            .setAddress(peer.getAddress())
+            .setClientAddress(Peers.clientAddress(peer))
+            .build(),
         id,
         "added",
-        peers -> peers.contains(id + "=" + address));
+        peers -> peers.contains(entry));
   }
 
   /** Removes member {@code id}; when it leads, moves leadership away first. */
@@ -309,9 +334,11 @@ public final class AdminClient {
         });
   }
 
-  /** The members in a status, as {@code id=address}. */
+  /** The members in a status, as {@code id=PEER/CLIENT}. */
   private static List<String> members(MemberStatus status) {
-    return status.getPeersList().stream().map(p -> p.getId() + "=" + p.getAddress()).toList();
+    return status.getPeersList().stream()
+        .map(p -> p.getId() + "=" + p.getAddress() + "/" + p.getClientAddress())
+        .toList();
   }
 
   /** One request to one endpoint: its reply, or its refusal as a RoostException. */

@@ -60,22 +60,29 @@ public final class ClusterStatus {
       }
     }
     Map<String, MemberProgress> views = new TreeMap<>();
-    Map<String, String> addresses = new TreeMap<>();
+    // Every member's peer and client address, as a Peer.
+    Map<String, Peer> addresses = new TreeMap<>();
     if (leader != null) {
       for (MemberProgress m : leader.getMembersList()) {
         views.put(m.getId(), m);
-        addresses.put(m.getId(), m.getAddress());
+        addresses.put(
+            m.getId(),
+            Peer.newBuilder()
+                .setId(m.getId())
+                .setAddress(m.getAddress())
+                .setClientAddress(m.getClientAddress())
+                .build());
       }
     } else {
       for (MemberStatus s : byId.values()) {
         for (Peer p : s.getPeersList()) {
-          addresses.putIfAbsent(p.getId(), p.getAddress());
+          addresses.putIfAbsent(p.getId(), p);
         }
       }
     }
     long leaderCommit = leader == null ? -1 : leader.getCommitIndex();
     ClusterStatusReport.Builder report = ClusterStatusReport.newBuilder();
-    for (Map.Entry<String, String> e : addresses.entrySet()) {
+    for (Map.Entry<String, Peer> e : addresses.entrySet()) {
       MemberStatus own = byId.remove(e.getKey());
       if (own != null) {
         report.addMembers(reachable(own, e.getValue(), roleName(own.getRole()), leaderCommit));
@@ -84,7 +91,8 @@ public final class ClusterStatus {
         report.addMembers(
             ClusterMember.newBuilder()
                 .setId(e.getKey())
-                .setAddress(e.getValue())
+                .setAddress(e.getValue().getAddress())
+                .setClientAddress(e.getValue().getClientAddress())
                 .setReachable(false)
                 .setRole(view == null ? "" : roleName(view.getRole()))
                 .setCommitIndex(view == null ? -1 : view.getCommitIndex())
@@ -93,7 +101,15 @@ public final class ClusterStatus {
       }
     }
     for (MemberStatus rest : byId.values()) {
-      report.addMembers(reachable(rest, rest.getAddress(), "NOT_MEMBER", leaderCommit));
+      report.addMembers(
+          reachable(
+              rest,
+              Peer.newBuilder()
+                  .setAddress(rest.getAddress())
+                  .setClientAddress(rest.getClientAddress())
+                  .build(),
+              "NOT_MEMBER",
+              leaderCommit));
     }
     for (AdminClient.EndpointStatus s : statuses) {
       if (s.status().isEmpty() && addresses.isEmpty()) {
@@ -112,10 +128,11 @@ public final class ClusterStatus {
   }
 
   private static ClusterMember reachable(
-      MemberStatus s, String address, String role, long leaderCommit) {
+      MemberStatus s, Peer addresses, String role, long leaderCommit) {
     return ClusterMember.newBuilder()
         .setId(s.getId())
-        .setAddress(address)
+        .setAddress(addresses.getAddress())
+        .setClientAddress(addresses.getClientAddress())
         .setReachable(true)
         .setRole(role)
         .setCommitIndex(s.getCommitIndex())

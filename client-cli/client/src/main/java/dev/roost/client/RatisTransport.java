@@ -84,7 +84,7 @@ final class RatisTransport implements Transport {
     this.retryPolicy = retryPolicy;
     this.retireAfter = retireAfter;
     this.gateway = writeGateway ? new GatewayClient(attemptTimeout) : null;
-    peers.forEach(p -> addresses.put(p.getId(), p.getAddress()));
+    peers.forEach(p -> addresses.put(p.getId(), Peers.clientAddress(p)));
     clients.set(build(peers, null));
   }
 
@@ -231,6 +231,7 @@ final class RatisTransport implements Transport {
           RaftPeer.newBuilder()
               .setId(RaftPeerId.valueOf(info.getServer().getId()))
               .setAddress(info.getServer().getAddress())
+              .setClientAddress(info.getServer().getClientAddress())
               .build());
     }
     learn(reply.getServerId(), members);
@@ -245,7 +246,11 @@ final class RatisTransport implements Transport {
     List<RaftPeer> members = new ArrayList<>(reply.getMembersCount());
     for (GatewayReply.Member member : reply.getMembersList()) {
       members.add(
-          RaftPeer.newBuilder().setId(member.getId()).setAddress(member.getAddress()).build());
+          RaftPeer.newBuilder()
+              .setId(member.getId())
+              .setAddress(member.getAddress())
+              .setClientAddress(member.getClientAddress())
+              .build());
     }
     learn(RaftPeerId.valueOf(reply.getServerId()), members);
   }
@@ -258,7 +263,7 @@ final class RatisTransport implements Transport {
     Map<RaftPeerId, RaftPeer> current = new LinkedHashMap<>();
     for (RaftPeer peer : members) {
       current.put(peer.getId(), peer);
-      addresses.put(peer.getId(), peer.getAddress());
+      addresses.put(peer.getId(), Peers.clientAddress(peer));
     }
     Clients old = clients.get();
     if (!current.containsKey(server) || current.keySet().equals(Set.copyOf(old.members()))) {
