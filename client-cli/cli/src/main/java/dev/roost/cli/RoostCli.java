@@ -61,6 +61,7 @@ import picocli.CommandLine.Spec;
       PostCommand.Timeline.class,
       KvCommand.class,
       ClusterCommand.class,
+      CertsCommand.class,
       ShellCommand.class,
       DemoCommand.class
     })
