@@ -193,6 +193,7 @@ public final class ChaosRun {
   private static RoostClient client(ProcessCluster cluster, RunOptions o) {
     return RoostClient.builder()
         .peers(cluster.peers())
+        .tls(cluster.tls())
         .deadline(CLIENT_DEADLINE)
         .readConsistency(o.readConsistency())
         .build();

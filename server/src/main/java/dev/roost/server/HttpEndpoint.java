@@ -2,6 +2,7 @@ package dev.roost.server;
 
 import dev.roost.api.ControlJson;
 import dev.roost.api.Peers;
+import dev.roost.api.Pem;
 import dev.roost.proto.ErrorReply;
 import dev.roost.proto.MemberStatus;
 import dev.roost.proto.StatusCode;
@@ -11,24 +12,29 @@ import java.time.Duration;
 import java.util.Optional;
 import org.apache.ratis.server.RaftServer;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP endpoint of one server ({@code --http}), on Jetty's core API: probes, status, metrics
- * and the admin operations. It starts before Ratis so that liveness probes pass while a large log
- * is replayed. Every path but {@code /admin/} answers GET and HEAD:
+ * and the admin operations, over HTTPS with the member's certificate unless {@code --insecure}. It
+ * starts before Ratis so that liveness probes pass while a large log is replayed. Every path but
+ * {@code /admin/} answers GET and HEAD:
  *
  * <ul>
  *   <li>{@code /health}: 200 {@code ok} while the process runs, Ratis has not closed this member
@@ -86,11 +92,12 @@ final class HttpEndpoint implements AutoCloseable {
   /**
    * Resolves and binds {@code address}, and starts serving.
    *
+   * @param tls the member's certificate and key to serve HTTPS with, or null for plain HTTP
    * @param metrics what {@code /metrics} serves
    * @throws ConfigException naming {@code --http} if the host is unknown or the address cannot be
    *     bound
    */
-  static HttpEndpoint start(InetSocketAddress address, PrometheusExport metrics)
+  static HttpEndpoint start(InetSocketAddress address, TlsFiles tls, PrometheusExport metrics)
       throws ConfigException {
     InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
     if (resolved.isUnresolved()) {
@@ -102,7 +109,26 @@ final class HttpEndpoint implements AutoCloseable {
     HttpConfiguration http = new HttpConfiguration();
     http.setRequestHeaderSize(MAX_HEADER_BYTES);
     http.setSendServerVersion(false);
-    ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+    ServerConnector connector;
+    if (tls == null) {
+      connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+    } else {
+      SslContextFactory.Server ssl = new SslContextFactory.Server();
+      ssl.setKeyStore(Pem.keyStore(tls.cert(), tls.key()));
+      ssl.setKeyStorePassword(Pem.KEY_PASSWORD);
+      SecureRequestCustomizer secure = new SecureRequestCustomizer();
+      // Clients check the certificate against the host they asked for; probes ask by pod IP,
+      // which a certificate naming the pod's DNS name does not hold.
+      secure.setSniHostCheck(false);
+      http.addCustomizer(secure);
+      connector =
+          new ServerConnector(
+              server,
+              1,
+              1,
+              new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()),
+              new HttpConnectionFactory(http));
+    }
     connector.setHost(resolved.getAddress().getHostAddress());
     connector.setPort(resolved.getPort());
     connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());

@@ -102,6 +102,7 @@ final class LostDiskGuard {
         RaftClient.newBuilder()
             .setRaftGroup(Peers.group(config.peers()))
             .setProperties(properties)
+            .setParameters(TlsFiles.raftClientParameters(config.tls()))
             .setRetryPolicy(RetryPolicies.noRetry())
             .build()) {
       for (RaftPeer peer : config.peers()) {

@@ -23,7 +23,6 @@ import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.MethodDescriptor;
 import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
-import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
 import org.apache.ratis.thirdparty.io.grpc.netty.NettyServerBuilder;
 import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
 import org.apache.ratis.thirdparty.io.grpc.stub.ServerCalls;
@@ -71,6 +70,7 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
 
   private final String self;
   private final LongSupplier ownClockMs;
+  private final TlsFiles tls;
   private final Map<String, Reading> readings = new ConcurrentHashMap<>();
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private ScheduledExecutorService poller;
@@ -81,10 +81,12 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
   /**
    * @param self this member's id
    * @param ownClockMs this member's wall clock
+   * @param tls how to reach the other members' peer ports; null for plaintext
    */
-  PeerClocks(String self, LongSupplier ownClockMs) {
+  PeerClocks(String self, LongSupplier ownClockMs, TlsFiles tls) {
     this.self = self;
     this.ownClockMs = ownClockMs;
+    this.tls = tls;
   }
 
   @Override
@@ -205,9 +207,7 @@ final class PeerClocks implements GrpcServices.Customizer, AutoCloseable {
         long sentMs = ownClockMs.getAsLong();
         byte[] answer =
             ClientCalls.blockingUnaryCall(
-                channels.computeIfAbsent(
-                    peer.getAddress(),
-                    a -> NettyChannelBuilder.forTarget(a).usePlaintext().build()),
+                channels.computeIfAbsent(peer.getAddress(), a -> TlsFiles.peerChannel(tls, a)),
                 NOW,
                 CallOptions.DEFAULT.withDeadlineAfter(500, TimeUnit.MILLISECONDS),
                 new byte[0]);

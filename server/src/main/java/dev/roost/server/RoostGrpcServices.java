@@ -8,9 +8,9 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServer;
 
 /**
- * What a Roost server adds to Ratis' gRPC server on the Raft port: the {@link WriteGateway} next to
- * Ratis' client service, {@link PeerClocks} next to its server service, and the {@link
- * RatisAdminRefusal} in front of its admin service.
+ * What a Roost server adds to Ratis' gRPC servers: the {@link WriteGateway} next to Ratis' client
+ * service on the client port, {@link PeerClocks} next to its server service on the peer port, the
+ * {@link RatisAdminRefusal} in front of its admin service, and TLS on both ports.
  */
 public final class RoostGrpcServices {
   private RoostGrpcServices() {}
@@ -23,7 +23,11 @@ public final class RoostGrpcServices {
   public static RaftServer build(RaftServer.Builder builder, RoostStateMachine stateMachine)
       throws IOException {
     return build(
-        builder, stateMachine, writes -> {}, new PeerClocks("", System::currentTimeMillis));
+        builder,
+        stateMachine,
+        writes -> {},
+        new PeerClocks("", System::currentTimeMillis, null),
+        null);
   }
 
   /**
@@ -32,15 +36,20 @@ public final class RoostGrpcServices {
    *
    * @param gatewayEntries told the number of writes of each entry the gateway sends
    * @param clocks serves this member's clock to its peers
+   * @param tls the TLS of the peer and client ports, or null for plaintext
    */
   static RaftServer build(
       RaftServer.Builder builder,
       RoostStateMachine stateMachine,
       IntConsumer gatewayEntries,
-      PeerClocks clocks)
+      PeerClocks clocks,
+      TlsFiles tls)
       throws IOException {
     WriteGateway gateway = new WriteGateway(stateMachine, gatewayEntries);
     Parameters parameters = new Parameters();
+    if (tls != null) {
+      tls.configure(parameters);
+    }
     GrpcConfigKeys.Server.setServicesCustomizer(
         parameters,
         (grpc, types) ->

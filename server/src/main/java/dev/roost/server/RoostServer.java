@@ -80,7 +80,8 @@ public final class RoostServer {
     this.http = http;
     // Fault injection for tests and chaos runs: this member's wall clock, shifted.
     long clockOffsetMs = Long.getLong(CLOCK_OFFSET_PROPERTY, 0);
-    this.clocks = new PeerClocks(config.id(), () -> System.currentTimeMillis() + clockOffsetMs);
+    this.clocks =
+        new PeerClocks(config.id(), () -> System.currentTimeMillis() + clockOffsetMs, config.tls());
     // Every member starts from the same settings; the configured ones arrive through the log.
     RoostStateMachine stateMachine = new RoostStateMachine(Limits.DEFAULT, metrics, clocks::now);
     RaftProperties properties = config.tuning().toProperties();
@@ -107,7 +108,8 @@ public final class RoostServer {
                 .setOption(RaftStorage.StartupOption.RECOVER),
             stateMachine,
             metrics::gatewayEntry,
-            clocks);
+            clocks,
+            config.tls());
     // Three election timeouts without an answer to the leader: down, for the removal check.
     Duration aliveWindow = config.electionTimeoutMax().multipliedBy(3);
     ClusterAdmin clusterAdmin = new ClusterAdmin(raft, aliveWindow, metrics::membershipAborted);
@@ -143,10 +145,13 @@ public final class RoostServer {
       Preflight.checkDataDir(config.dataDir());
       Preflight.checkLogFile(config.logFile());
       Preflight.checkPorts(config);
+      if (config.tls() != null) {
+        config.tls().check(java.time.Instant.now());
+      }
       // Before the HTTP endpoint: Jetty logs as it starts, and unconfigured logback prints DEBUG.
       Logging.configure(config);
       LostDiskGuard.check(config);
-      http = HttpEndpoint.start(config.http(), PrometheusExport.forServer(metrics));
+      http = HttpEndpoint.start(config.http(), config.tls(), PrometheusExport.forServer(metrics));
     } catch (ParameterException e) {
       System.err.println("roost-server: " + e.getMessage() + " (see --help)");
       System.exit(2);
@@ -200,6 +205,20 @@ public final class RoostServer {
         config.dataDir(),
         readPath,
         config.join() ? "(joining: waiting to be added)" : Peers.format(config.peers()));
+    if (config.tls() == null) {
+      LOG.warn(
+          "roost-server {}: --insecure: every port is plaintext and unauthenticated; anyone who"
+              + " reaches the peer port {} can pose as a member. For experiments only.",
+          config.id(),
+          config.raftPort());
+    } else {
+      LOG.info(
+          "roost-server {}: TLS on every port, mutual TLS between members; certificate {} expires"
+              + " {}",
+          config.id(),
+          config.tls().cert(),
+          config.tls().notAfter());
+    }
     if (config.adminSecret() == null) {
       LOG.info("no --admin-secret: admin operations on {} are refused", config.id());
     }

@@ -60,6 +60,7 @@ import picocli.CommandLine.ParseResult;
  * @param reads how the leader confirms its leadership for a linearizable read: by read index, or by
  *     lease with {@code --read-lease}; test only, from the hidden flag {@code
  *     --unsafe-stale-reads}, not at all (see {@link RaftTuning.ReadPath})
+ * @param tls the TLS files of every port, or null with {@code --insecure}: plaintext
  */
 public record ServerConfig(
     String id,
@@ -76,7 +77,8 @@ public record ServerConfig(
     Path logFile,
     boolean join,
     AdminSecret adminSecret,
-    RaftTuning.ReadPath reads) {
+    RaftTuning.ReadPath reads,
+    TlsFiles tls) {
 
   /** One named setting: a flag, a config file key and an environment variable. */
   record Setting(String name, String label, String description) {
@@ -95,6 +97,10 @@ public record ServerConfig(
   private static final String REPLICAS = "replicas";
   private static final String RAFT_PORT = "raft-port";
   private static final String CLIENT_PORT = "client-port";
+  private static final String TLS_CA = "tls-ca";
+  private static final String TLS_CERT = "tls-cert";
+  private static final String TLS_KEY = "tls-key";
+  private static final String INSECURE = "insecure";
   private static final String READ_LEASE = "read-lease";
 
   /** The settings that describe the members as a StatefulSet, instead of {@code --peers}. */
@@ -214,12 +220,29 @@ public record ServerConfig(
               "Shared secret of the admin operations (add, remove, transfer, snapshot); at least "
                   + AdminSecret.MIN_LENGTH
                   + " characters. Without it they are refused. Prefer ROOST_ADMIN_SECRET or the"
-                  + " --config file: a flag shows in the process list."));
+                  + " --config file: a flag shows in the process list."),
+          new Setting(
+              TLS_CA,
+              "FILE",
+              "The cluster CA's certificate (PEM): peers must present a certificate it signed."
+                  + " TLS is on unless --insecure; make the files with `roost certs init` and"
+                  + " `roost certs issue`."),
+          new Setting(
+              TLS_CERT,
+              "FILE",
+              "This node's certificate (PEM), signed by the CA, with its addresses as subject"
+                  + " alternative names."),
+          new Setting(TLS_KEY, "FILE", "This node's private key (PEM, PKCS#8)."),
+          new Setting(
+              INSECURE,
+              "true|false",
+              "Plaintext on every port, and no member authentication: anyone who reaches the"
+                  + " peer port can pose as a member. For experiments only (default false)."));
 
   private static final String UNSAFE_STALE_READS = "unsafe-stale-reads";
 
   /** Settings given as a bare flag ({@code --join}) meaning {@code true}. */
-  private static final Set<String> BOOLEANS = Set.of("join", READ_LEASE);
+  private static final Set<String> BOOLEANS = Set.of("join", READ_LEASE, INSECURE);
 
   /**
    * The picocli parser for the flags. Every option is a string: conversion and validation happen in
@@ -385,7 +408,32 @@ public record ServerConfig(
         logFile,
         join,
         adminSecret,
-        reads(src, flags));
+        reads(src, flags),
+        tls(src));
+  }
+
+  private static TlsFiles tls(Sources src) throws ConfigException {
+    List<String> given =
+        Stream.of(TLS_CA, TLS_CERT, TLS_KEY).filter(name -> src.get(name) != null).toList();
+    if (src.bool(INSECURE)) {
+      if (!given.isEmpty()) {
+        throw src.get(given.get(0)).error("cannot be combined with --insecure");
+      }
+      return null;
+    }
+    if (given.size() < 3) {
+      throw new ConfigException(
+          "TLS is on unless --insecure: --tls-ca, --tls-cert and --tls-key are required"
+              + (given.isEmpty() ? "" : " (missing: --" + missing(given) + ")")
+              + "; make them with `roost certs init` and `roost certs issue`");
+    }
+    return new TlsFiles(path(src.get(TLS_CA)), path(src.get(TLS_CERT)), path(src.get(TLS_KEY)));
+  }
+
+  private static String missing(List<String> given) {
+    return String.join(
+        ", --",
+        Stream.of(TLS_CA, TLS_CERT, TLS_KEY).filter(name -> !given.contains(name)).toList());
   }
 
   private static RaftTuning.ReadPath reads(Sources src, Map<String, String> flags)

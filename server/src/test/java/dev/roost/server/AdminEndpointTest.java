@@ -40,6 +40,7 @@ class AdminEndpointTest {
     endpoint =
         HttpEndpoint.start(
             new InetSocketAddress("127.0.0.1", port),
+            null,
             new PrometheusExport(new RoostMetrics(), new RatisMetricsBridge(), false));
     endpoint.attachAdmin(
         new AdminEndpoint(AdminSecret.of(SECRET), null, null, new AuthThrottle(nanos::get)));

@@ -44,6 +44,7 @@ class HttpEndpointTest {
     endpoint =
         HttpEndpoint.start(
             new InetSocketAddress("127.0.0.1", port),
+            null,
             new PrometheusExport(new RoostMetrics(), new RatisMetricsBridge(), false));
     // No Ratis server: every operation that reached the cluster would fail, and none may.
     endpoint.attachAdmin(

@@ -1,5 +1,6 @@
 package dev.roost.testkit;
 
+import dev.roost.pki.CertificateAuthority;
 import dev.roost.proto.MemberStatus;
 import dev.roost.proto.Role;
 import java.io.IOException;
@@ -93,6 +94,12 @@ public final class LocalCluster {
 
   private static final String LOOPBACK = "127.0.0.1";
 
+  /** A local cluster's CA outlives any experiment. */
+  private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+
+  /** Node certificates are renewed by deleting them and restarting the node. */
+  private static final Duration NODE_VALIDITY = Duration.ofDays(825);
+
   private final Path home;
   private final Path serverJar;
   private final List<Node> nodes;
@@ -100,6 +107,8 @@ public final class LocalCluster {
   private List<String> jvm = ServerJvm.DEFAULT_JVM;
   private Placement placement = (node, command) -> command;
   private boolean readLease;
+  private boolean insecure;
+  private volatile StatusProbe probe;
 
   private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
     this.home = home;
@@ -145,6 +154,7 @@ public final class LocalCluster {
     }
     LocalCluster cluster = new LocalCluster(home, serverJar, nodes);
     cluster.readLease = Boolean.parseBoolean(p.getProperty("read-lease", "false"));
+    cluster.insecure = Boolean.parseBoolean(p.getProperty("insecure", "false"));
     return Optional.of(cluster);
   }
 
@@ -197,6 +207,53 @@ public final class LocalCluster {
   public LocalCluster readLease(boolean on) {
     this.readLease = on;
     return this;
+  }
+
+  /**
+   * Runs every later {@link #start} with {@code --insecure} (plaintext, no member authentication)
+   * instead of TLS; remembered in {@code cluster.properties}. Change it only while all are stopped.
+   */
+  public LocalCluster insecure(boolean on) {
+    this.insecure = on;
+    this.probe = null;
+    return this;
+  }
+
+  /** Whether the servers run with {@code --insecure}. */
+  public boolean insecure() {
+    return insecure;
+  }
+
+  /** Where the cluster's CA and the nodes' certificates and keys live. */
+  public Path certsDir() {
+    return home.resolve("certs");
+  }
+
+  /** The CA certificate clients of this cluster trust; empty when it runs {@code --insecure}. */
+  public Optional<Path> caFile() {
+    return insecure
+        ? Optional.empty()
+        : Optional.of(certsDir().resolve(CertificateAuthority.CERT_FILE));
+  }
+
+  /**
+   * Makes the cluster's CA the first time, and {@code node}'s certificate and key the first time it
+   * starts, naming its host, {@code localhost} and {@code 127.0.0.1}. The CA's key stays in {@link
+   * #certsDir}, owner-only: a local cluster's operator is its CA.
+   */
+  private void ensureCertificates(Node node) throws IOException {
+    Path dir = certsDir();
+    CertificateAuthority ca;
+    if (Files.exists(dir.resolve(CertificateAuthority.CERT_FILE))) {
+      ca = CertificateAuthority.load(dir);
+    } else {
+      ca = CertificateAuthority.create("Roost local cluster CA " + home, CA_VALIDITY);
+      ca.save(dir);
+    }
+    if (!Files.exists(dir.resolve(node.id() + ".crt"))) {
+      List<String> names = new ArrayList<>(List.of(node.host(), "localhost", LOOPBACK));
+      ca.issue(node.id(), names.stream().distinct().toList(), NODE_VALIDITY).save(dir, node.id());
+    }
   }
 
   /**
@@ -358,6 +415,9 @@ public final class LocalCluster {
     }
     Files.createDirectories(home.resolve("logs"));
     Files.createDirectories(dataDir(node.id()));
+    if (!insecure) {
+      ensureCertificates(node);
+    }
     Path out = outFile(node.id());
     Process p =
         ServerJvm.start(
@@ -385,6 +445,16 @@ public final class LocalCluster {
     }
     if (readLease) {
       command.add("--read-lease");
+    }
+    if (insecure) {
+      command.add("--insecure");
+    } else {
+      Path dir = certsDir();
+      command.addAll(
+          List.of(
+              "--tls-ca", dir.resolve(CertificateAuthority.CERT_FILE).toString(),
+              "--tls-cert", dir.resolve(node.id() + ".crt").toString(),
+              "--tls-key", dir.resolve(node.id() + ".key").toString()));
     }
     command.addAll(serverArgs);
     return ServerJvm.command(serverJar, jvm, command);
@@ -437,7 +507,17 @@ public final class LocalCluster {
 
   /** The {@code /status} of a node, or empty when it does not answer within a second. */
   public Optional<MemberStatus> status(Node node) {
-    return StatusProbe.standard().fetch(node.httpAddress());
+    StatusProbe p = probe;
+    if (p == null) {
+      Optional<Path> ca = caFile();
+      if (ca.isPresent() && !Files.exists(ca.get())) {
+        // Nothing started yet, so nothing answers.
+        return Optional.empty();
+      }
+      p = StatusProbe.trusting(ca);
+      probe = p;
+    }
+    return p.fetch(node.httpAddress());
   }
 
   /**
@@ -512,6 +592,7 @@ public final class LocalCluster {
     Properties p = new Properties();
     p.setProperty("nodes", String.join(",", nodes.stream().map(Node::id).toList()));
     p.setProperty("read-lease", Boolean.toString(readLease));
+    p.setProperty("insecure", Boolean.toString(insecure));
     for (Node n : nodes) {
       p.setProperty(n.id() + ".host", n.host());
       p.setProperty(n.id() + ".raft-port", Integer.toString(n.raftPort()));

@@ -1,5 +1,6 @@
 package dev.roost.chaos.cluster;
 
+import dev.roost.client.Tls;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -20,8 +21,11 @@ public interface ClusterControl extends AutoCloseable {
   /** The node ids, in order. */
   List<String> nodes();
 
-  /** The peer list for clients, {@code id=host:port,...}. */
+  /** The peer list for clients, {@code id=host:port/port,...}. */
   String peers();
+
+  /** How clients reach the nodes: TLS trusting the cluster's CA, as every cluster here runs. */
+  Tls tls();
 
   /** Starts the node's server process (again, after a kill or stop), on its existing data. */
   void start(String node) throws IOException;

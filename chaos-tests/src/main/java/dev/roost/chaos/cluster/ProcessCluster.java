@@ -3,6 +3,7 @@ package dev.roost.chaos.cluster;
 import dev.roost.chaos.checker.Convergence;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
@@ -88,6 +89,11 @@ public final class ProcessCluster implements ClusterControl, Convergence.Members
     return cluster.peers();
   }
 
+  @Override
+  public Tls tls() {
+    return Tls.of(cluster.caFile());
+  }
+
   /** Starts every node. */
   public void startAll() throws IOException {
     for (String n : nodes()) {
@@ -141,7 +147,8 @@ public final class ProcessCluster implements ClusterControl, Convergence.Members
   @Override
   public Optional<String> digest(String node) {
     try {
-      return Optional.of(ClusterStatus.digest(peers(), node, Duration.ofSeconds(2)).getSha256());
+      return Optional.of(
+          ClusterStatus.digest(peers(), tls(), node, Duration.ofSeconds(2)).getSha256());
     } catch (RoostException e) {
       return Optional.empty();
     }

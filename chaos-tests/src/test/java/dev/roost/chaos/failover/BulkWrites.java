@@ -60,7 +60,10 @@ final class BulkWrites {
     try {
       for (int c = 0; c < CLIENTS; c++) {
         RoostClient.Builder builder =
-            RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(60));
+            RoostClient.builder()
+                .peers(cluster.peers())
+                .tls(cluster.tls())
+                .deadline(Duration.ofSeconds(60));
         RoostClient client =
             entryEach ? builder.batchSize(1).writeGateway(false).build() : builder.build();
         // A first read makes the client find the leader, so that the writes do not all start

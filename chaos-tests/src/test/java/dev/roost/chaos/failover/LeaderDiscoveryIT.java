@@ -40,6 +40,7 @@ class LeaderDiscoveryIT {
       try (RoostClient client =
           RoostClient.builder()
               .peers(TestCluster.peersOf(follower))
+              .tls(cluster.tls())
               .deadline(Duration.ofSeconds(30))
               .build()) {
         client.registerUser("finder", "");

@@ -55,7 +55,8 @@ class LeaderPauseIT {
       // remembered, so that any read can be compared with what was acknowledged before it began.
       try (PostWriters writers = new PostWriters(cluster, 2, Duration.ofSeconds(30));
           RegisterWriter register = new RegisterWriter(cluster);
-          PinnedClient reader = new PinnedClient(cluster.peers(), old, Duration.ofSeconds(20))) {
+          PinnedClient reader =
+              new PinnedClient(cluster.peers(), cluster.tls(), old, Duration.ofSeconds(20))) {
         writers.awaitMoreAcks(50);
         register.awaitMoreAcks(10);
 
@@ -78,7 +79,8 @@ class LeaderPauseIT {
               CompletableFuture.supplyAsync(
                   () -> {
                     try (PinnedClient pinned =
-                        new PinnedClient(cluster.peers(), old, Duration.ofSeconds(20))) {
+                        new PinnedClient(
+                            cluster.peers(), cluster.tls(), old, Duration.ofSeconds(20))) {
                       return pinned.post("pinned", text);
                     } catch (IOException e) {
                       throw new UncheckedIOException(e);

@@ -54,7 +54,11 @@ class MajorityDownIT {
 
       List<String> attempted = new ArrayList<>();
       try (RoostClient client =
-          RoostClient.builder().peers(cluster.peers()).deadline(DEADLINE).build()) {
+          RoostClient.builder()
+              .peers(cluster.peers())
+              .tls(cluster.tls())
+              .deadline(DEADLINE)
+              .build()) {
         // A write through the whole peer list: the survivor refuses it, the others are gone.
         for (int i = 0; i < 3; i++) {
           String text = "while two are down " + i;
@@ -75,6 +79,7 @@ class MajorityDownIT {
       try (RoostClient client =
           RoostClient.builder()
               .peers(TestCluster.peersOf(leader, other))
+              .tls(cluster.tls())
               .deadline(DEADLINE)
               .build()) {
         attempted.add("to dead nodes only");

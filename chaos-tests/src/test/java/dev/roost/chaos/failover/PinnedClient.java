@@ -1,6 +1,7 @@
 package dev.roost.chaos.failover;
 
 import dev.roost.api.Peers;
+import dev.roost.client.Tls;
 import dev.roost.proto.Command;
 import dev.roost.proto.CreatePost;
 import dev.roost.proto.KvGet;
@@ -36,10 +37,11 @@ final class PinnedClient implements AutoCloseable {
 
   /**
    * @param peers the whole group, {@code id=host:port,...}
+   * @param tls how to reach it
    * @param server the one server to talk to
    * @param timeout how long one request may wait for its answer (a paused server answers late)
    */
-  PinnedClient(String peers, Node server, Duration timeout) {
+  PinnedClient(String peers, Tls tls, Node server, Duration timeout) {
     RaftProperties properties = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
         properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
@@ -49,6 +51,7 @@ final class PinnedClient implements AutoCloseable {
             .setRaftGroup(Peers.group(Peers.parse(peers)))
             .setLeaderId(this.server)
             .setProperties(properties)
+            .setParameters(tls.raftParameters())
             .setRetryPolicy(RetryPolicies.noRetry())
             .build();
   }

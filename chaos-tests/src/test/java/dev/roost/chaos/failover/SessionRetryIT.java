@@ -70,6 +70,7 @@ class SessionRetryIT {
       AdminClient admin =
           new AdminClient(
               cluster.local().httpEndpoints(),
+              cluster.tls(),
               cluster.local().adminSecret(),
               Duration.ofSeconds(10));
       assertThat(admin.snapshotAll().values()).allMatch(r -> r.reply().isPresent());
@@ -157,6 +158,7 @@ class SessionRetryIT {
     return RaftClient.newBuilder()
         .setRaftGroup(Peers.group(Peers.parse(cluster.peers())))
         .setProperties(properties)
+        .setParameters(cluster.tls().raftParameters())
         .setRetryPolicy(
             RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                 100, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))

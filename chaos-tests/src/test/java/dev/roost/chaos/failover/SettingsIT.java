@@ -32,6 +32,7 @@ class SettingsIT {
       AdminClient admin =
           new AdminClient(
               cluster.local().httpEndpoints(),
+              cluster.tls(),
               cluster.local().adminSecret(),
               Duration.ofSeconds(10));
       // The first leader submits its flags once it is ready.

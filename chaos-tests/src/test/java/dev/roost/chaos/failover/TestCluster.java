@@ -8,6 +8,7 @@ import dev.roost.chaos.checker.Verdict;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.proto.MemberStatus;
 import dev.roost.proto.Role;
 import dev.roost.proto.StateDigest;
@@ -182,12 +183,17 @@ final class TestCluster implements AutoCloseable {
 
   /** A client of the whole cluster with {@code deadline} per call. */
   RoostClient client(Duration deadline) {
-    return RoostClient.builder().peers(peers()).deadline(deadline).build();
+    return RoostClient.builder().peers(peers()).tls(tls()).deadline(deadline).build();
+  }
+
+  /** How clients reach this cluster: TLS trusting its CA. */
+  Tls tls() {
+    return Tls.of(local.caFile());
   }
 
   /** The state digest of {@code node}, read from its own state (it may trail the leader). */
   StateDigest digest(Node node) {
-    return ClusterStatus.digest(peers(), node.id(), Duration.ofSeconds(5));
+    return ClusterStatus.digest(peers(), tls(), node.id(), Duration.ofSeconds(5));
   }
 
   /**

@@ -95,7 +95,7 @@ final class ClusterCommand {
     }
 
     AdminClient admin() throws IOException, CliException {
-      return new AdminClient(endpoints(), secret(), statusTimeout());
+      return new AdminClient(endpoints(), root().tls(), secret(), statusTimeout());
     }
 
     Duration statusTimeout() {
@@ -131,7 +131,7 @@ final class ClusterCommand {
     @Override
     public void run() throws Exception {
       List<ClusterMember> members =
-          ClusterStatus.fetch(endpoints(), statusTimeout()).getMembersList();
+          ClusterStatus.fetch(endpoints(), root().tls(), statusTimeout()).getMembersList();
       Output out = output();
       ArrayNode json = out.object().arrayNode();
       List<List<String>> rows = new ArrayList<>();

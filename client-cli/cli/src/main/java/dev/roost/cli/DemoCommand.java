@@ -3,6 +3,7 @@ package dev.roost.cli;
 import dev.roost.client.ClusterStatus;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.proto.PostPage;
 import dev.roost.proto.StateDigest;
 import dev.roost.testkit.LocalCluster;
@@ -72,7 +73,11 @@ final class DemoCommand extends Verb {
 
   private void tour(LocalCluster cluster) throws Exception {
     try (RoostClient client =
-        RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(15)).build()) {
+        RoostClient.builder()
+            .peers(cluster.peers())
+            .tls(Tls.of(cluster.caFile()))
+            .deadline(Duration.ofSeconds(15))
+            .build()) {
       step("2. Registering users and follows");
       for (String h : List.of("alice", "bob", "carol")) {
         client.registerUser(h, "");
@@ -92,7 +97,7 @@ final class DemoCommand extends Verb {
       check(timeline.getPostsCount() == 3, "alice's timeline shows 3 posts");
 
       step("4. bob keeps posting while we kill -9 the leader");
-      Writer writer = new Writer(cluster.peers());
+      Writer writer = new Writer(cluster.peers(), Tls.of(cluster.caFile()));
       Thread thread = new Thread(writer, "demo-writer");
       thread.start();
       LocalCluster.sleep(Duration.ofSeconds(2));
@@ -166,7 +171,10 @@ final class DemoCommand extends Verb {
       digests.clear();
       for (Node n : cluster.nodes()) {
         try {
-          digests.put(n.id(), ClusterStatus.digest(cluster.peers(), n.id(), Duration.ofSeconds(3)));
+          digests.put(
+              n.id(),
+              ClusterStatus.digest(
+                  cluster.peers(), Tls.of(cluster.caFile()), n.id(), Duration.ofSeconds(3)));
         } catch (RoostException e) {
           digests.put(n.id(), null);
         }
@@ -205,9 +213,11 @@ final class DemoCommand extends Verb {
     final AtomicLong failed = new AtomicLong();
     final List<String> ackedTexts = java.util.Collections.synchronizedList(new ArrayList<>());
     private final String peers;
+    private final Tls tls;
 
-    Writer(String peers) {
+    Writer(String peers, Tls tls) {
       this.peers = peers;
+      this.tls = tls;
     }
 
     @Override
@@ -215,6 +225,7 @@ final class DemoCommand extends Verb {
       try (RoostClient client =
           RoostClient.builder()
               .peers(peers)
+              .tls(tls)
               .deadline(Duration.ofSeconds(10))
               .onLeaderChange(l -> say("   writer: Reconnecting to " + l.display() + "..."))
               .build()) {

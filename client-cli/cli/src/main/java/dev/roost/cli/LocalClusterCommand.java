@@ -2,7 +2,9 @@ package dev.roost.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.roost.api.Pem;
 import dev.roost.client.AdminClient;
+import dev.roost.client.Tls;
 import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
@@ -99,10 +101,28 @@ final class LocalClusterCommand {
       if (readLease != null) {
         cluster.readLease(readLease);
       }
+      if (existing.isEmpty() || root.insecure) {
+        cluster.insecure(root.insecure);
+      }
+      if (cluster.insecure()) {
+        root.err()
+            .println(
+                "WARNING: --insecure: plaintext on every port and no member authentication;"
+                    + " anyone who can reach a port can read and change everything.");
+      }
       cluster.checkPortsFree();
       cluster.startAll();
       root.err()
           .println("Started " + cluster.nodes().size() + " nodes; data and logs in " + root.home());
+      cluster
+          .caFile()
+          .ifPresent(
+              ca ->
+                  root.err()
+                      .println(
+                          "TLS on every port; the cluster's CA is "
+                              + ca
+                              + " (other machines' clients: --ca FILE or ROOST_CA)"));
       cluster.awaitReady(cluster.nodes(), READY_TIMEOUT);
       long supervisor = startSupervisor(root.home());
       root.err()
@@ -171,7 +191,13 @@ final class LocalClusterCommand {
       Path pidFile = supervisorPidFile(root.home());
       String self = Long.toString(ProcessHandle.current().pid());
       Files.writeString(pidFile, self);
-      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+      Optional<Path> ca = cluster().caFile();
+      HttpClient.Builder httpBuilder =
+          HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
+      HttpClient http =
+          (ca.isPresent() ? httpBuilder.sslContext(Pem.clientContext(ca.get())) : httpBuilder)
+              .build();
+      String scheme = ca.isPresent() ? "https://" : "http://";
       Supervisor supervisor =
           new Supervisor(
               new Supervisor.Nodes() {
@@ -194,7 +220,7 @@ final class LocalClusterCommand {
                   try {
                     return http.send(
                                 HttpRequest.newBuilder(
-                                        URI.create("http://" + node.httpAddress() + "/health"))
+                                        URI.create(scheme + node.httpAddress() + "/health"))
                                     .timeout(Duration.ofSeconds(1))
                                     .build(),
                                 HttpResponse.BodyHandlers.discarding())
@@ -482,7 +508,11 @@ final class LocalClusterCommand {
 
   /** The admin client for the local cluster, with its own secret. */
   static AdminClient admin(LocalCluster cluster) throws IOException {
-    return new AdminClient(cluster.httpEndpoints(), cluster.adminSecret(), Duration.ofSeconds(2));
+    return new AdminClient(
+        cluster.httpEndpoints(),
+        Tls.of(cluster.caFile()),
+        cluster.adminSecret(),
+        Duration.ofSeconds(2));
   }
 
   /** Waits until a just-started node's HTTP endpoint answers, which it does before Ratis starts. */

@@ -3,6 +3,7 @@ package dev.roost.cli;
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.testkit.ClusterException;
 import dev.roost.testkit.LocalCluster;
 import java.io.IOException;
@@ -121,6 +122,23 @@ public final class RoostCli {
   Path home;
 
   @Option(
+      names = "--ca",
+      scope = ScopeType.INHERIT,
+      paramLabel = "FILE",
+      description =
+          "The cluster CA's certificate, to check the servers' (default: $ROOST_CA, else the"
+              + " local cluster's).")
+  Path ca;
+
+  @Option(
+      names = "--insecure",
+      scope = ScopeType.INHERIT,
+      description =
+          "Plaintext, for servers run with --insecure; with up, start the local cluster that way"
+              + " (no TLS, no member authentication: for experiments only).")
+  boolean insecure;
+
+  @Option(
       names = "--debug",
       scope = ScopeType.INHERIT,
       description = "Show stack traces of failures.")
@@ -225,12 +243,42 @@ public final class RoostCli {
                     "no cluster to talk to: pass --peers, set ROOST_PEERS, or start one with ./roost up"));
   }
 
+  /**
+   * How to reach the cluster: plaintext with {@code --insecure}, else TLS trusting {@code --ca},
+   * else {@code $ROOST_CA}, else the local cluster's CA (plaintext if it runs insecure).
+   *
+   * @throws CliException if no CA is known, or the file is not a certificate
+   */
+  public Tls tls() throws IOException, CliException {
+    if (insecure) {
+      return Tls.PLAINTEXT;
+    }
+    String env = System.getenv("ROOST_CA");
+    Path file = ca != null ? ca : env != null && !env.isBlank() ? Path.of(env.strip()) : null;
+    try {
+      if (file != null) {
+        return Tls.trusting(file);
+      }
+      Optional<LocalCluster> local = localCluster();
+      if (local.isPresent()) {
+        return Tls.of(local.get().caFile());
+      }
+    } catch (RoostException e) {
+      throw CliException.usage("--ca: " + e.getMessage());
+    }
+    throw CliException.usage(
+        "Roost servers use TLS: pass the cluster CA's certificate with --ca FILE or ROOST_CA"
+            + " (or --insecure for servers run with --insecure)");
+  }
+
   /** A client for the resolved peers that tells the user when it moves to another server. */
   public RoostClient client() throws IOException, CliException {
     String spec = resolvePeers();
+    Tls tls = tls();
     try {
       return RoostClient.builder()
           .peers(spec)
+          .tls(tls)
           .deadline(Duration.ofSeconds(Math.max(1, timeoutSeconds)))
           .readConsistency(consistency.level)
           .onLeaderChange(leader -> err().println("Reconnecting to " + leader.display() + "..."))

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.client.AdminClient;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.proto.MemberProgress;
 import dev.roost.proto.MemberStatus;
 import dev.roost.proto.StatusCode;
@@ -139,7 +140,9 @@ class MembershipIT {
             "not-the-secret-at-all");
     assertThat(add.err()).startsWith("error: PERMISSION_DENIED");
     // Without any secret at all (a plain client), through the library.
-    AdminClient anonymous = new AdminClient(cluster().httpEndpoints(), null, Duration.ofSeconds(2));
+    AdminClient anonymous =
+        new AdminClient(
+            cluster().httpEndpoints(), Tls.of(cluster().caFile()), null, Duration.ofSeconds(2));
     Assertions.assertThatThrownBy(() -> anonymous.transfer("n2"))
         .isInstanceOfSatisfying(
             RoostException.class,

@@ -67,6 +67,7 @@ public final class AdminClient {
   private static final long LIVE_CONTACT_MS = 3_000;
 
   private final List<String> endpoints;
+  private final Tls tls;
   private final String secret;
   private final Duration statusTimeout;
   private final HttpClient http;
@@ -75,17 +76,19 @@ public final class AdminClient {
 
   /**
    * @param endpoints HTTP endpoints ({@code host:port}) of some or all members
+   * @param tls how to reach them: HTTPS trusting the cluster's CA, or plain HTTP
    * @param secret the admin secret, or null for status only
    * @param statusTimeout how long one {@code /status} request may take
    */
-  public AdminClient(List<String> endpoints, String secret, Duration statusTimeout) {
+  public AdminClient(List<String> endpoints, Tls tls, String secret, Duration statusTimeout) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("no HTTP endpoints given");
     }
     this.endpoints = List.copyOf(endpoints);
+    this.tls = tls;
     this.secret = secret;
     this.statusTimeout = statusTimeout;
-    this.http = HttpClient.newBuilder().connectTimeout(statusTimeout).build();
+    this.http = tls.http().connectTimeout(statusTimeout).build();
     this.retry =
         new ClientRetry(
             OPERATION_TIMEOUT, String.join(",", this.endpoints), 1, 0, System::nanoTime);
@@ -125,7 +128,7 @@ public final class AdminClient {
       try {
         HttpResponse<String> r =
             http.send(
-                HttpRequest.newBuilder(URI.create("http://" + e + "/status"))
+                HttpRequest.newBuilder(URI.create(tls.url(e, "/status")))
                     .timeout(statusTimeout)
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -344,7 +347,7 @@ public final class AdminClient {
   /** One request to one endpoint: its reply, or its refusal as a RoostException. */
   private AdminReply post(String endpoint, String op, Message request) {
     HttpRequest.Builder builder =
-        HttpRequest.newBuilder(URI.create("http://" + endpoint + "/admin/" + op))
+        HttpRequest.newBuilder(URI.create(tls.url(endpoint, "/admin/" + op)))
             .timeout(OPERATION_TIMEOUT)
             .header("Content-Type", ControlJson.CONTENT_TYPE)
             .POST(HttpRequest.BodyPublishers.ofString(ControlJson.print(request)));

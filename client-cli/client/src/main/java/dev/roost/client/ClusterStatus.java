@@ -45,9 +45,9 @@ public final class ClusterStatus {
    * the leader sees it; then endpoints that answered without being members ({@code NOT_MEMBER});
    * with no configuration known at all, one entry per endpoint that did not answer.
    */
-  public static ClusterStatusReport fetch(List<String> httpEndpoints, Duration timeout) {
+  public static ClusterStatusReport fetch(List<String> httpEndpoints, Tls tls, Duration timeout) {
     List<AdminClient.EndpointStatus> statuses =
-        new AdminClient(httpEndpoints, null, timeout).statuses();
+        new AdminClient(httpEndpoints, tls, null, timeout).statuses();
     Map<String, MemberStatus> byId = new LinkedHashMap<>();
     MemberStatus leader = null;
     for (AdminClient.EndpointStatus s : statuses) {
@@ -157,7 +157,7 @@ public final class ClusterStatus {
    *
    * @throws RoostException with UNAVAILABLE if the member does not answer
    */
-  public static StateDigest digest(String peersSpec, String peerId, Duration timeout) {
+  public static StateDigest digest(String peersSpec, Tls tls, String peerId, Duration timeout) {
     RaftProperties properties = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
         properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
@@ -166,6 +166,7 @@ public final class ClusterStatus {
         RaftClient.newBuilder()
             .setRaftGroup(Peers.group(Peers.parse(peersSpec)))
             .setProperties(properties)
+            .setParameters(tls.raftParameters())
             .setRetryPolicy(RetryPolicies.noRetry())
             .build()) {
       RaftClientReply reply =

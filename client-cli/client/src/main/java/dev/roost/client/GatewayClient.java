@@ -13,7 +13,6 @@ import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
-import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
 import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
 import org.apache.ratis.util.TimeDuration;
 
@@ -32,9 +31,11 @@ final class GatewayClient implements Closeable {
 
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final long attemptTimeoutMillis;
+  private final Tls tls;
 
-  GatewayClient(TimeDuration attemptTimeout) {
+  GatewayClient(TimeDuration attemptTimeout, Tls tls) {
     this.attemptTimeoutMillis = attemptTimeout.toLong(TimeUnit.MILLISECONDS);
+    this.tls = tls;
   }
 
   /**
@@ -47,9 +48,7 @@ final class GatewayClient implements Closeable {
    *     undecodable)
    */
   GatewayReply submit(String address, Message command) throws IOException {
-    ManagedChannel channel =
-        channels.computeIfAbsent(
-            address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    ManagedChannel channel = channels.computeIfAbsent(address, tls::channel);
     byte[] answer;
     try {
       answer =

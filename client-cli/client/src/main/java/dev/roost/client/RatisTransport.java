@@ -63,6 +63,7 @@ final class RatisTransport implements Transport {
   private final ClientId clientId = ClientId.randomId();
   private final RetryPolicy retryPolicy;
   private final RaftProperties properties = new RaftProperties();
+  private final Tls tls;
   private final Duration retireAfter;
   private final AtomicReference<Clients> clients = new AtomicReference<>();
   private final Map<RaftPeerId, String> addresses = new ConcurrentHashMap<>();
@@ -73,17 +74,20 @@ final class RatisTransport implements Transport {
    * @param retireAfter how long clients replaced after a membership change stay open for the calls
    *     still using them
    * @param writeGateway whether to send writes to the leader's write gateway
+   * @param tls how to reach the servers' client ports
    */
   RatisTransport(
       List<RaftPeer> peers,
       RetryPolicy retryPolicy,
       TimeDuration attemptTimeout,
       Duration retireAfter,
-      boolean writeGateway) {
+      boolean writeGateway,
+      Tls tls) {
     RaftClientConfigKeys.Rpc.setRequestTimeout(properties, attemptTimeout);
     this.retryPolicy = retryPolicy;
     this.retireAfter = retireAfter;
-    this.gateway = writeGateway ? new GatewayClient(attemptTimeout) : null;
+    this.tls = tls;
+    this.gateway = writeGateway ? new GatewayClient(attemptTimeout, tls) : null;
     peers.forEach(p -> addresses.put(p.getId(), Peers.clientAddress(p)));
     clients.set(build(peers, null));
   }
@@ -94,6 +98,7 @@ final class RatisTransport implements Transport {
             .setClientId(clientId)
             .setRaftGroup(Peers.group(peers))
             .setProperties(properties)
+            .setParameters(tls.raftParameters())
             .setRetryPolicy(retryPolicy);
     if (leader != null) {
       raft.setLeaderId(leader);
@@ -104,6 +109,7 @@ final class RatisTransport implements Transport {
         RaftClient.newBuilder()
             .setRaftGroup(Peers.group(peers))
             .setProperties(properties)
+            .setParameters(tls.raftParameters())
             .setRetryPolicy(RetryPolicies.noRetry())
             .build();
     return new Clients(raft.build(), oneShot, peers.stream().map(RaftPeer::getId).toList());

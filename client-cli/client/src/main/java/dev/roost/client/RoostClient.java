@@ -806,6 +806,7 @@ public final class RoostClient implements AutoCloseable {
     private int batchSize = DEFAULT_BATCH_SIZE;
     private int batchesInFlight = DEFAULT_BATCHES_IN_FLIGHT;
     private boolean writeGateway = true;
+    private Tls tls = Tls.PLAINTEXT;
 
     private Builder() {}
 
@@ -874,6 +875,16 @@ public final class RoostClient implements AutoCloseable {
       return peers(Peers.parse(spec));
     }
 
+    /**
+     * How to reach the servers: TLS trusting the cluster's CA ({@link Tls#trusting}), as Roost
+     * servers run by default, or {@link Tls#PLAINTEXT} for servers run with {@code --insecure} (the
+     * default here).
+     */
+    public Builder tls(Tls tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
     /** How long each call may take, retries included (default 10 s). */
     public Builder deadline(Duration deadline) {
       Objects.requireNonNull(deadline, "deadline");
@@ -905,7 +916,8 @@ public final class RoostClient implements AutoCloseable {
                   retry,
                   ClientRetry.attemptTimeout(retry.deadline()),
                   retry.deadline().multipliedBy(2),
-                  writeGateway));
+                  writeGateway,
+                  tls));
     }
 
     /** Builds the client on another transport: for tests. */

@@ -93,7 +93,10 @@ class AdminClientTest {
 
   private AdminClient client() {
     return new AdminClient(
-        List.of("127.0.0.1:" + server.getAddress().getPort()), "secret", Duration.ofSeconds(2));
+        List.of("127.0.0.1:" + server.getAddress().getPort()),
+        Tls.PLAINTEXT,
+        "secret",
+        Duration.ofSeconds(2));
   }
 
   private static ErrorReply refusal(StatusCode code, String message) {
