@@ -269,6 +269,19 @@ final class RoostMetrics implements RoostStateMachine.Observer {
         });
   }
 
+  /**
+   * Registers the gauge of when this member's TLS certificate expires, read from the file it
+   * started with (certificates are rotated by a restart).
+   */
+  void watchCertificate(java.time.Instant notAfter) {
+    gauge(
+        "roost.tls.certificate-expiration",
+        "roost_tls_certificate_expiration_timestamp_seconds",
+        "When this member's TLS certificate expires, in seconds since the epoch; renew it and"
+            + " restart the member before then (docs/security.md).",
+        () -> (double) notAfter.getEpochSecond());
+  }
+
   private void sizeGauge(
       String name, String help, Gauge<StateSizes> sizes, ToDoubleFunction<StateSizes> value) {
     gauge(

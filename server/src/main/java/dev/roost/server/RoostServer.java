@@ -128,6 +128,9 @@ public final class RoostServer {
             clusterAdmin::transfer,
             metrics::stuckFollower);
     metrics.watchClock(clocks);
+    if (config.tls() != null) {
+      metrics.watchCertificate(config.tls().notAfter());
+    }
     this.jmx = metrics.jmxReporter();
   }
 

@@ -195,11 +195,28 @@ class ClusterIT {
             "--id=n4",
             "--peers=" + otherPeers,
             "--data-dir=" + dir.resolve("unknown-host"),
-            "--http=no-such-host.invalid:" + LoopbackPorts.one());
+            "--http=no-such-host.invalid:" + LoopbackPorts.one(),
+            "--insecure");
     started.add(unknownHost);
     assertThat(unknownHost.waitFor()).isEqualTo(2);
     assertThat(unknownHost.stderr())
         .isEqualTo("roost-server: --http: unknown host 'no-such-host.invalid'\n");
+
+    // Secure by default: without TLS files, and without --insecure, a server does not start.
+    ServerProcess noTls =
+        ServerProcess.startWithArgs(
+            "n4",
+            dir.resolve("no-tls"),
+            "--id=n4",
+            "--peers=" + otherPeers,
+            "--data-dir=" + dir.resolve("no-tls"),
+            "--http=127.0.0.1:" + LoopbackPorts.one());
+    started.add(noTls);
+    assertThat(noTls.waitFor()).isEqualTo(2);
+    assertThat(noTls.stderr())
+        .startsWith(
+            "roost-server: TLS is on unless --insecure: --tls-ca, --tls-cert and --tls-key are"
+                + " required");
 
     // SIGTERM stops n3 through its shutdown hook, which logs the stop.
     ServerProcess n3 = nodes.get(2);

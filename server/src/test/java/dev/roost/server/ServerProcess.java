@@ -67,7 +67,9 @@ final class ServerProcess implements AutoCloseable {
 
   /**
    * Starts {@code java -jar roost-server.jar --id ID --peers PEERS --data-dir DIR --http
-   * 127.0.0.1:PORT EXTRA...}, with stdout and stderr in {@code DIR.out} and {@code DIR.err}.
+   * 127.0.0.1:PORT EXTRA...}, with stdout and stderr in {@code DIR.out} and {@code DIR.err}; with
+   * {@code --insecure} unless {@code EXTRA} gives TLS files ({@code --tls-...}): the tests that
+   * start servers this way test what lies behind the transport, {@link TlsIT} the transport.
    */
   static ServerProcess start(
       String id, String peers, Path dataDir, int httpPort, String... extraArgs) {
@@ -94,6 +96,9 @@ final class ServerProcess implements AutoCloseable {
             "--http",
             "127.0.0.1:" + httpPort));
     args.addAll(List.of(extraArgs));
+    if (args.stream().noneMatch(a -> a.startsWith("--tls-"))) {
+      args.add("--insecure");
+    }
     return launch(jvmOptions, id, dataDir, httpPort, args);
   }
 
