@@ -48,6 +48,7 @@ import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
+import org.apache.ratis.thirdparty.io.grpc.netty.GrpcSslContexts;
 import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
 import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
 import org.apache.ratis.util.TimeDuration;
@@ -94,7 +95,13 @@ class LiveFuzzIT {
     long deadline = System.nanoTime() + TIME_BUDGET.toNanos();
     try (RaftClient raft = raftClient()) {
       for (Node n : cluster.nodes()) {
-        channels.add(NettyChannelBuilder.forTarget(n.clientAddress()).usePlaintext().build());
+        channels.add(
+            NettyChannelBuilder.forTarget(n.clientAddress())
+                .sslContext(
+                    GrpcSslContexts.forClient()
+                        .trustManager(cluster.caFile().orElseThrow().toFile())
+                        .build())
+                .build());
       }
       List<Future<?>> work = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
@@ -285,6 +292,11 @@ class LiveFuzzIT {
             command.toByteArray()));
   }
 
+  /** What a client of the cluster holds: its CA, no certificate of its own. */
+  private TlsFiles clientTls() {
+    return new TlsFiles(cluster.caFile().orElseThrow(), null, null);
+  }
+
   private RaftClient raftClient() {
     RaftProperties properties = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
@@ -292,6 +304,7 @@ class LiveFuzzIT {
     return RaftClient.newBuilder()
         .setRaftGroup(Peers.group(Peers.parse(cluster.peers())))
         .setProperties(properties)
+        .setParameters(TlsFiles.raftClientParameters(clientTls()))
         .setRetryPolicy(
             RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                 20, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))

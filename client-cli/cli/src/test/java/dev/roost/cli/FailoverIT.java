@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.proto.Post;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
@@ -55,7 +56,11 @@ class FailoverIT {
   void aPostInFlightWhenTheLeaderIsKilledTakesEffectExactlyOnce() throws Exception {
     Map<String, Boolean> acknowledged = new HashMap<>();
     try (RoostClient client =
-        RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(30)).build()) {
+        RoostClient.builder()
+            .peers(cluster.peers())
+            .tls(Tls.of(cluster.caFile()))
+            .deadline(Duration.ofSeconds(30))
+            .build()) {
       client.registerUser("writer", "");
       for (int round = 0; round < 4; round++) {
         Node leader = cluster.leader().orElseThrow();

@@ -84,7 +84,11 @@ class MembershipIT {
     ok("up", "--nodes", "3", "--base-port", Integer.toString(basePort));
     originalPeers = cluster().peers();
     writerClient =
-        RoostClient.builder().peers(originalPeers).deadline(Duration.ofSeconds(5)).build();
+        RoostClient.builder()
+            .peers(originalPeers)
+            .tls(Tls.of(cluster().caFile()))
+            .deadline(Duration.ofSeconds(5))
+            .build();
     startWriter();
   }
 
@@ -264,7 +268,8 @@ class MembershipIT {
     // The client that only knew n1..n3, all gone now, still writes and reads.
     writerClient.kvPut("after", "yes".getBytes(StandardCharsets.UTF_8));
     assertThat(writerClient.kvGet("after").getValue().toStringUtf8()).isEqualTo("yes");
-    try (RoostClient fresh = RoostClient.builder().peers(cluster().peers()).build()) {
+    try (RoostClient fresh =
+        RoostClient.builder().peers(cluster().peers()).tls(Tls.of(cluster().caFile())).build()) {
       for (Map.Entry<String, String> e : acked.entrySet()) {
         assertThat(fresh.kvGet(e.getKey()).getValue().toStringUtf8())
             .as(e.getKey())

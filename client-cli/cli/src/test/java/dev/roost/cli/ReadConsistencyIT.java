@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
+import dev.roost.client.Tls;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
 import dev.roost.testkit.LoopbackPorts;
@@ -44,6 +45,7 @@ class ReadConsistencyIT {
     try (RoostClient client =
         RoostClient.builder()
             .peers(cluster.peers())
+            .tls(Tls.of(cluster.caFile()))
             .readConsistency(ReadConsistency.FOLLOWER)
             .deadline(Duration.ofSeconds(20))
             .build()) {

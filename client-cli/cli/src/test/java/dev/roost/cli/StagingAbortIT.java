@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
 import dev.roost.testkit.LoopbackPorts;
@@ -63,7 +64,7 @@ class StagingAbortIT {
     CliRun.ok(home, "up", "--nodes", "3", "--base-port", Integer.toString(basePort));
     LocalCluster cluster = LocalCluster.load(home, LocalCluster.defaultServerJar()).orElseThrow();
     AtomicInteger acked = new AtomicInteger();
-    Future<?> writer = load.submit(() -> write(cluster.peers(), acked));
+    Future<?> writer = load.submit(() -> write(cluster, acked));
 
     // A "server" that accepts every connection and never sends a byte, as a SIGSTOPped process
     // does: the leader's reachability check passes, Raft gets no answer.
@@ -94,7 +95,7 @@ class StagingAbortIT {
     CliRun.ok(home, "up", "--nodes", "3", "--base-port", Integer.toString(basePort));
     LocalCluster cluster = LocalCluster.load(home, LocalCluster.defaultServerJar()).orElseThrow();
     AtomicInteger acked = new AtomicInteger();
-    Future<?> writer = load.submit(() -> write(cluster.peers(), acked));
+    Future<?> writer = load.submit(() -> write(cluster, acked));
 
     // A server in join mode, frozen with SIGSTOP once it listens: the kernel still accepts
     // connections on its port, the JVM answers nothing.
@@ -122,10 +123,14 @@ class StagingAbortIT {
   }
 
   /** One write at a time until told to stop or {@link #LOAD_LIMIT} has passed. */
-  private void write(String peers, AtomicInteger acked) {
+  private void write(LocalCluster cluster, AtomicInteger acked) {
     long end = System.nanoTime() + LOAD_LIMIT.toNanos();
     try (RoostClient client =
-        RoostClient.builder().peers(peers).deadline(Duration.ofSeconds(5)).build()) {
+        RoostClient.builder()
+            .peers(cluster.peers())
+            .tls(Tls.of(cluster.caFile()))
+            .deadline(Duration.ofSeconds(5))
+            .build()) {
       for (int i = 0; writing && System.nanoTime() < end; i++) {
         try {
           client.kvPut("k" + i, ("v" + i).getBytes(StandardCharsets.UTF_8));
