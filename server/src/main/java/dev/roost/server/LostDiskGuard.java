@@ -102,7 +102,8 @@ final class LostDiskGuard {
         RaftClient.newBuilder()
             .setRaftGroup(Peers.group(config.peers()))
             .setProperties(properties)
-            .setParameters(TlsFiles.raftClientParameters(config.tls()))
+            .setParameters(
+                TlsFiles.raftClientParameters(config.tls() == null ? null : config.tls().ca()))
             .setRetryPolicy(RetryPolicies.noRetry())
             .build()) {
       for (RaftPeer peer : config.peers()) {

@@ -86,13 +86,13 @@ public record TlsFiles(Path ca, Path cert, Path key) {
   }
 
   /**
-   * The parameters of a Ratis client of this member's own cluster: TLS trusting the CA when {@code
-   * tls} is not null.
+   * The parameters of a Ratis client of a cluster: TLS trusting the CA in {@code ca}, or plaintext
+   * when it is null.
    */
-  static Parameters raftClientParameters(TlsFiles tls) {
+  static Parameters raftClientParameters(Path ca) {
     Parameters parameters = new Parameters();
-    if (tls != null) {
-      GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(null, null, file(tls.ca()), false));
+    if (ca != null) {
+      GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(null, null, file(ca), false));
     }
     return parameters;
   }

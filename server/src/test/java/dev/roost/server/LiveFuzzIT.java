@@ -292,11 +292,6 @@ class LiveFuzzIT {
             command.toByteArray()));
   }
 
-  /** What a client of the cluster holds: its CA, no certificate of its own. */
-  private TlsFiles clientTls() {
-    return new TlsFiles(cluster.caFile().orElseThrow(), null, null);
-  }
-
   private RaftClient raftClient() {
     RaftProperties properties = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
@@ -304,7 +299,7 @@ class LiveFuzzIT {
     return RaftClient.newBuilder()
         .setRaftGroup(Peers.group(Peers.parse(cluster.peers())))
         .setProperties(properties)
-        .setParameters(TlsFiles.raftClientParameters(clientTls()))
+        .setParameters(TlsFiles.raftClientParameters(cluster.caFile().orElseThrow()))
         .setRetryPolicy(
             RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                 20, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))

@@ -252,8 +252,7 @@ class TlsIT {
   @Test
   void theClientPortTakesTlsClientsThatTrustTheCaAndNothingElse() throws Exception {
     // A client with no certificate of its own, trusting the CA: served.
-    try (RaftClient trusting =
-        raftClient(TlsFiles.raftClientParameters(new TlsFiles(ca(), null, null)))) {
+    try (RaftClient trusting = raftClient(TlsFiles.raftClientParameters(ca()))) {
       assertThat(
               trusting.io().sendStaleRead(digestQuery(), 0, RaftPeerId.valueOf("n1")).isSuccess())
           .isTrue();
@@ -266,8 +265,7 @@ class TlsIT {
     // Trusting another CA: the client refuses the servers.
     try (RaftClient misled =
         raftClient(
-            TlsFiles.raftClientParameters(
-                new TlsFiles(strangerCerts.resolve(CertificateAuthority.CERT_FILE), null, null)))) {
+            TlsFiles.raftClientParameters(strangerCerts.resolve(CertificateAuthority.CERT_FILE)))) {
       assertThatThrownBy(
               () -> misled.io().sendStaleRead(digestQuery(), 0, RaftPeerId.valueOf("n1")))
           .isInstanceOf(IOException.class);
