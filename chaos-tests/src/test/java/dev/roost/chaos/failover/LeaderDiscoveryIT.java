@@ -67,7 +67,15 @@ class LeaderDiscoveryIT {
       StringWriter err = new StringWriter();
       int exit =
           RoostCli.run(
-              new String[] {"users", "--peers", nowhere, "--timeout", "3"},
+              new String[] {
+                "users",
+                "--peers",
+                nowhere,
+                "--ca",
+                cluster.local().caFile().orElseThrow().toString(),
+                "--timeout",
+                "3"
+              },
               new PrintWriter(out, true),
               new PrintWriter(err, true));
       assertThat(exit).isEqualTo(3);

@@ -103,6 +103,8 @@ class MajorityDownIT {
                         "from the CLI",
                         "--peers",
                         cluster.peers(),
+                        "--ca",
+                        cluster.local().caFile().orElseThrow().toString(),
                         "--timeout",
                         "3"
                       },

@@ -103,7 +103,9 @@ class FailoverIT {
                 "--user",
                 "alice",
                 "--peers",
-                cluster.peers())
+                cluster.peers(),
+                "--ca",
+                cluster.caFile().orElseThrow().toString())
             .redirectErrorStream(true)
             .start();
     try (Writer in = new OutputStreamWriter(shell.getOutputStream(), StandardCharsets.UTF_8);
