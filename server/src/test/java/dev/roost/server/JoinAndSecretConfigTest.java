@@ -21,7 +21,8 @@ class JoinAndSecretConfigTest {
     "--data-dir",
     "/tmp/n4",
     "--http",
-    "127.0.0.1:7104"
+    "127.0.0.1:7104",
+    "--insecure"
   };
 
   @Test

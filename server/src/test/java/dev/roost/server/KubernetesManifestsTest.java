@@ -27,6 +27,9 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -71,7 +74,8 @@ class KubernetesManifestsTest {
           "v1/ConfigMap", ConfigMap.class,
           "v1/Service", Service.class,
           "apps/v1/StatefulSet", StatefulSet.class,
-          "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class);
+          "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
+          "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
 
   private static Path dir;
   private static final List<HasMetadata> objects = new ArrayList<>();
@@ -310,9 +314,53 @@ class KubernetesManifestsTest {
     assertThat(resolve(readiness.getHttpGet().getPort())).isEqualTo(http);
     assertThat(liveness.getHttpGet().getPath()).isEqualTo("/health");
     assertThat(resolve(liveness.getHttpGet().getPort())).isEqualTo(http);
+    // The endpoint serves HTTPS once TLS is on, as it is here.
+    assertThat(resolve(0).tls()).isNotNull();
+    assertThat(readiness.getHttpGet().getScheme()).isEqualTo("HTTPS");
+    assertThat(liveness.getHttpGet().getScheme()).isEqualTo("HTTPS");
     assertThat(statefulSet.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsEntry("prometheus.io/port", String.valueOf(http))
         .containsEntry("prometheus.io/path", "/metrics");
+  }
+
+  @Test
+  void everyPodRunsTlsWithTheFilesOfTheTlsSecret() throws Exception {
+    TlsFiles tls = resolve(0).tls();
+    assertThat(tls).as("secure by default: no --insecure").isNotNull();
+    String volume = mountOf(tls.ca().getParent());
+    assertThat(volume).isNotNull();
+    assertThat(tls.cert().getParent()).isEqualTo(tls.ca().getParent());
+    assertThat(tls.key().getParent()).isEqualTo(tls.ca().getParent());
+    assertThat(
+            statefulSet.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals(volume))
+                .map(v -> v.getSecret().getSecretName()))
+        .containsExactly("roost-tls");
+  }
+
+  @Test
+  void onlyTheStatefulSetsPodsReachThePeerPort() {
+    NetworkPolicy policy = only(NetworkPolicy.class);
+    assertThat(matches(policy.getSpec().getPodSelector(), podLabels)).isTrue();
+    assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+    int raft = containerPort("raft");
+    for (NetworkPolicyIngressRule rule : policy.getSpec().getIngress()) {
+      List<Integer> ports = rule.getPorts().stream().map(p -> resolve(p.getPort())).toList();
+      if (ports.contains(raft)) {
+        assertThat(ports).containsExactly(raft);
+        assertThat(rule.getFrom()).isNotEmpty();
+        for (NetworkPolicyPeer from : rule.getFrom()) {
+          assertThat(from.getNamespaceSelector()).isNull();
+          assertThat(from.getIpBlock()).isNull();
+          assertThat(matches(from.getPodSelector(), podLabels)).isTrue();
+        }
+      } else {
+        assertThat(ports).containsExactlyInAnyOrder(containerPort("client"), containerPort("http"));
+      }
+    }
+    assertThat(policy.getSpec().getIngress())
+        .anySatisfy(
+            r -> assertThat(r.getPorts()).extracting(p -> resolve(p.getPort())).contains(raft));
   }
 
   @Test

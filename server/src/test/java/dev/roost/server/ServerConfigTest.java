@@ -28,6 +28,7 @@ class ServerConfigTest {
     flags.put("peers", PEERS);
     flags.put("data-dir", "/var/lib/roost/n1");
     flags.put("http", "127.0.0.1:7101");
+    flags.put("insecure", "true");
     return flags;
   }
 
@@ -171,18 +172,43 @@ class ServerConfigTest {
             "ROOST_PEERS", PEERS,
             "ROOST_DATA_DIR", "/data",
             "ROOST_HTTP", "127.0.0.1:7102",
-            "ROOST_LOG_FILE", "/logs/n2.log");
+            "ROOST_LOG_FILE", "/logs/n2.log",
+            "ROOST_TLS_CA", "/tls/ca.crt",
+            "ROOST_TLS_CERT", "/tls/n2.crt",
+            "ROOST_TLS_KEY", "/tls/n2.key");
 
     ServerConfig c = ServerConfig.resolve(Map.of(), env);
 
     assertThat(c.id()).isEqualTo("n2");
     assertThat(c.raftPort()).isEqualTo(7002);
     assertThat(c.logFile()).isEqualTo(Path.of("/logs/n2.log"));
+    assertThat(c.tls())
+        .isEqualTo(
+            new TlsFiles(Path.of("/tls/ca.crt"), Path.of("/tls/n2.crt"), Path.of("/tls/n2.key")));
+  }
+
+  @Test
+  void tlsIsOnUnlessInsecureAndNeedsAllThreeFiles() throws Exception {
+    Map<String, String> secure = without("insecure");
+    assertThat(error(secure))
+        .isEqualTo(
+            "TLS is on unless --insecure: --tls-ca, --tls-cert and --tls-key are required; make"
+                + " them with `roost certs init` and `roost certs issue`");
+    secure.put("tls-ca", "/tls/ca.crt");
+    assertThat(error(secure)).contains("(missing: --tls-cert, --tls-key)");
+    secure.put("tls-cert", "/tls/n1.crt");
+    secure.put("tls-key", "/tls/n1.key");
+    assertThat(ServerConfig.resolve(secure, Map.of()).tls().key())
+        .isEqualTo(Path.of("/tls/n1.key"));
+    assertThat(error(with("tls-ca", "/tls/ca.crt")))
+        .isEqualTo("--tls-ca: cannot be combined with --insecure");
+    assertThat(ServerConfig.resolve(minimal(), Map.of()).tls()).isNull();
   }
 
   @Test
   void theConfigFileCanBeNamedByTheEnvironment() throws Exception {
-    Path config = file("id=n3\npeers=" + PEERS + "\ndata-dir=/d\nhttp=127.0.0.1:7103\n");
+    Path config =
+        file("id=n3\npeers=" + PEERS + "\ndata-dir=/d\nhttp=127.0.0.1:7103\ninsecure=true\n");
 
     ServerConfig c = ServerConfig.resolve(Map.of(), Map.of("ROOST_CONFIG", config.toString()));
 

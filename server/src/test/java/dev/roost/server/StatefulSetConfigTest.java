@@ -22,6 +22,7 @@ class StatefulSetConfigTest {
     env.put("ROOST_REPLICAS", "3");
     env.put("ROOST_DATA_DIR", "/var/lib/roost");
     env.put("ROOST_HTTP", "0.0.0.0:7101");
+    env.put("ROOST_INSECURE", "true");
     return env;
   }
 
