@@ -6,7 +6,9 @@
 # What it does, for each store in turn (one cluster at a time):
 #   1. starts a 3-node cluster on 127.0.0.1, fsync on (Roost: Ratis syncs its log; etcd: its WAL,
 #      always; ZooKeeper: forceSync=yes), in a fresh temporary directory, on its own ports
-#      (BASE_PORT+1.. Roost, +201.. etcd, +301.. ZooKeeper), and waits until every node is healthy;
+#      (BASE_PORT+1.. Roost, +201.. etcd, +301.. ZooKeeper), and waits until every node is healthy.
+#      Every store runs plaintext, Roost too (--insecure): etcd and ZooKeeper run without TLS here,
+#      so TLS on Roost alone would tilt the comparison;
 #   2. runs kv-put, then kv-get: java -cp bench/target/roost-bench.jar dev.roost.bench.Compare,
 #      CLIENTS closed-loop callers sharing CONNECTIONS client instances, VALUE_SIZE-byte values
 #      over KEYS keys (created first), WARMUP s unmeasured then DURATION s measured. Reads: Roost
@@ -137,21 +139,22 @@ await_healthy() {
   log "$what: 3 nodes healthy"
 }
 
-# --- Roost: the server jar, as ./roost up runs it -------------------------------------------
+# --- Roost: the server jar, as ./roost up --insecure runs it --------------------------------
 roost_raft() { echo $((BASE_PORT + $1)); }
+roost_client() { echo $((BASE_PORT + 50 + $1)); }
 roost_http() { echo $((BASE_PORT + 100 + $1)); }
 roost_ready() { curl -sf "http://127.0.0.1:$(roost_http "$1")/ready" >/dev/null; }
 
 start_roost() {
   local dir="$WORK/roost" peers="" i
   mkdir -p "$dir"
-  check_ports_free $(for i in 1 2 3; do roost_raft $i; roost_http $i; done)
-  for i in 1 2 3; do peers+="${peers:+,}n$i=127.0.0.1:$(roost_raft $i)"; done
+  check_ports_free $(for i in 1 2 3; do roost_raft $i; roost_client $i; roost_http $i; done)
+  for i in 1 2 3; do peers+="${peers:+,}n$i=127.0.0.1:$(roost_raft $i)/$(roost_client $i)"; done
   for i in 1 2 3; do
     # shellcheck disable=SC2086
     java $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --id "n$i" --peers "$peers" \
       --data-dir "$dir/n$i" --http "127.0.0.1:$(roost_http $i)" --log-file "$dir/n$i.log" \
-      >"$dir/n$i.out" 2>&1 &
+      --insecure >"$dir/n$i.out" 2>&1 &
     PIDS+=($!)
   done
   await_healthy roost roost_ready 1 2 3
@@ -234,10 +237,12 @@ EOF
 }
 
 run_load() {
-  local store="$1" workload="$2"
+  local store="$1" workload="$2" tls=()
+  # Roost's servers run --insecure (start_roost); the other stores' clients take no such option.
+  case "$store" in roost | ratis) tls=(--insecure) ;; esac
   log "$store $workload: $CLIENTS clients over $CONNECTIONS connections, ${WARMUP}s + ${DURATION}s"
   java -cp "$BENCH_JAR" dev.roost.bench.Compare "$workload" --store "$store" --endpoints "$ENDPOINTS" \
-    --clients "$CLIENTS" --connections "$CONNECTIONS" --duration "$DURATION" \
+    ${tls[@]+"${tls[@]}"} --clients "$CLIENTS" --connections "$CONNECTIONS" --duration "$DURATION" \
     --warmup "$WARMUP" --value-size "$VALUE_SIZE" --keys "$KEYS" -o json \
     >"$OUT/$store-$workload.json"
 }

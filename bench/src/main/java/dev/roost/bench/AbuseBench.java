@@ -9,6 +9,7 @@ import dev.roost.client.ClusterStatus;
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
 import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import dev.roost.proto.MemberStatus;
 import dev.roost.testkit.LocalCluster;
 import dev.roost.testkit.LocalCluster.Node;
@@ -78,11 +79,12 @@ final class AbuseBench extends Verb {
     List<String> abuseLines = new ArrayList<>();
     try (Throwaway t = Throwaway.start("the abuse benchmark", List.of(), progress)) {
       LocalCluster cluster = t.cluster;
+      Tls tls = t.tls();
       Map<String, Long> pids = new HashMap<>();
       cluster.nodes().forEach(n -> pids.put(n.id(), n.pid()));
       progress.println("seeding " + Abuser.BIG_PREFIX + "* with 1 MiB values...");
       progress.flush();
-      Abuser.seed(cluster.peers());
+      Abuser.seed(cluster.peers(), tls);
       for (int round = 1; round <= rounds; round++) {
         // Alternate the order so that neither phase always runs on the older, larger state.
         boolean abusedFirst = round % 2 == 0;
@@ -92,7 +94,7 @@ final class AbuseBench extends Verb {
           progress.printf("round %d: %s%n", round, name);
           progress.flush();
           try {
-            ObjectNode row = phase(cluster, abused, abuseLines, round, progress);
+            ObjectNode row = phase(cluster, tls, abused, abuseLines, round, progress);
             row.put("store", abused ? "roost, abused" : "roost");
             results.add(row);
           } catch (CompletionException | RoostException e) {
@@ -106,13 +108,14 @@ final class AbuseBench extends Verb {
       }
       BenchReport.table(results, root().out());
       abuseLines.forEach(root().out()::println);
-      check(cluster, pids, root().out());
+      check(cluster, tls, pids, root().out());
     }
     root().out().flush();
   }
 
   private ObjectNode phase(
       LocalCluster cluster,
+      Tls tls,
       boolean abused,
       List<String> abuseLines,
       int round,
@@ -121,6 +124,7 @@ final class AbuseBench extends Verb {
     RoostLoad.Options options =
         new RoostLoad.Options(
             cluster.peers(),
+            tls,
             Workload.MIXED,
             clients,
             1,
@@ -141,7 +145,7 @@ final class AbuseBench extends Verb {
     if (!abused) {
       return BenchReport.json(new RoostLoad(options, progress).run());
     }
-    Abuser abuser = new Abuser(cluster.nodes(), cluster.peers());
+    Abuser abuser = new Abuser(cluster.nodes(), cluster.peers(), tls);
     Result result;
     try {
       // The keys are prepared first, undisturbed: what is measured is the workload under abuse.
@@ -161,7 +165,7 @@ final class AbuseBench extends Verb {
   }
 
   /** No member restarted, and all hold the same state once they applied the same index. */
-  private void check(LocalCluster cluster, Map<String, Long> pids, PrintWriter out)
+  private void check(LocalCluster cluster, Tls tls, Map<String, Long> pids, PrintWriter out)
       throws Exception {
     List<String> restarted = new ArrayList<>();
     for (Node n : cluster.nodes()) {
@@ -187,7 +191,7 @@ final class AbuseBench extends Verb {
     }
     Set<String> digests =
         cluster.nodes().stream()
-            .map(n -> ClusterStatus.digest(cluster.peers(), n.id(), Duration.ofSeconds(10)))
+            .map(n -> ClusterStatus.digest(cluster.peers(), tls, n.id(), Duration.ofSeconds(10)))
             .map(d -> d.getSha256())
             .collect(Collectors.toSet());
     boolean equal = applied.size() == 1 && digests.size() == 1;

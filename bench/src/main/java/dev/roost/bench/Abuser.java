@@ -3,7 +3,9 @@ package dev.roost.bench;
 import com.google.protobuf.ByteString;
 import dev.roost.api.GatewayMethod;
 import dev.roost.api.Peers;
+import dev.roost.api.Pem;
 import dev.roost.client.RoostClient;
+import dev.roost.client.Tls;
 import dev.roost.proto.Command;
 import dev.roost.proto.GetStateDigest;
 import dev.roost.proto.KvPut;
@@ -16,10 +18,12 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +31,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.SocketFactory;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
@@ -34,15 +42,19 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.io.grpc.CallOptions;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException;
+import org.apache.ratis.thirdparty.io.grpc.netty.GrpcSslContexts;
 import org.apache.ratis.thirdparty.io.grpc.netty.NettyChannelBuilder;
 import org.apache.ratis.thirdparty.io.grpc.stub.ClientCalls;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContext;
 
 /**
  * One abusive client of {@code roost bench abuse}, on threads of its own until {@link #close}: it
  * sends every member commands over the size limit (one just over it, one over what gRPC takes),
  * reads the largest {@code kv list} pages there are, asks for batches of state digests, and keeps
  * half-sent HTTP requests open on every member's HTTP port. It counts what it got back, by kind and
- * answer, and how long each member's {@code /health} took meanwhile.
+ * answer, and how long each member's {@code /health} took meanwhile. It connects as any client
+ * would, over TLS when the cluster has a CA, so that what it tests is the servers, not the
+ * handshake refusing it.
  */
 final class Abuser implements AutoCloseable {
   /** Keys of 1 MiB values that the page reads list, made by {@link #seed}. */
@@ -54,23 +66,37 @@ final class Abuser implements AutoCloseable {
 
   private final List<Node> members;
   private final String peers;
+  private final Tls tls;
+
+  /** TLS of the gRPC channels to client ports; null for plaintext. */
+  private final SslContext grpcTls;
+
+  /** Sockets to HTTP ports: TLS ones when the cluster has a CA. */
+  private final SocketFactory httpSockets;
+
   private final AtomicBoolean stop = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
   private final AtomicLong worstHealthMillis = new AtomicLong();
   private final LongAdder healthFailures = new LongAdder();
 
-  Abuser(List<Node> members, String peers) {
+  Abuser(List<Node> members, String peers, Tls tls) throws SSLException {
     this.members = List.copyOf(members);
     this.peers = peers;
+    this.tls = tls;
+    Optional<Path> ca = tls.ca();
+    this.grpcTls =
+        ca.isEmpty() ? null : GrpcSslContexts.forClient().trustManager(ca.get().toFile()).build();
+    this.httpSockets =
+        ca.isEmpty() ? SocketFactory.getDefault() : Pem.clientContext(ca.get()).getSocketFactory();
   }
 
   /** Puts the 1 MiB values that the page reads list; run once, before any measured phase. */
-  static void seed(String peers) {
+  static void seed(String peers, Tls tls) {
     byte[] value = new byte[1 << 20];
     new SplittableRandom(1).nextBytes(value);
     try (RoostClient client =
-        RoostClient.builder().peers(peers).deadline(Duration.ofSeconds(60)).build()) {
+        RoostClient.builder().peers(peers).tls(tls).deadline(Duration.ofSeconds(60)).build()) {
       for (int i = 0; i < BIG_VALUES; i++) {
         client.kvPut(BIG_PREFIX + i, value);
       }
@@ -127,8 +153,7 @@ final class Abuser implements AutoCloseable {
 
   /** Commands over the 2 MiB command limit, and over gRPC's message limit, to the gateway. */
   private void oversize(Node member) {
-    ManagedChannel channel =
-        NettyChannelBuilder.forTarget(member.clientAddress()).usePlaintext().build();
+    ManagedChannel channel = channel(member.clientAddress());
     long sequence = 0;
     try {
       while (!stop.get()) {
@@ -167,7 +192,8 @@ final class Abuser implements AutoCloseable {
 
   /** The largest {@code kv list} pages: 200 entries over the 1 MiB values, again and again. */
   private void bigPages() {
-    try (RoostClient client = RoostClient.builder().peers(peers).deadline(CALL_DEADLINE).build()) {
+    try (RoostClient client =
+        RoostClient.builder().peers(peers).tls(tls).deadline(CALL_DEADLINE).build()) {
       while (!stop.get()) {
         try {
           String token = "";
@@ -198,6 +224,7 @@ final class Abuser implements AutoCloseable {
         RaftClient.newBuilder()
             .setRaftGroup(Peers.group(Peers.parse(peers)))
             .setProperties(new RaftProperties())
+            .setParameters(tls.raftParameters())
             .setRetryPolicy(RetryPolicies.noRetry())
             .build()) {
       while (!stop.get()) {
@@ -224,8 +251,9 @@ final class Abuser implements AutoCloseable {
       while (!stop.get()) {
         open.removeIf(Socket::isClosed);
         while (open.size() < HALF_OPEN_PER_MEMBER && !stop.get()) {
-          Socket s = new Socket();
+          Socket s = null;
           try {
+            s = httpSocket();
             s.connect(new InetSocketAddress(member.host(), member.httpPort()), 2000);
             OutputStream out = s.getOutputStream();
             out.write(half);
@@ -233,7 +261,9 @@ final class Abuser implements AutoCloseable {
             open.add(s);
             count("half-open HTTP request", "opened");
           } catch (IOException e) {
-            closeQuietly(s);
+            if (s != null) {
+              closeQuietly(s);
+            }
             count("half-open HTTP request", "refused");
             break;
           }
@@ -260,7 +290,7 @@ final class Abuser implements AutoCloseable {
     while (!stop.get()) {
       long started = System.nanoTime();
       boolean ok;
-      try (Socket s = new Socket()) {
+      try (Socket s = httpSocket()) {
         s.connect(new InetSocketAddress(member.host(), member.httpPort()), 5000);
         s.setSoTimeout(5000);
         s.getOutputStream()
@@ -279,6 +309,26 @@ final class Abuser implements AutoCloseable {
       }
       sleep(1000);
     }
+  }
+
+  /** A gRPC channel to a client port, secured as the client library's are. */
+  private ManagedChannel channel(String target) {
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(target);
+    return (grpcTls == null ? b.usePlaintext() : b.sslContext(grpcTls)).build();
+  }
+
+  /**
+   * An unconnected socket to an HTTP port. With TLS it checks the member's certificate names the
+   * host, as HTTPS clients do; the handshake happens on the first write.
+   */
+  private Socket httpSocket() throws IOException {
+    Socket s = httpSockets.createSocket();
+    if (s instanceof SSLSocket ssl) {
+      SSLParameters parameters = ssl.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      ssl.setSSLParameters(parameters);
+    }
+    return s;
   }
 
   private static String answerOf(RuntimeException e) {

@@ -125,6 +125,7 @@ final class BenchCommand {
       RoostLoad.Options options =
           new RoostLoad.Options(
               root.resolvePeers(),
+              root.tls(),
               workload,
               load.clients(),
               inFlight,

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.roost.bench.LoadGenerator.Caller;
 import dev.roost.bench.LoadGenerator.Load;
 import dev.roost.bench.LoadGenerator.Result;
+import dev.roost.client.RoostException;
+import dev.roost.client.Tls;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -30,7 +32,9 @@ import picocli.CommandLine.Parameters;
  * {@code --connections} client instances of the store are shared round-robin by {@code --clients}
  * closed-loop callers, for every store alike. Before measuring, {@code --keys} keys are created
  * with the value (ZooKeeper's {@code setData} needs the znodes; the others get the same work).
- * {@code bench/compare.sh} starts each store's cluster and runs this against it.
+ * {@code bench/compare.sh} starts each store's cluster and runs this against it. Roost's servers
+ * are reached over TLS trusting {@code --ca}, as they run by default, or in plaintext with {@code
+ * --insecure}; one of the two is required for them, as there is no local cluster to fall back on.
  *
  * <p>Exit status: 0 measured (errors during the run are counted, not fatal); 2 bad options; 3 the
  * store could not be reached or prepared.
@@ -57,11 +61,16 @@ public final class Compare implements Callable<Integer> {
       this.reads = reads;
     }
 
-    KvConnection connect(String endpoints, Duration timeout, boolean writeGateway)
+    /** Whether the servers are Roost's, which take {@code --ca} or {@code --insecure}. */
+    boolean roostServers() {
+      return this == roost || this == ratis;
+    }
+
+    KvConnection connect(String endpoints, Tls tls, Duration timeout, boolean writeGateway)
         throws Exception {
       return switch (this) {
-        case roost -> new RoostConnection(endpoints, timeout, writeGateway);
-        case ratis -> new RatisConnection(endpoints, timeout);
+        case roost -> new RoostConnection(endpoints, tls, timeout, writeGateway);
+        case ratis -> new RatisConnection(endpoints, tls, timeout);
         case etcd -> new EtcdConnection(endpoints, timeout);
         case zookeeper -> new ZooKeeperConnection(endpoints, timeout);
       };
@@ -88,9 +97,22 @@ public final class Compare implements Callable<Integer> {
       names = "--endpoints",
       paramLabel = "LIST",
       description =
-          "roost, ratis: id=host:port,... (Raft ports); etcd: host:port,... (client URLs);"
-              + " zookeeper: host:port,... (client ports).")
+          "roost, ratis: id=host:port/port,... (peer and client ports); etcd: host:port,..."
+              + " (client URLs); zookeeper: host:port,... (client ports).")
   String endpoints;
+
+  @Option(
+      names = "--ca",
+      paramLabel = "FILE",
+      description =
+          "roost, ratis: the cluster CA's certificate, to check the servers' (Roost servers use"
+              + " TLS unless run with --insecure).")
+  Path ca;
+
+  @Option(
+      names = "--insecure",
+      description = "roost, ratis: plaintext, for servers run with --insecure.")
+  boolean insecure;
 
   @Mixin LoadOptions options;
 
@@ -161,7 +183,14 @@ public final class Compare implements Callable<Integer> {
       err.println("error: " + problem);
       return 2;
     }
-    BenchReport.print(measure(), output.equals("json"), out);
+    Tls tls;
+    try {
+      tls = ca == null ? Tls.PLAINTEXT : Tls.trusting(ca);
+    } catch (RoostException e) {
+      err.println("error: --ca: " + e.getMessage());
+      return 2;
+    }
+    BenchReport.print(measure(tls), output.equals("json"), out);
     return 0;
   }
 
@@ -172,6 +201,16 @@ public final class Compare implements Callable<Integer> {
     }
     if (store == null || endpoints == null || endpoints.isBlank()) {
       return "--store and --endpoints are required";
+    }
+    if (!store.roostServers() && (ca != null || insecure)) {
+      return "--ca and --insecure are for Roost's servers (roost, ratis) only";
+    }
+    if (ca != null && insecure) {
+      return "--ca and --insecure exclude each other";
+    }
+    if (store.roostServers() && ca == null && !insecure) {
+      return "Roost servers use TLS: pass the cluster CA's certificate with --ca FILE (or"
+          + " --insecure for servers run with --insecure)";
     }
     if (!output.equals("table") && !output.equals("json")) {
       return "-o must be table or json";
@@ -195,14 +234,15 @@ public final class Compare implements Callable<Integer> {
         0);
   }
 
-  private Result measure() throws Exception {
+  private Result measure(Tls tls) throws Exception {
     Load load = load();
     byte[] value = new byte[options.valueSize()];
     new SplittableRandom(options.seed()).nextBytes(value);
     List<KvConnection> connected = new ArrayList<>();
     try {
       for (int i = 0; i < options.connections(); i++) {
-        connected.add(store.connect(endpoints, Duration.ofSeconds(timeoutSeconds), writeGateway));
+        connected.add(
+            store.connect(endpoints, tls, Duration.ofSeconds(timeoutSeconds), writeGateway));
       }
       err.printf("preparing %d keys in %s...%n", options.keys(), store);
       err.flush();

@@ -164,7 +164,7 @@ final class FailoverBench extends Verb {
     long unknown = 0;
     try (Throwaway t = Throwaway.start("failover", List.of(), progress)) {
       for (int trial = 1; trial <= trials; trial++) {
-        Trial result = trial(t.cluster, trial);
+        Trial result = trial(t, trial);
         millis.recordValue(result.failoverMillis);
         electedMillis.recordValue(result.electedMillis);
         acknowledged += result.acknowledged;
@@ -199,14 +199,15 @@ final class FailoverBench extends Verb {
       long duplicated,
       long unknown) {}
 
-  private Trial trial(LocalCluster cluster, int trial) throws Exception {
+  private Trial trial(Throwaway t, int trial) throws Exception {
+    LocalCluster cluster = t.cluster;
     Node leader = awaitLeader(cluster);
     List<Writer> all = new ArrayList<>();
-    try (RoostClient setup = client(cluster, Duration.ofSeconds(30))) {
+    try (RoostClient setup = client(t, Duration.ofSeconds(30))) {
       for (int w = 0; w < writers; w++) {
         String user = "t" + trial + "_w" + w;
         setup.registerUser(user, "");
-        all.add(new Writer(cluster, user, leader.id()));
+        all.add(new Writer(t, user, leader.id()));
       }
     }
     all.forEach(Writer::start);
@@ -249,7 +250,7 @@ final class FailoverBench extends Verb {
     long lost = 0;
     long duplicated = 0;
     long unknown = 0;
-    try (RoostClient reader = client(cluster, Duration.ofSeconds(30))) {
+    try (RoostClient reader = client(t, Duration.ofSeconds(30))) {
       for (Writer w : all) {
         PostAudit audit =
             PostAudit.of(reader.allPosts(w.user).toList(), w.acknowledged, w.unknown, Set.of());
@@ -289,13 +290,14 @@ final class FailoverBench extends Verb {
     final String oldLeader;
     volatile long killedAt = Long.MAX_VALUE;
 
-    Writer(LocalCluster cluster, String user, String leader) {
+    Writer(Throwaway t, String user, String leader) {
       this.user = user;
       this.oldLeader = leader;
       this.answeredBy = new AtomicReference<>(leader);
       this.client =
           RoostClient.builder()
-              .peers(cluster.peers())
+              .peers(t.cluster.peers())
+              .tls(t.tls())
               .deadline(Duration.ofSeconds(30))
               .onLeaderChange(l -> answeredBy.set(l.id()))
               .build();
@@ -360,7 +362,7 @@ final class FailoverBench extends Verb {
           method,
           follower.id(),
           catchUpWrites);
-      kvPuts(cluster, catchUpWrites);
+      kvPuts(t, catchUpWrites);
       Node current = awaitLeader(cluster);
       long behind = status(cluster, current).getCommitIndex() - followerApplied;
 
@@ -386,7 +388,7 @@ final class FailoverBench extends Verb {
   }
 
   /** {@code count} key-value puts over 10,000 keys, many in flight over several clients. */
-  private void kvPuts(LocalCluster cluster, int count) throws Exception {
+  private void kvPuts(Throwaway t, int count) throws Exception {
     byte[] value = "v".repeat(valueSize).getBytes(StandardCharsets.UTF_8);
     AtomicReference<Throwable> failure = new AtomicReference<>();
     List<RoostClient> clients = new ArrayList<>();
@@ -395,8 +397,7 @@ final class FailoverBench extends Verb {
       // Several clients with a few writes in flight each, not one with hundreds: the state machine
       // remembers 128 request ids per client and refuses a retry older than that window.
       for (int c = 0; c < LOAD_CLIENTS; c++) {
-        clients.add(
-            RoostClient.builder().peers(cluster.peers()).deadline(Duration.ofSeconds(60)).build());
+        clients.add(client(t, Duration.ofSeconds(60)));
         windows.add(new Semaphore(LOAD_IN_FLIGHT_PER_CLIENT));
       }
       for (int i = 0; i < count && failure.get() == null; i++) {
@@ -457,8 +458,8 @@ final class FailoverBench extends Verb {
         .orElseThrow(() -> CliException.cluster(node.id() + " does not answer /status"));
   }
 
-  private static RoostClient client(LocalCluster cluster, Duration deadline) {
-    return RoostClient.builder().peers(cluster.peers()).deadline(deadline).build();
+  private static RoostClient client(Throwaway t, Duration deadline) {
+    return RoostClient.builder().peers(t.cluster.peers()).tls(t.tls()).deadline(deadline).build();
   }
 
   // ---- output ----

@@ -3,6 +3,7 @@ package dev.roost.bench;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.roost.api.Peers;
+import dev.roost.client.Tls;
 import dev.roost.proto.Command;
 import dev.roost.proto.KvGet;
 import dev.roost.proto.KvPut;
@@ -46,10 +47,12 @@ final class RatisConnection implements KvConnection {
   private final long session;
 
   /**
-   * @param peers {@code id=host:port,...}, the Raft addresses
+   * @param peers {@code id=host:port/port,...}, the peer and client addresses (Ratis' client uses
+   *     the client ones)
+   * @param tls how to reach them
    * @throws IOException if no session could be opened
    */
-  RatisConnection(String peers, Duration timeout) throws IOException {
+  RatisConnection(String peers, Tls tls, Duration timeout) throws IOException {
     RaftProperties properties = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
         properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
@@ -58,6 +61,7 @@ final class RatisConnection implements KvConnection {
             .setClientId(clientId)
             .setRaftGroup(Peers.group(Peers.parse(peers)))
             .setProperties(properties)
+            .setParameters(tls.raftParameters())
             .setRetryPolicy(
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                     10, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))

@@ -2,6 +2,7 @@ package dev.roost.bench;
 
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
+import dev.roost.client.Tls;
 import java.time.Duration;
 
 /** Roost through one {@link RoostClient}: writes and linearizable reads go to the leader. */
@@ -9,13 +10,15 @@ final class RoostConnection implements KvConnection {
   private final RoostClient client;
 
   /**
-   * @param peers {@code id=host:port,...}, the Raft addresses
+   * @param peers {@code id=host:port/port,...}, the peer and client addresses
+   * @param tls how to reach them
    * @param writeGateway whether writes go through the leader's write gateway
    */
-  RoostConnection(String peers, Duration timeout, boolean writeGateway) {
+  RoostConnection(String peers, Tls tls, Duration timeout, boolean writeGateway) {
     this.client =
         RoostClient.builder()
             .peers(peers)
+            .tls(tls)
             .deadline(timeout)
             .readConsistency(ReadConsistency.LINEARIZABLE)
             .writeGateway(writeGateway)

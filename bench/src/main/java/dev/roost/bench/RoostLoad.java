@@ -5,6 +5,7 @@ import dev.roost.bench.LoadGenerator.Load;
 import dev.roost.bench.LoadGenerator.Result;
 import dev.roost.client.ReadConsistency;
 import dev.roost.client.RoostClient;
+import dev.roost.client.Tls;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,9 +35,15 @@ public final class RoostLoad {
     }
   }
 
-  /** What to run. */
+  /**
+   * What to run.
+   *
+   * @param peers {@code id=host:port/port,...}, the peer and client addresses
+   * @param tls how to reach them
+   */
   public record Options(
       String peers,
+      Tls tls,
       Workload workload,
       int clients,
       int inFlight,
@@ -100,6 +107,7 @@ public final class RoostLoad {
         clients.add(
             RoostClient.builder()
                 .peers(o.peers())
+                .tls(o.tls())
                 .deadline(Duration.ofSeconds(10))
                 .readConsistency(o.consistency())
                 .batchSize(o.batchSize())
@@ -108,7 +116,11 @@ public final class RoostLoad {
                 .build());
       }
       try (RoostClient loader =
-          RoostClient.builder().peers(o.peers()).deadline(Duration.ofSeconds(30)).build()) {
+          RoostClient.builder()
+              .peers(o.peers())
+              .tls(o.tls())
+              .deadline(Duration.ofSeconds(30))
+              .build()) {
         prepare(loader);
       }
       prepared.run();

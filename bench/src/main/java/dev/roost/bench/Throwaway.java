@@ -1,5 +1,6 @@
 package dev.roost.bench;
 
+import dev.roost.client.Tls;
 import dev.roost.testkit.LocalCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,6 +14,8 @@ final class Throwaway implements AutoCloseable {
   static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
 
   final LocalCluster cluster;
+
+  private Tls tls;
 
   // A benchmark ended by Ctrl-C or SIGTERM must not leave three servers running behind it.
   private final Thread onExit = new Thread(this::stopQuietly, "roost-bench-cleanup");
@@ -34,12 +37,19 @@ final class Throwaway implements AutoCloseable {
     progress.flush();
     try {
       cluster.startAll();
+      // The cluster makes its CA as it starts its first node.
+      t.tls = Tls.of(cluster.caFile());
       cluster.awaitReady(cluster.nodes(), READY_TIMEOUT);
     } catch (Exception e) {
       t.close();
       throw e;
     }
     return t;
+  }
+
+  /** How clients reach the cluster: TLS trusting the CA it made. */
+  Tls tls() {
+    return tls;
   }
 
   @Override

@@ -44,7 +44,7 @@ class CompareTest {
             });
     assertThat(parse("kv-put", "--store", "etcd", "--endpoints", "h:1").load().consistency())
         .isEqualTo("linearizable");
-    assertThat(parse("kv-get", "--store", "ratis", "--endpoints", "n1=h:1").load())
+    assertThat(parse("kv-get", "--store", "ratis", "--endpoints", "n1=h:1/2", "--insecure").load())
         .satisfies(
             l -> {
               assertThat(l.store()).isEqualTo("ratis");
@@ -60,6 +60,38 @@ class CompareTest {
     assertThat(run("kv-del", "--store", "etcd", "--endpoints", "h:1")).isEqualTo(2);
     assertThat(run("kv-put", "--store", "redis", "--endpoints", "h:1")).isEqualTo(2);
     assertThat(run("kv-put", "--store", "roost")).isEqualTo(2);
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void roostServersTakeACaOrInsecureAndOthersNeither(@TempDir Path dir) {
+    String peers = "n1=127.0.0.1:1/2";
+    assertThat(parse("kv-put", "--store", "roost", "--endpoints", peers).validate())
+        .contains("--ca FILE", "--insecure");
+    assertThat(parse("kv-put", "--store", "roost", "--endpoints", peers, "--insecure").validate())
+        .isNull();
+    assertThat(
+            parse("kv-put", "--store", "ratis", "--endpoints", peers, "--ca", "ca.crt").validate())
+        .isNull();
+    assertThat(
+            parse(
+                    "kv-put",
+                    "--store",
+                    "roost",
+                    "--endpoints",
+                    peers,
+                    "--ca",
+                    "ca.crt",
+                    "--insecure")
+                .validate())
+        .contains("exclude each other");
+    assertThat(parse("kv-put", "--store", "etcd", "--endpoints", "h:1", "--insecure").validate())
+        .contains("roost, ratis");
+
+    Path missing = dir.resolve("missing.crt");
+    assertThat(run("kv-put", "--store", "roost", "--endpoints", peers, "--ca", missing.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).startsWith("error: --ca: ").contains(missing.toString());
     assertThat(out.toString()).isEmpty();
   }
 
