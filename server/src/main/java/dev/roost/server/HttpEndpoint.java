@@ -80,13 +80,15 @@ final class HttpEndpoint implements AutoCloseable {
 
   private final Server server;
   private final PrometheusExport metrics;
+  private final long tlsExpiresMs;
   private volatile RaftServer raft;
   private volatile StallWatch stall;
   private volatile Request.Handler admin;
 
-  private HttpEndpoint(Server server, PrometheusExport metrics) {
+  private HttpEndpoint(Server server, PrometheusExport metrics, long tlsExpiresMs) {
     this.server = server;
     this.metrics = metrics;
+    this.tlsExpiresMs = tlsExpiresMs;
   }
 
   /**
@@ -134,7 +136,8 @@ final class HttpEndpoint implements AutoCloseable {
     connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
     server.addConnector(connector);
     server.setErrorHandler(new StatusLineErrors());
-    HttpEndpoint endpoint = new HttpEndpoint(server, metrics);
+    HttpEndpoint endpoint =
+        new HttpEndpoint(server, metrics, tls == null ? 0 : tls.notAfter().toEpochMilli());
     server.setHandler(
         new Handler.Abstract() {
           @Override
@@ -244,7 +247,10 @@ final class HttpEndpoint implements AutoCloseable {
       return HttpAnswer.error(StatusCode.UNAVAILABLE, notAttachedReason());
     }
     return HttpAnswer.json(
-        200, status(state.get(), MembershipReading.read(raft.getDivision(Peers.GROUP_ID))));
+        200,
+        status(state.get(), MembershipReading.read(raft.getDivision(Peers.GROUP_ID))).toBuilder()
+            .setTlsExpiresMs(tlsExpiresMs)
+            .build());
   }
 
   /** What {@code /status} serves for one reading of this member. */

@@ -297,6 +297,7 @@ class TlsIT {
     long expiry = Pem.notAfter(certs.resolve("n1.crt")).getEpochSecond();
     assertThat(metrics.body())
         .contains("roost_tls_certificate_expiration_timestamp_seconds " + (double) expiry);
+    assertThat(status(0).orElseThrow().getTlsExpiresMs()).isEqualTo(expiry * 1000);
   }
 
   @Test

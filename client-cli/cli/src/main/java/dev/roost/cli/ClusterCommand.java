@@ -10,6 +10,9 @@ import dev.roost.proto.ErrorReply;
 import dev.roost.testkit.LocalCluster;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -139,6 +142,7 @@ final class ClusterCommand {
         ObjectNode o = out.object();
         o.put("id", m.getId());
         o.put("address", m.getAddress());
+        o.put("clientAddress", m.getClientAddress());
         o.put("reachable", m.getReachable());
         o.put("role", m.getRole());
         o.put("commitIndex", m.getCommitIndex());
@@ -149,6 +153,7 @@ final class ClusterCommand {
           o.put("appliedIndex", m.getAppliedIndex());
           o.put("snapshotIndex", m.getSnapshotIndex());
           o.put("lag", m.getLag());
+          o.put("tlsExpiresMs", m.getTlsExpiresMs());
         } else {
           o.put("error", m.getError());
         }
@@ -156,7 +161,7 @@ final class ClusterCommand {
         rows.add(
             List.of(
                 m.getId(),
-                m.getAddress(),
+                addresses(m),
                 m.getReachable()
                     ? m.getRole()
                     : "UNREACHABLE" + (m.getRole().isEmpty() ? "" : " " + m.getRole()),
@@ -164,14 +169,40 @@ final class ClusterCommand {
                 m.getCommitIndex() < 0 ? "-" : Long.toString(m.getCommitIndex()),
                 m.getReachable() ? Long.toString(m.getAppliedIndex()) : "-",
                 !m.getReachable() || m.getLag() < 0 ? "-" : Long.toString(m.getLag()),
-                m.getLastContactMs() < 0 ? "-" : m.getLastContactMs() + " ms"));
+                m.getLastContactMs() < 0 ? "-" : m.getLastContactMs() + " ms",
+                m.getTlsExpiresMs() <= 0
+                    ? "-"
+                    : DateTimeFormatter.ISO_LOCAL_DATE.format(
+                        Instant.ofEpochMilli(m.getTlsExpiresMs()).atOffset(ZoneOffset.UTC))));
       }
       if (out.json()) {
         out.print(json);
       } else {
         out.table(
-            rows, "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG", "LAST CONTACT");
+            rows,
+            "ID",
+            "PEER/CLIENT",
+            "ROLE",
+            "TERM",
+            "COMMIT",
+            "APPLIED",
+            "LAG",
+            "LAST CONTACT",
+            "CERT EXPIRES");
       }
+    }
+
+    /** The member's peer and client address, the client's as a port alone on the same host. */
+    private static String addresses(ClusterMember m) {
+      String peer = m.getAddress();
+      String client = m.getClientAddress();
+      if (client.isEmpty() || client.equals(peer)) {
+        return peer;
+      }
+      int colon = peer.lastIndexOf(':');
+      return colon > 0 && client.startsWith(peer.substring(0, colon + 1))
+          ? peer + "/" + client.substring(colon + 1)
+          : peer + "/" + client;
     }
   }
 

@@ -63,6 +63,12 @@ class CliIT {
     JsonNode members = ok("cluster", "status", "-o", "json").json();
     assertThat(members).hasSize(3);
     assertThat(members.findValuesAsText("role")).containsOnlyOnce("LEADER");
+    // Secure by default: every member serves a certificate, and says when it expires.
+    for (JsonNode m : members) {
+      assertThat(m.path("tlsExpiresMs").asLong())
+          .isGreaterThan(System.currentTimeMillis() + Duration.ofDays(300).toMillis());
+    }
+    assertThat(ok("cluster", "status").out()).contains("CERT EXPIRES");
   }
 
   @Test

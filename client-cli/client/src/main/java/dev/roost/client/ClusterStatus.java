@@ -133,6 +133,7 @@ public final class ClusterStatus {
         .setId(s.getId())
         .setAddress(addresses.getAddress())
         .setClientAddress(addresses.getClientAddress())
+        .setTlsExpiresMs(s.getTlsExpiresMs())
         .setReachable(true)
         .setRole(role)
         .setCommitIndex(s.getCommitIndex())

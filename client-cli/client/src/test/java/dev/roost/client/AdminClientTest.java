@@ -30,16 +30,16 @@ import org.junit.jupiter.api.Test;
  * attempt was answered UNAVAILABLE, and whose retry is refused because the change is in place.
  */
 class AdminClientTest {
-  private static final Peer N1 = peer("n1", "127.0.0.1:7001");
-  private static final Peer N4 = peer("n4", "127.0.0.1:7004");
+  private static final Peer N1 = peer("n1", "127.0.0.1:7001", "127.0.0.1:7201");
+  private static final Peer N4 = peer("n4", "127.0.0.1:7004", "127.0.0.1:7204");
 
   private HttpServer server;
   private final Queue<ErrorReply> adminAnswers = new ConcurrentLinkedQueue<>();
   private final Queue<String> adminRequests = new ConcurrentLinkedQueue<>();
   private volatile List<Peer> peers = List.of(N1);
 
-  private static Peer peer(String id, String address) {
-    return Peer.newBuilder().setId(id).setAddress(address).build();
+  private static Peer peer(String id, String address, String clientAddress) {
+    return Peer.newBuilder().setId(id).setAddress(address).setClientAddress(clientAddress).build();
   }
 
   @BeforeEach
@@ -105,7 +105,7 @@ class AdminClientTest {
 
   @Test
   void anAddGoesToTheLeaderAsATypedRequest() throws Exception {
-    AdminReply reply = client().add("n4", "127.0.0.1:7004");
+    AdminReply reply = client().add("n4", "127.0.0.1:7004/7204");
 
     assertThat(reply.getOutcome()).isEqualTo("added");
     String sent = adminRequests.poll();
@@ -113,7 +113,22 @@ class AdminClientTest {
     assertThat(
             ControlJson.parse(
                 sent.substring("/admin/add ".length()), AddMemberRequest.getDefaultInstance()))
-        .isEqualTo(AddMemberRequest.newBuilder().setId("n4").setAddress("127.0.0.1:7004").build());
+        .isEqualTo(
+            AddMemberRequest.newBuilder()
+                .setId("n4")
+                .setAddress("127.0.0.1:7004")
+                .setClientAddress("127.0.0.1:7204")
+                .build());
+  }
+
+  @Test
+  void anAddWithoutAClientAddressIsRefusedBeforeAnythingIsSent() {
+    RoostException e =
+        catchThrowableOfType(RoostException.class, () -> client().add("n4", "127.0.0.1:7004"));
+
+    assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).contains("n4=127.0.0.1:7004/CLIENT_PORT");
+    assertThat(adminRequests).isEmpty();
   }
 
   @Test
@@ -122,7 +137,7 @@ class AdminClientTest {
     adminAnswers.add(refusal(StatusCode.ALREADY_EXISTS, "n4 is already a member"));
     peers = List.of(N1, N4);
 
-    AdminReply result = client().add("n4", "127.0.0.1:7004");
+    AdminReply result = client().add("n4", "127.0.0.1:7004/7204");
 
     assertThat(result.getOutcome()).isEqualTo("added");
     assertThat(result.getId()).isEqualTo("n4");
@@ -143,7 +158,8 @@ class AdminClientTest {
     peers = List.of(N1, N4);
     adminAnswers.add(refusal(StatusCode.ALREADY_EXISTS, "n4 is already a member"));
     assertThat(
-            catchThrowableOfType(RoostException.class, () -> client().add("n4", "127.0.0.1:7004"))
+            catchThrowableOfType(
+                    RoostException.class, () -> client().add("n4", "127.0.0.1:7004/7204"))
                 .code())
         .as("nothing was retried: the user asked for a member that exists")
         .isEqualTo(StatusCode.ALREADY_EXISTS);
@@ -151,7 +167,8 @@ class AdminClientTest {
     adminAnswers.add(refusal(StatusCode.UNAVAILABLE, "add n4 failed: LeaderSteppingDownException"));
     adminAnswers.add(refusal(StatusCode.ALREADY_EXISTS, "127.0.0.1:7004 is already n4's"));
     assertThat(
-            catchThrowableOfType(RoostException.class, () -> client().add("n5", "127.0.0.1:7004"))
+            catchThrowableOfType(
+                    RoostException.class, () -> client().add("n5", "127.0.0.1:7004/7205"))
                 .code())
         .as("retried, but the member in place is not the one asked for")
         .isEqualTo(StatusCode.ALREADY_EXISTS);
