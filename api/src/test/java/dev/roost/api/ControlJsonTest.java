@@ -92,7 +92,8 @@ class ControlJsonTest {
             "commitIndex",
             "lastContactMs",
             "clientAddress",
-            "clientAddress");
+            "clientAddress",
+            "tlsExpiresMs");
     assertThat(json)
         .doesNotContain("\n")
         .contains("\"role\":\"LEADER\"", "\"ready\":true", "\"term\":\"4\"");
