@@ -108,6 +108,13 @@ public final class LocalCluster {
   private Placement placement = (node, command) -> command;
   private boolean readLease;
   private boolean insecure;
+
+  /**
+   * Made by a Roost whose members served clients and peers on one port: its Raft log names every
+   * member by that one address, which its clients would now be sent to, so it cannot start again.
+   */
+  private boolean onePort;
+
   private volatile StatusProbe probe;
 
   private LocalCluster(Path home, Path serverJar, List<Node> nodes) {
@@ -140,19 +147,24 @@ public final class LocalCluster {
       p.load(in);
     }
     List<Node> nodes = new ArrayList<>();
+    boolean onePort = false;
     for (String id : p.getProperty("nodes", "").split(",")) {
       if (!id.isBlank()) {
+        int raftPort = Integer.parseInt(p.getProperty(id + ".raft-port"));
+        String clientPort = p.getProperty(id + ".client-port");
+        onePort |= clientPort == null;
         nodes.add(
             new Node(
                 id,
                 p.getProperty(id + ".host", LOOPBACK),
-                Integer.parseInt(p.getProperty(id + ".raft-port")),
-                Integer.parseInt(p.getProperty(id + ".client-port")),
+                raftPort,
+                clientPort == null ? raftPort + 200 : Integer.parseInt(clientPort),
                 Integer.parseInt(p.getProperty(id + ".http-port")),
                 Long.parseLong(p.getProperty(id + ".pid", "0"))));
       }
     }
     LocalCluster cluster = new LocalCluster(home, serverJar, nodes);
+    cluster.onePort = onePort;
     cluster.readLease = Boolean.parseBoolean(p.getProperty("read-lease", "false"));
     cluster.insecure = Boolean.parseBoolean(p.getProperty("insecure", "false"));
     return Optional.of(cluster);
@@ -412,6 +424,14 @@ public final class LocalCluster {
     if (!Files.isRegularFile(serverJar)) {
       throw ClusterException.input(
           "server jar not found at " + serverJar + "; build with ./mvnw package");
+    }
+    if (onePort) {
+      throw ClusterException.input(
+          "the cluster in "
+              + home
+              + " was made by an older Roost, with one port per member; its log names those"
+              + " ports, so it cannot move to separate peer and client ports: ./roost down --wipe,"
+              + " then ./roost up");
     }
     Files.createDirectories(home.resolve("logs"));
     Files.createDirectories(dataDir(node.id()));

@@ -72,7 +72,13 @@ class StagingAbortIT {
     List<Socket> held = new CopyOnWriteArrayList<>();
     load.submit(() -> hold(silent, held));
 
-    CliRun stuck = CliRun.roost(home, "cluster", "add", "n9", "127.0.0.1:" + silent.getLocalPort());
+    CliRun stuck =
+        CliRun.roost(
+            home,
+            "cluster",
+            "add",
+            "n9",
+            "127.0.0.1:" + silent.getLocalPort() + "/" + LoopbackPorts.one());
 
     assertThat(stuck.exit()).as(stuck.err()).isNotZero();
     assertThat(stuck.err())
