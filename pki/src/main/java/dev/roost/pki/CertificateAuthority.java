@@ -10,6 +10,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -85,22 +86,11 @@ public final class CertificateAuthority {
     Instant notAfter = now.plus(positive(validity));
     KeyPair pair = newKeyPair();
     try {
-      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
-                  subject,
-                  serial(),
-                  Date.from(now.minus(CLOCK_SKEW)),
-                  Date.from(notAfter),
-                  subject,
-                  pair.getPublic())
+          builder(subject, subject, now, notAfter, pair.getPublic())
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
               .addExtension(
-                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-              .addExtension(
-                  Extension.subjectKeyIdentifier,
-                  false,
-                  extensions.createSubjectKeyIdentifier(pair.getPublic()));
+                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       return new CertificateAuthority(sign(builder, pair.getPrivate()), pair.getPrivate());
     } catch (CertIOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot build a CA certificate", e);
@@ -177,14 +167,12 @@ public final class CertificateAuthority {
     }
     KeyPair pair = newKeyPair();
     try {
-      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
-                  certificate,
-                  serial(),
-                  Date.from(now.minus(CLOCK_SKEW)),
-                  Date.from(notAfter),
+          builder(
+                  X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
                   subject,
+                  now,
+                  notAfter,
                   pair.getPublic())
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
               .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
@@ -199,11 +187,8 @@ public final class CertificateAuthority {
               .addExtension(
                   Extension.authorityKeyIdentifier,
                   false,
-                  extensions.createAuthorityKeyIdentifier(certificate.getPublicKey()))
-              .addExtension(
-                  Extension.subjectKeyIdentifier,
-                  false,
-                  extensions.createSubjectKeyIdentifier(pair.getPublic()));
+                  new JcaX509ExtensionUtils()
+                      .createAuthorityKeyIdentifier(certificate.getPublicKey()));
       return new IssuedCertificate(sign(builder, key), pair.getPrivate());
     } catch (CertIOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot build a node certificate", e);
@@ -213,6 +198,21 @@ public final class CertificateAuthority {
   /** The CA certificate: what nodes and clients trust. */
   public X509Certificate certificate() {
     return certificate;
+  }
+
+  /**
+   * A certificate of {@code subject}'s {@code key}, issued by {@code issuer}, valid from a clock
+   * skew before {@code now} to {@code notAfter}, with its subject key identifier.
+   */
+  private static X509v3CertificateBuilder builder(
+      X500Name issuer, X500Name subject, Instant now, Instant notAfter, PublicKey key)
+      throws CertIOException, GeneralSecurityException {
+    return new JcaX509v3CertificateBuilder(
+            issuer, serial(), Date.from(now.minus(CLOCK_SKEW)), Date.from(notAfter), subject, key)
+        .addExtension(
+            Extension.subjectKeyIdentifier,
+            false,
+            new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key));
   }
 
   private static X500Name commonName(String name, String what) {
