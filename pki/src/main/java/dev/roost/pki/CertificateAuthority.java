@@ -60,6 +60,9 @@ public final class CertificateAuthority {
   /** The CA key's file name in a CA directory. */
   public static final String KEY_FILE = "ca.key";
 
+  /** The longest common name a certificate may carry (RFC 5280's ub-common-name). */
+  static final int MAX_COMMON_NAME = 64;
+
   private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
   private static final String SIGNATURE = "SHA256withECDSA";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -218,6 +221,10 @@ public final class CertificateAuthority {
   private static X500Name commonName(String name, String what) {
     if (name == null || name.isBlank()) {
       throw new PkiException("the " + what + " must not be empty");
+    }
+    if (name.length() > MAX_COMMON_NAME) {
+      throw new PkiException(
+          "the " + what + " has " + name.length() + " characters; at most " + MAX_COMMON_NAME);
     }
     // Built as one attribute, not parsed: a name with commas or '=' stays one common name.
     return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, name).build();

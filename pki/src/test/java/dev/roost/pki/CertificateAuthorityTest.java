@@ -101,6 +101,12 @@ class CertificateAuthorityTest {
     assertThatThrownBy(() -> ca.issue(" ", List.of("n1"), Duration.ofDays(1)))
         .isInstanceOf(PkiException.class)
         .hasMessageContaining("common name must not be empty");
+    assertThatThrownBy(() -> ca.issue("n".repeat(65), List.of("n1"), Duration.ofDays(1)))
+        .isInstanceOf(PkiException.class)
+        .hasMessage("the common name has 65 characters; at most 64");
+    assertThatThrownBy(() -> CertificateAuthority.create("c".repeat(65), Duration.ofDays(1)))
+        .isInstanceOf(PkiException.class)
+        .hasMessage("the CA name has 65 characters; at most 64");
     assertThatThrownBy(() -> ca.issue("n1", List.of("n1"), Duration.ZERO))
         .isInstanceOf(PkiException.class)
         .hasMessageContaining("validity must be positive");

@@ -259,7 +259,12 @@ public final class LocalCluster {
     if (Files.exists(dir.resolve(CertificateAuthority.CERT_FILE))) {
       ca = CertificateAuthority.load(dir);
     } else {
-      ca = CertificateAuthority.create("Roost local cluster CA " + home, CA_VALIDITY);
+      // Named apart from other local clusters' CAs, within the 64 characters a name may have.
+      byte[] id = new byte[4];
+      new SecureRandom().nextBytes(id);
+      ca =
+          CertificateAuthority.create(
+              "Roost local cluster CA " + HexFormat.of().formatHex(id), CA_VALIDITY);
       ca.save(dir);
     }
     if (!Files.exists(dir.resolve(node.id() + ".crt"))) {
