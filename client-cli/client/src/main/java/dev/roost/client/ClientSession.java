@@ -65,13 +65,21 @@ final class ClientSession {
    * must follow once the write's call has ended, however it ended.
    */
   RequestId number(Opened s) {
-    long sequence = s.sequence.incrementAndGet();
-    s.unanswered.add(sequence);
+    long sequence;
+    long firstUnanswered;
+    // One step: a write numbered but not yet counted unanswered would let a later write claim a
+    // first unanswered sequence above it, and the servers would forget its place before it
+    // arrived (ABORTED, outcome unknown).
+    synchronized (s) {
+      sequence = s.sequence.incrementAndGet();
+      s.unanswered.add(sequence);
+      firstUnanswered = s.unanswered.first();
+    }
     s.lastSentNanos = nanoClock.getAsLong();
     return RequestId.newBuilder()
         .setSession(s.id)
         .setSequence(sequence)
-        .setFirstUnanswered(s.unanswered.first())
+        .setFirstUnanswered(firstUnanswered)
         .build();
   }
 
