@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.roost.bench.LoadGenerator.Caller;
 import dev.roost.bench.LoadGenerator.Load;
 import dev.roost.bench.LoadGenerator.Result;
+import dev.roost.cli.RoostCli;
 import dev.roost.client.RoostException;
 import dev.roost.client.Tls;
 import java.io.IOException;
@@ -143,6 +144,7 @@ public final class Compare implements Callable<Integer> {
   private PrintWriter err;
 
   public static void main(String[] args) {
+    RoostCli.quietGrpcLogging();
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 

@@ -15,6 +15,7 @@ public final class RoostBench {
    * Runs {@code roost bench ...} (the first argument is {@code bench}) and exits with its status.
    */
   public static void main(String[] args) {
+    RoostCli.quietGrpcLogging();
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     System.exit(RoostCli.run(args, out, err, List.of(new BenchCommand())));

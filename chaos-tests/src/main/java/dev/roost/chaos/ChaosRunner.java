@@ -102,8 +102,14 @@ public final class ChaosRunner implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** The shaded gRPC's logger, held so that its level stays set. */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
+    // gRPC's INFO lines (epoll, on every start) would interleave with the run's narration.
+    GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
     System.exit(commandLine().execute(args));
   }
 

@@ -314,7 +314,7 @@ final class LocalClusterCommand {
               n.id(),
               n.pid() > 0 ? Long.toString(n.pid()) : "-",
               process,
-              n.raftAddress(),
+              n.raftAddress() + "/" + n.clientPort(),
               field(s, x -> x.getRole().name()),
               field(s, x -> Long.toString(x.getTerm())),
               field(s, MemberStatus::getLeader),
@@ -326,7 +326,16 @@ final class LocalClusterCommand {
       out.print(json);
     } else {
       out.table(
-          rows, "NODE", "PID", "PROCESS", "RAFT", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED",
+          rows,
+          "NODE",
+          "PID",
+          "PROCESS",
+          "PEER/CLIENT",
+          "ROLE",
+          "TERM",
+          "LEADER",
+          "COMMIT",
+          "APPLIED",
           "READY");
     }
   }

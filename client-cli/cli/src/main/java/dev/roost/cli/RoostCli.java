@@ -144,8 +144,24 @@ public final class RoostCli {
       description = "Show stack traces of failures.")
   boolean debug;
 
+  /**
+   * The logger of the gRPC that Ratis shades, held here so that its level stays set (the JDK's
+   * logging keeps loggers only weakly).
+   */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
+  /**
+   * Keeps gRPC's INFO lines (it announces epoll on every start) off a command's stderr, which is
+   * for the user's answers and errors; its warnings still show.
+   */
+  public static void quietGrpcLogging() {
+    GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
   /** Runs the CLI and exits with its status. */
   public static void main(String[] args) {
+    quietGrpcLogging();
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
