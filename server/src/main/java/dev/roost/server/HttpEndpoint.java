@@ -248,13 +248,16 @@ final class HttpEndpoint implements AutoCloseable {
     }
     return HttpAnswer.json(
         200,
-        status(state.get(), MembershipReading.read(raft.getDivision(Peers.GROUP_ID))).toBuilder()
-            .setTlsExpiresMs(tlsExpiresMs)
-            .build());
+        status(
+            state.get(), MembershipReading.read(raft.getDivision(Peers.GROUP_ID)), tlsExpiresMs));
   }
 
-  /** What {@code /status} serves for one reading of this member. */
-  static MemberStatus status(RaftReading s, MembershipReading view) {
+  /**
+   * What {@code /status} serves for one reading of this member.
+   *
+   * @param tlsExpiresMs when the member's certificate expires, 0 without TLS
+   */
+  static MemberStatus status(RaftReading s, MembershipReading view, long tlsExpiresMs) {
     return MemberStatus.newBuilder()
         .setId(s.id())
         .setRole(MembershipReading.role(s.role()))
@@ -270,6 +273,7 @@ final class HttpEndpoint implements AutoCloseable {
         .setLastContactMs(view.lastContactMs())
         .setSnapshotIndex(view.snapshotIndex())
         .addAllMembers(view.members())
+        .setTlsExpiresMs(tlsExpiresMs)
         .build();
   }
 

@@ -227,7 +227,7 @@ class HttpEndpointTest {
             List.of(Peer.newBuilder().setId("n1").setAddress("h:1").build()));
     MembershipReading view = new MembershipReading("h:2", "h:3", 120, 30, List.of());
 
-    MemberStatus status = HttpEndpoint.status(state, view);
+    MemberStatus status = HttpEndpoint.status(state, view, 1_800_000_000_000L);
 
     assertThat(status)
         .isEqualTo(
@@ -245,6 +245,7 @@ class HttpEndpointTest {
                 .setClientAddress("h:3")
                 .setLastContactMs(120)
                 .setSnapshotIndex(30)
+                .setTlsExpiresMs(1_800_000_000_000L)
                 .build());
     assertThat(
             HttpEndpoint.status(
@@ -254,7 +255,8 @@ class HttpEndpointTest {
                         "h:3",
                         0,
                         -1,
-                        List.of(MemberProgress.newBuilder().setId("n1").build())))
+                        List.of(MemberProgress.newBuilder().setId("n1").build())),
+                    0)
                 .getMembersCount())
         .isEqualTo(1);
   }

@@ -2,7 +2,6 @@ package dev.roost.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.roost.api.Pem;
 import dev.roost.client.AdminClient;
 import dev.roost.client.Tls;
 import dev.roost.proto.MemberStatus;
@@ -191,13 +190,8 @@ final class LocalClusterCommand {
       Path pidFile = supervisorPidFile(root.home());
       String self = Long.toString(ProcessHandle.current().pid());
       Files.writeString(pidFile, self);
-      Optional<Path> ca = cluster().caFile();
-      HttpClient.Builder httpBuilder =
-          HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
-      HttpClient http =
-          (ca.isPresent() ? httpBuilder.sslContext(Pem.clientContext(ca.get())) : httpBuilder)
-              .build();
-      String scheme = ca.isPresent() ? "https://" : "http://";
+      Tls tls = Tls.of(cluster().caFile());
+      HttpClient http = tls.http().connectTimeout(Duration.ofSeconds(1)).build();
       Supervisor supervisor =
           new Supervisor(
               new Supervisor.Nodes() {
@@ -220,7 +214,7 @@ final class LocalClusterCommand {
                   try {
                     return http.send(
                                 HttpRequest.newBuilder(
-                                        URI.create(scheme + node.httpAddress() + "/health"))
+                                        URI.create(tls.url(node.httpAddress(), "/health")))
                                     .timeout(Duration.ofSeconds(1))
                                     .build(),
                                 HttpResponse.BodyHandlers.discarding())

@@ -79,13 +79,16 @@ public final class Tls {
     return (grpc == null ? b.usePlaintext() : b.sslContext(grpc)).build();
   }
 
-  /** {@code https://} or {@code http://}, then {@code hostPort}. */
-  String url(String hostPort, String path) {
+  /**
+   * The URL of {@code path} on a member's HTTP endpoint {@code hostPort}: {@code https://} with
+   * TLS, else {@code http://}.
+   */
+  public String url(String hostPort, String path) {
     return (https == null ? "http://" : "https://") + hostPort + path;
   }
 
-  /** An HTTP client builder with the same trust. */
-  HttpClient.Builder http() {
+  /** An HTTP client builder with the same trust, for members' HTTP endpoints. */
+  public HttpClient.Builder http() {
     HttpClient.Builder b = HttpClient.newBuilder();
     return https == null ? b : b.sslContext(https);
   }
